@@ -1,0 +1,1 @@
+"""Input side: sequence encodings and grain pipelines over TFDS data sources."""
