@@ -1,0 +1,1 @@
+"""Entry points (train, evaluate, sweep, benchmarks) and named configs."""

@@ -1,0 +1,39 @@
+r"""Trains a named config.
+
+  python -m experiments.train --config=deepsea --workdir=/tmp/deepsea
+  python -m experiments.train --config=deepsea:tiny --workdir=/tmp/t \
+      --config.optimizer.learning_rate=3e-3
+
+Relaunching with the same workdir resumes from its newest checkpoint.
+"""
+
+import jax
+from absl import flags
+from absl import logging
+
+from experiments import common
+from genereg_jax.train import reporting
+from genereg_jax.train import trainer
+
+common.define_config_flags()
+flags.DEFINE_bool("jax_distributed", False,
+                  "Call jax.distributed.initialize() first (multi-host GPU/TPU).")
+FLAGS = flags.FLAGS
+
+
+def main(argv):
+  del argv
+  logging.set_verbosity(logging.INFO)
+  reporting.quiet_library_logs()
+  if FLAGS.jax_distributed:
+    jax.distributed.initialize()
+  config = FLAGS.config
+  logging.info("devices: %s", jax.devices())
+  final = trainer.train_and_evaluate(config, FLAGS.workdir)
+  for split, results in final.items():
+    shown = {k: round(float(v), 4) for k, v in results.items() if not hasattr(v, "__len__")}
+    print(f"final {split}: {shown}")
+
+
+if __name__ == "__main__":
+  common.run(main)

@@ -1,0 +1,146 @@
+"""Grain input pipelines over TFDS array_record data sources (DESIGN.md, layer 2).
+
+``load_data_source`` finds a builder by name (importing ``data_builders.<name>`` so
+it registers) and returns ``builder.as_data_source(split)`` — no TensorFlow at train
+time. ``make_loader`` turns a data source into a checkpointable ``grain.DataLoader``:
+per-process sharding, seeded shuffle, reverse-complement and shift augmentation, batching.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+from typing import Any, Callable, Sequence
+
+import grain
+import jax
+import numpy as np
+import tensorflow_datasets as tfds
+
+from genereg_jax.data import encoding
+
+Example = dict[str, Any]
+
+
+class DatasetNotBuiltError(FileNotFoundError):
+  """The dataset has not been prepared in ``data_dir``; the message says how to build it."""
+
+
+def build_command(name: str, data_dir: str | None) -> str:
+  command = f"python -m data_builders.build --dataset={name}"
+  return command + (f" --data_dir={data_dir}" if data_dir else "")
+
+
+def load_builder(name: str, data_dir: str | None = None, *, build_if_missing: bool = False,
+                 manual_dir: str | None = None) -> tfds.core.DatasetBuilder:
+  """The TFDS builder ``name`` (``"dataset"`` or ``"dataset/config"``), built if asked.
+
+  Raises ``DatasetNotBuiltError`` naming the command that builds it when the dataset
+  has not been prepared and ``build_if_missing`` is false.
+  """
+  package = name.split("/")[0].split(":")[0]
+  try:
+    importlib.import_module(f"data_builders.{package}")
+  except ModuleNotFoundError as e:
+    if e.name != f"data_builders.{package}":
+      raise
+    import data_builders
+    available = sorted(d for d in os.listdir(os.path.dirname(data_builders.__file__))
+                       if not d.startswith("_") and
+                       os.path.isdir(os.path.join(os.path.dirname(data_builders.__file__), d)))
+    raise ValueError(f"unknown dataset {name!r}; available builders: {available}") from None
+  builder = tfds.builder(name, data_dir=data_dir, file_format="array_record")
+  if not builder.is_prepared():
+    if not build_if_missing:
+      raise DatasetNotBuiltError(
+          f"dataset {name!r} is not built in {builder.data_dir!r}. Build it with:\n  "
+          + build_command(name, data_dir)
+          + (" --manual_dir=<dir with the downloaded files>" if manual_dir is None and
+             getattr(builder, "MANUAL_DOWNLOAD_INSTRUCTIONS", None) else ""))
+    download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
+    builder.download_and_prepare(file_format="array_record", download_config=download_config)
+  return builder
+
+
+@dataclasses.dataclass(frozen=True)
+class Augmentation:
+  """Random reverse complement (p = 0.5) and shift by up to ``max_shift`` bp.
+
+  ``reverse_complement_targets`` is the task's hook for positional/stranded targets.
+  Shifted sequences are padded with N (all zeros).
+  """
+  reverse_complement: bool = False
+  max_shift: int = 0
+  sequence_key: str = "sequence"
+  reverse_complement_targets: Callable[[Example], Example] | None = None
+
+
+def shift_sequence(sequence: np.ndarray, shift: int) -> np.ndarray:
+  """Moves ``[length, 4]`` content right by ``shift`` (left if negative), N-padded."""
+  if shift == 0:
+    return sequence
+  out = np.zeros_like(sequence)
+  if shift > 0:
+    out[shift:] = sequence[:-shift]
+  else:
+    out[:shift] = sequence[-shift:]
+  return out
+
+
+class _Augment(grain.transforms.RandomMap):
+
+  def __init__(self, augmentation: Augmentation):
+    self.augmentation = augmentation
+
+  def random_map(self, example: Example, rng: np.random.Generator) -> Example:
+    aug = self.augmentation
+    example = dict(example)
+    if aug.max_shift:
+      shift = int(rng.integers(-aug.max_shift, aug.max_shift + 1))
+      example[aug.sequence_key] = shift_sequence(example[aug.sequence_key], shift)
+    if aug.reverse_complement and rng.random() < 0.5:
+      example[aug.sequence_key] = np.ascontiguousarray(
+          encoding.reverse_complement(example[aug.sequence_key]))
+      if aug.reverse_complement_targets is not None:
+        example = aug.reverse_complement_targets(example)
+    return example
+
+
+class _SelectKeys(grain.transforms.Map):
+
+  def __init__(self, keys: Sequence[str]):
+    self.keys = tuple(keys)
+
+  def map(self, example: Example) -> Example:
+    missing = [k for k in self.keys if k not in example]
+    if missing:
+      raise KeyError(f"examples have no field(s) {missing}; fields: {sorted(example)}")
+    return {k: np.asarray(example[k]) for k in self.keys}
+
+
+def process_shard(drop_remainder: bool) -> grain.sharding.ShardOptions:
+  """This process's shard of the records (multi-host: one shard per JAX process)."""
+  return grain.sharding.ShardOptions(shard_index=jax.process_index(),
+                                     shard_count=jax.process_count(),
+                                     drop_remainder=drop_remainder)
+
+
+def make_loader(data_source, *, batch_size: int, keys: Sequence[str], seed: int = 0,
+                shuffle: bool = True, num_epochs: int | None = None,
+                augmentation: Augmentation | None = None, drop_remainder: bool = True,
+                worker_count: int = 0) -> grain.DataLoader:
+  """A checkpointable loader yielding dicts of ``[batch_size, ...]`` numpy arrays.
+
+  ``batch_size`` is per process. ``num_epochs=None`` repeats forever (training);
+  evaluation uses ``num_epochs=1, shuffle=False, drop_remainder=False``.
+  """
+  sampler = grain.samplers.IndexSampler(
+      num_records=len(data_source), shard_options=process_shard(drop_remainder),
+      shuffle=shuffle, num_epochs=num_epochs, seed=seed)
+  operations: list[Any] = [_SelectKeys(keys)]
+  if augmentation is not None and (augmentation.reverse_complement or augmentation.max_shift):
+    operations.append(_Augment(augmentation))
+  operations.append(grain.transforms.Batch(batch_size, drop_remainder=drop_remainder))
+  return grain.DataLoader(data_source=data_source, sampler=sampler, operations=operations,
+                          worker_count=worker_count)

@@ -1,0 +1,45 @@
+"""DeepSEA (Zhou & Troyanskaya, Nature Methods 2015).
+
+Three convolution layers (320, 480, 960 kernels of width 8; max-pool 4 after the first
+two; dropout 0.2, 0.2, 0.5), a dense layer of 925 ReLU units and 919 sigmoid outputs
+(DNase, TF and histone marks) for a 1,000 bp one-hot sequence. Returns logits; the
+``multilabel_binary`` task applies the sigmoid.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from genereg_jax import nn as gnn
+
+PRESETS: dict[str, dict[str, Any]] = {
+    "paper": {},
+    "tiny": dict(conv_features=(16, 24, 32), dense_features=32, num_outputs=12),
+}
+
+
+class DeepSEA(nn.Module):
+  """DeepSEA: ``[batch, 1000, 4]`` one-hot -> ``[batch, num_outputs]`` logits (Fig. 1)."""
+  conv_features: Sequence[int] = (320, 480, 960)
+  kernel_size: int = 8
+  pool_sizes: Sequence[int] = (4, 4, 1)
+  dropout_rates: Sequence[float] = (0.2, 0.2, 0.5)
+  dense_features: int = 925
+  num_outputs: int = 919
+  dtype: Any = jnp.float32
+
+  @nn.compact
+  def __call__(self, sequence: jnp.ndarray, *, train: bool = False) -> jnp.ndarray:
+    x = gnn.ConvTower(self.conv_features, (self.kernel_size,) * len(self.conv_features),
+                      self.pool_sizes, self.dropout_rates, dtype=self.dtype,
+                      name="tower")(sequence.astype(self.dtype), train=train)
+    x = x.reshape(x.shape[0], -1)
+    x = gnn.DenseBlock(self.dense_features, dtype=self.dtype, name="hidden")(x, train=train)
+    return gnn.dense(self.num_outputs, dtype=self.dtype, axes=("mlp", "tracks"),
+                     name="output")(x)
+
+
+Model = DeepSEA

@@ -1,0 +1,78 @@
+"""Orbax checkpoints: train state + data-iterator state + resolved config, side by side.
+
+Two managers: ``checkpoints/`` keeps the last k (resume reads it) and ``best/`` keeps
+the best by a metric. Saves happen only after the step's loss was checked finite, so a
+NaN never reaches disk.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Mapping
+
+import orbax.checkpoint as ocp
+
+
+class Checkpointer:
+  """Saves/restores ``state``, ``data`` (grain iterator state) and ``config``."""
+
+  ITEMS = ("state", "data", "config")
+
+  def __init__(self, workdir: str, *, keep: int = 3, best_metric: str | None = None,
+               best_mode: str = "max"):
+    workdir = os.path.abspath(workdir)
+    self.latest = ocp.CheckpointManager(
+        os.path.join(workdir, "checkpoints"), item_names=self.ITEMS,
+        options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
+                                             enable_async_checkpointing=False))
+    self.best_metric = best_metric
+    self.best = None
+    if best_metric:
+      self.best = ocp.CheckpointManager(
+          os.path.join(workdir, "best"), item_names=self.ITEMS,
+          options=ocp.CheckpointManagerOptions(
+              max_to_keep=1, create=True, best_fn=lambda m: m[best_metric],
+              best_mode=best_mode, keep_checkpoints_without_metrics=False,
+              enable_async_checkpointing=False))
+
+  @staticmethod
+  def _args(state, data_state: Mapping[str, Any] | None, config_json: str):
+    return ocp.args.Composite(state=ocp.args.StandardSave(state),
+                              data=ocp.args.JsonSave(data_state or {}),
+                              config=ocp.args.JsonSave(json.loads(config_json)))
+
+  def save(self, step: int, state, data_state, config_json: str) -> None:
+    self.latest.save(step, args=self._args(state, data_state, config_json), force=True)
+    self.latest.wait_until_finished()
+
+  def save_best(self, step: int, state, data_state, config_json: str,
+                metrics: Mapping[str, float]) -> None:
+    if self.best is None or self.best_metric not in metrics:
+      return
+    self.best.save(step, args=self._args(state, data_state, config_json),
+                   metrics={self.best_metric: float(metrics[self.best_metric])}, force=True)
+    self.best.wait_until_finished()
+
+  def latest_step(self, which: str = "latest") -> int | None:
+    manager = self.best if which == "best" else self.latest
+    return None if manager is None else manager.latest_step() if which != "best" else \
+        manager.best_step()
+
+  def restore(self, abstract_state, step: int | None = None, which: str = "latest"):
+    """Returns ``(state, data_state, config_dict)`` of ``step`` (default newest/best)."""
+    manager = self.best if which == "best" else self.latest
+    if manager is None:
+      raise ValueError("no best-checkpoint manager: set config.best_metric")
+    step = self.latest_step(which) if step is None else step
+    if step is None:
+      raise FileNotFoundError(f"no {which} checkpoint in {manager.directory}")
+    restored = manager.restore(step, args=ocp.args.Composite(
+        state=ocp.args.StandardRestore(abstract_state), data=ocp.args.JsonRestore(),
+        config=ocp.args.JsonRestore()))
+    return restored.state, restored.data, restored.config
+
+  def close(self) -> None:
+    self.latest.close()
+    if self.best is not None:
+      self.best.close()

@@ -1,0 +1,64 @@
+"""Optimizers and learning-rate schedules from a config (optax)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ml_collections
+import optax
+
+_OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "nadam", "adamw", "radam")
+_SCHEDULES = ("constant", "cosine", "linear")
+
+
+def learning_rate_schedule(config: ml_collections.ConfigDict,
+                           num_train_steps: int) -> optax.Schedule:
+  """Linear warm-up from 0 over ``warmup_steps``, then constant / cosine / linear decay."""
+  peak = config.learning_rate
+  warmup = int(config.get("warmup_steps", 0))
+  decay_steps = max(num_train_steps - warmup, 1)
+  name = config.get("schedule", "constant")
+  end = peak * config.get("end_learning_rate_factor", 0.0)
+  if name == "constant":
+    after = optax.constant_schedule(peak)
+  elif name == "cosine":
+    after = optax.cosine_decay_schedule(peak, decay_steps, alpha=end / peak if peak else 0.0)
+  elif name == "linear":
+    after = optax.linear_schedule(peak, end, decay_steps)
+  else:
+    raise ValueError(f"unknown schedule {name!r}; valid: {list(_SCHEDULES)}")
+  if warmup <= 0:
+    return after
+  return optax.join_schedules([optax.linear_schedule(0.0, peak, warmup), after], [warmup])
+
+
+def make_optimizer(config: ml_collections.ConfigDict, num_train_steps: int
+                   ) -> tuple[optax.GradientTransformation, optax.Schedule]:
+  """``config.name`` in sgd/adagrad/rmsprop/adam/nadam/adamw/radam with clipping."""
+  schedule = learning_rate_schedule(config, num_train_steps)
+  name = config.name
+  kwargs: dict[str, Any] = {}
+  if name == "sgd":
+    tx = optax.sgd(schedule, momentum=config.get("momentum") or None,
+                   nesterov=config.get("nesterov", False))
+  elif name == "adagrad":
+    tx = optax.adagrad(schedule, eps=config.get("eps", 1e-7))
+  elif name == "rmsprop":
+    tx = optax.rmsprop(schedule, decay=config.get("decay", 0.9), eps=config.get("eps", 1e-8),
+                       momentum=config.get("momentum") or None)
+  elif name in ("adam", "nadam", "adamw", "radam"):
+    kwargs = dict(b1=config.get("b1", 0.9), b2=config.get("b2", 0.999),
+                  eps=config.get("eps", 1e-8))
+    if name == "adamw":
+      tx = optax.adamw(schedule, weight_decay=config.get("weight_decay", 1e-4), **kwargs)
+    else:
+      tx = {"adam": optax.adam, "nadam": optax.nadam, "radam": optax.radam}[name](
+          schedule, **kwargs)
+  else:
+    raise ValueError(f"unknown optimizer {name!r}; valid: {list(_OPTIMIZERS)}")
+  chain = []
+  if config.get("clip_norm"):
+    chain.append(optax.clip_by_global_norm(config.clip_norm))
+  if config.get("weight_decay") and name != "adamw":
+    chain.append(optax.add_decayed_weights(config.weight_decay))
+  return optax.chain(*chain, tx), schedule

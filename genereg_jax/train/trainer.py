@@ -1,0 +1,450 @@
+"""One trainer for every model: sharded jit step, orbax checkpoints, streaming evals.
+
+Reads top to bottom like big_vision's ``train.py``: mesh → data → model/task →
+abstract state → shardings → jitted init → jitted step → resume → loop {step, log,
+eval, checkpoint}. The train step is a pure ``(state, batch) -> (state, metrics)``
+function jitted once with explicit shardings and a donated state.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from typing import Any, Callable, Mapping
+
+import flax
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+from absl import logging
+
+from genereg_jax import models
+from genereg_jax import tasks
+from genereg_jax.data import pipeline
+from genereg_jax.train import checkpointing
+from genereg_jax.train import optim
+from genereg_jax.train import partitioning
+from genereg_jax.train import reporting
+
+
+class NonFiniteLossError(FloatingPointError):
+  """The training loss became NaN/Inf; the last good checkpoint is kept."""
+
+
+@flax.struct.dataclass
+class TrainState:
+  """Everything a step changes: parameters, batch statistics, optimizer state, step, RNG."""
+  step: jax.Array
+  params: Any
+  batch_stats: Any
+  opt_state: Any
+  rng: jax.Array
+
+
+# ----------------------------------------------------------------------------------
+# Building blocks from the config.
+# ----------------------------------------------------------------------------------
+
+_DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.float16}
+
+
+def build_model(config: ml_collections.ConfigDict) -> nn.Module:
+  kwargs = dict(config.get("model", {}))
+  dtype_name = config.get("compute_dtype", "float32")
+  if dtype_name not in _DTYPES:
+    raise ValueError(f"unknown compute_dtype {dtype_name!r}; valid: {sorted(_DTYPES)}")
+  model = models.get_model(config.model_name, config.get("model_preset"), kwargs)
+  if "dtype" in type(model).__dataclass_fields__:
+    model = model.clone(dtype=_DTYPES[dtype_name])
+  return model
+
+
+def build_task(config: ml_collections.ConfigDict) -> tasks.Task:
+  return tasks.get_task(config.task_name, config.get("task", {}))
+
+
+def data_keys(config: ml_collections.ConfigDict, task: tasks.Task) -> tuple[str, ...]:
+  return tuple(dict.fromkeys(tuple(config.model_inputs) + tuple(task.target_keys)))
+
+
+def load_split(config: ml_collections.ConfigDict, split: str):
+  builder = pipeline.load_builder(
+      config.dataset.name, config.dataset.get("data_dir"),
+      build_if_missing=config.dataset.get("build_if_missing", False),
+      manual_dir=config.dataset.get("manual_dir"))
+  if split not in builder.info.splits:
+    raise ValueError(f"dataset {config.dataset.name!r} has no split {split!r}; "
+                     f"splits: {sorted(builder.info.splits)}")
+  return builder.as_data_source(split=split)
+
+
+def per_process_batch_size(global_batch_size: int, mesh) -> int:
+  data_devices = mesh.shape["data"]
+  if global_batch_size % data_devices:
+    raise ValueError(f"batch_size {global_batch_size} is not divisible by the {data_devices} "
+                     "devices on the mesh's data axis")
+  return global_batch_size // jax.process_count()
+
+
+def _variables(params, batch_stats) -> dict[str, Any]:
+  return {"params": params, **({"batch_stats": batch_stats} if batch_stats else {})}
+
+
+def _model_inputs(batch: Mapping[str, Any], inputs) -> dict[str, Any]:
+  return {k: batch[k] for k in inputs}
+
+
+# ----------------------------------------------------------------------------------
+# Pure step functions (jitted by the caller).
+# ----------------------------------------------------------------------------------
+
+
+def make_train_step(model: nn.Module, task: tasks.Task, tx: optax.GradientTransformation,
+                    schedule: optax.Schedule, inputs, grad_accum_steps: int = 1) -> Callable:
+  """``(state, batch) -> (state, metrics)``; gradients averaged over micro-batches."""
+
+  def loss_and_grads(params, batch_stats, batch, rng):
+
+    def loss_fn(params):
+      outputs, mutated = model.apply(
+          _variables(params, batch_stats), **_model_inputs(batch, inputs), train=True,
+          rngs={"dropout": rng}, mutable=["batch_stats"] if batch_stats else [])
+      loss, weight = task.loss(outputs, batch)
+      return loss, (mutated.get("batch_stats", batch_stats), weight)
+
+    (loss, (batch_stats, _)), grads = jax.value_and_grad(loss_fn, has_aux=True)(params)
+    return loss, grads, batch_stats
+
+  def train_step(state: TrainState, batch):
+    rng = jax.random.fold_in(state.rng, state.step)
+    if grad_accum_steps == 1:
+      loss, grads, batch_stats = loss_and_grads(state.params, state.batch_stats, batch, rng)
+    else:
+      micro = jax.tree.map(
+          lambda x: x.reshape(grad_accum_steps, -1, *x.shape[1:]), batch)
+
+      def accumulate(carry, inputs):
+        loss_sum, grad_sum, batch_stats = carry
+        index, micro_batch = inputs
+        loss, grads, batch_stats = loss_and_grads(
+            state.params, batch_stats, micro_batch, jax.random.fold_in(rng, index))
+        return (loss_sum + loss, jax.tree.map(jnp.add, grad_sum, grads), batch_stats), None
+
+      zeros = jax.tree.map(jnp.zeros_like, state.params)
+      (loss, grads, batch_stats), _ = jax.lax.scan(
+          accumulate, (jnp.zeros((), jnp.float32), zeros, state.batch_stats),
+          (jnp.arange(grad_accum_steps), micro))
+      loss = loss / grad_accum_steps
+      grads = jax.tree.map(lambda g: g / grad_accum_steps, grads)
+    updates, opt_state = tx.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    metrics = {"loss": loss, "grad_norm": optax.global_norm(grads),
+               "learning_rate": schedule(state.step)}
+    return state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
+                         opt_state=opt_state), metrics
+
+  return train_step
+
+
+def make_eval_step(model: nn.Module, task: tasks.Task, inputs) -> Callable:
+  """``(params, batch_stats, batch) -> (predictions, loss, weight)`` in inference mode."""
+
+  def eval_step(params, batch_stats, batch):
+    outputs = model.apply(_variables(params, batch_stats), **_model_inputs(batch, inputs),
+                          train=False)
+    loss, weight = task.loss(outputs, batch)
+    return task.predictions(outputs), loss, weight
+
+  return eval_step
+
+
+# ----------------------------------------------------------------------------------
+# The experiment: state, evaluation, loop.
+# ----------------------------------------------------------------------------------
+
+
+class Experiment:
+  """Mesh, model, task, optimizer and jitted functions for one config."""
+
+  def __init__(self, config: ml_collections.ConfigDict, mesh=None):
+    self.config = config
+    self.mesh = mesh or partitioning.make_mesh(config.get("mesh_shape", (-1, 1)))
+    self.model = build_model(config)
+    self.task = build_task(config)
+    self.inputs = tuple(config.model_inputs)
+    self.keys = data_keys(config, self.task)
+    self.rules = [tuple(r) for r in config.get("logical_axis_rules", ())]
+    self.tx, self.schedule = optim.make_optimizer(config.optimizer, config.num_train_steps)
+    self.batch_sharding = partitioning.batch_sharding(self.mesh)
+
+  def _example_inputs(self, example: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
+    return {k: jnp.zeros((1, *np.shape(example[k])), jnp.asarray(example[k]).dtype)
+            for k in self.inputs}
+
+  def init_fn(self, example: Mapping[str, np.ndarray]) -> Callable[[jax.Array], TrainState]:
+    inputs = self._example_inputs(example)
+
+    def init(rng) -> TrainState:
+      params_rng, dropout_rng, state_rng = jax.random.split(rng, 3)
+      variables = self.model.init({"params": params_rng, "dropout": dropout_rng}, **inputs,
+                                  train=False)
+      params = variables["params"]
+      return TrainState(step=jnp.zeros((), jnp.int32), params=params,
+                        batch_stats=variables.get("batch_stats", {}),
+                        opt_state=self.tx.init(params), rng=state_rng)
+
+    return init
+
+  def create_state(self, example: Mapping[str, np.ndarray]):
+    """Jitted, sharded init. Returns ``(state, state_shardings, abstract_state)``."""
+    init = self.init_fn(example)
+    rng = jax.random.PRNGKey(self.config.seed)
+    boxed = jax.eval_shape(init, rng)
+    shardings = partitioning.logical_shardings(boxed, self.mesh, self.rules)
+    with self.mesh:
+      state = jax.jit(lambda r: nn.meta.unbox(init(r)), out_shardings=shardings)(rng)
+    abstract = jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
+                            nn.meta.unbox(boxed), shardings)
+    self.check_outputs(example, abstract)
+    return state, shardings, abstract
+
+  def check_outputs(self, example, abstract_state) -> None:
+    """Fails at start-up when model outputs and targets disagree in shape."""
+    inputs = self._example_inputs(example)
+    outputs = jax.eval_shape(
+        lambda s: self.model.apply(_variables(s.params, s.batch_stats), **inputs, train=False),
+        abstract_state)
+    if not isinstance(outputs, Mapping) and len(self.task.target_keys) == 1:
+      target = np.shape(example[self.task.target_keys[0]])
+      if tuple(outputs.shape[1:]) != tuple(target):
+        raise ValueError(
+            f"model {self.config.model_name!r} outputs {tuple(outputs.shape[1:])} per example "
+            f"but the dataset's {self.task.target_keys[0]!r} is {tuple(target)}; set "
+            "the model's output size (e.g. --config.model.num_outputs) to match")
+
+  def jit_train_step(self, state_shardings) -> Callable:
+    step = make_train_step(self.model, self.task, self.tx, self.schedule, self.inputs,
+                           self.config.optimizer.get("grad_accum_steps", 1))
+    return jax.jit(step, in_shardings=(state_shardings, self.batch_sharding),
+                   out_shardings=(state_shardings, None), donate_argnums=0)
+
+  def jit_eval_step(self, state_shardings) -> Callable:
+    step = make_eval_step(self.model, self.task, self.inputs)
+    return jax.jit(step, in_shardings=(state_shardings.params, state_shardings.batch_stats,
+                                       self.batch_sharding))
+
+  def evaluate(self, eval_step, state, split: str, data_source=None,
+               max_batches: int | None = None) -> dict[str, Any]:
+    """Streams one pass over ``split``; the last partial batch is padded and masked."""
+    config = self.config
+    data_source = data_source or load_split(config, split)
+    batch_size = per_process_batch_size(config.get("eval_batch_size", config.batch_size),
+                                        self.mesh)
+    loader = pipeline.make_loader(data_source, batch_size=batch_size, keys=self.keys,
+                                  shuffle=False, num_epochs=1, drop_remainder=False)
+    accumulator, loss = self.task.new_metrics(), 0.0
+    loss_weight = 0.0
+    for index, local in enumerate(loader):
+      if max_batches is not None and index >= max_batches:
+        break
+      rows = len(next(iter(local.values())))
+      padded = {k: np.concatenate([v, np.repeat(v[-1:], batch_size - rows, 0)])
+                if rows < batch_size else v for k, v in local.items()}
+      padded["example_mask"] = (np.arange(batch_size) < rows).astype(np.float32)
+      with self.mesh:
+        batch = partitioning.global_batch(padded, self.mesh)
+        predictions, batch_loss, weight = eval_step(state.params, state.batch_stats, batch)
+      host = partitioning.to_host({"predictions": predictions,
+                                   **{k: batch[k] for k in (*self.task.target_keys,
+                                                            "example_mask")}})
+      keep = host.pop("example_mask") > 0
+      predictions = jax.tree.map(lambda x: x[keep], host.pop("predictions"))
+      accumulator.update(predictions, {k: v[keep] for k, v in host.items()})
+      loss += float(batch_loss) * float(weight)
+      loss_weight += float(weight)
+    results = dict(accumulator.compute())
+    results["loss"] = loss / max(loss_weight, 1e-12)
+    return results
+
+
+def _scalars(results: Mapping[str, Any]) -> dict[str, float]:
+  return {k: float(v) for k, v in results.items() if np.ndim(v) == 0}
+
+
+def write_config(config: ml_collections.ConfigDict, workdir: str) -> str:
+  config_json = config.to_json_best_effort(indent=2, sort_keys=True)
+  if jax.process_index() == 0:
+    os.makedirs(workdir, exist_ok=True)
+    with open(os.path.join(workdir, "config.json"), "w") as f:
+      f.write(config_json + "\n")
+  return config_json
+
+
+class _Interrupted:
+  """Turns SIGTERM (preemption) into a flag checked once per step."""
+
+  def __init__(self):
+    self.requested = False
+    self._previous = None
+
+  def __enter__(self):
+    try:
+      self._previous = signal.signal(signal.SIGTERM, self._handle)
+    except ValueError:  # Not the main thread: no signal handling.
+      self._previous = None
+    return self
+
+  def _handle(self, signum, frame):
+    logging.warning("SIGTERM received: saving a checkpoint and exiting")
+    self.requested = True
+
+  def __exit__(self, *exc):
+    if self._previous is not None:
+      signal.signal(signal.SIGTERM, self._previous)
+
+
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+  """Trains ``config`` in ``workdir`` (resuming if it has checkpoints); final metrics."""
+  config_json = write_config(config, workdir)
+  experiment = Experiment(config)
+  train_source = load_split(config, config.train_split)
+  state, shardings, abstract = experiment.create_state(train_source[0])
+  train_step = experiment.jit_train_step(shardings)
+  eval_step = experiment.jit_eval_step(shardings)
+
+  augmentation = pipeline.Augmentation(
+      reverse_complement=config.augment.get("reverse_complement", False),
+      max_shift=config.augment.get("max_shift", 0),
+      sequence_key=config.model_inputs[0],
+      reverse_complement_targets=experiment.task.reverse_complement_targets)
+  loader = pipeline.make_loader(
+      train_source, batch_size=per_process_batch_size(config.batch_size, experiment.mesh),
+      keys=experiment.keys, seed=config.seed, shuffle=True, num_epochs=None,
+      augmentation=augmentation, worker_count=config.get("data_workers", 0))
+  data_iter = iter(loader)
+
+  checkpointer = checkpointing.Checkpointer(
+      workdir, keep=config.get("keep_checkpoints", 3), best_metric=config.get("best_metric"),
+      best_mode=config.get("best_mode", "max"))
+  if checkpointer.latest_step() is not None:
+    state, data_state, _ = checkpointer.restore(abstract)
+    data_iter.set_state(json.dumps(data_state).encode())
+    logging.info("resumed from step %d in %s", int(state.step), workdir)
+
+  writer = reporting.MetricWriter(workdir)
+  start_step, total = int(state.step), config.num_train_steps
+  progress = reporting.Progress(total, start_step, config.batch_size)
+  log_every = config.get("log_every_steps", 50)
+  eval_every = config.get("eval_every_steps", 0)
+  save_every = config.get("checkpoint_every_steps", 0)
+  max_eval_batches = config.get("max_eval_batches")
+  last_saved = checkpointer.latest_step()
+
+  def save(step, with_best_metrics=None):
+    nonlocal last_saved
+    data_state = json.loads(data_iter.get_state().decode())
+    checkpointer.save(step, state, data_state, config_json)
+    if with_best_metrics:
+      checkpointer.save_best(step, state, data_state, config_json, with_best_metrics)
+    last_saved = step
+
+  def check_finite(step, metrics) -> dict[str, float]:
+    values = {k: float(v) for k, v in jax.device_get(metrics).items()}
+    if not np.isfinite(values["loss"]):
+      raise NonFiniteLossError(
+          f"loss is {values['loss']} at step {step}; stopping. The last good checkpoint "
+          f"(step {last_saved}) is kept in {os.path.join(workdir, 'checkpoints')}. Lower the "
+          "learning rate (--config.optimizer.learning_rate), enable clipping "
+          "(--config.optimizer.clip_norm) or check the data, then relaunch to resume.")
+    return values
+
+  final: dict[str, Any] = {}
+  pending = None  # (step, metrics) of the previous step, checked one step late.
+  train_time = time.perf_counter()
+  with _Interrupted() as interrupted:
+    try:
+      for step in range(start_step + 1, total + 1):
+        with experiment.mesh:
+          batch = partitioning.global_batch(next(data_iter), experiment.mesh)
+          state, metrics = train_step(state, batch)
+        if pending is not None:
+          check_finite(*pending)
+        pending = (step, metrics)
+        eval_now = eval_every and step % eval_every == 0
+        save_now = (save_every and step % save_every == 0) or step == total or eval_now
+        if step % log_every == 0 or step == total or save_now or interrupted.requested:
+          values = check_finite(step, metrics)
+          pending = None
+          if step % log_every == 0 or step == total:
+            rate = progress.line(step, values)
+            writer.write(step, "train", {**values, **rate})
+        best_metrics = None
+        if eval_now or step == total:
+          for split in config.eval_splits:
+            results = experiment.evaluate(eval_step, state, split, max_batches=max_eval_batches)
+            writer.write(step, split, _scalars(results))
+            if step == total:
+              final[split] = results
+            logging.info("eval %s at step %d: %s", split, step, _format(results))
+            best_metrics = {**(best_metrics or {}),
+                            **{f"{split}/{k}": v for k, v in _scalars(results).items()}}
+        if save_now or interrupted.requested:
+          save(step, best_metrics)
+        if interrupted.requested:
+          logging.info("saved step %d; exiting after SIGTERM", step)
+          break
+      else:
+        for split in config.get("final_eval_splits", ()):
+          results = experiment.evaluate(eval_step, state, split)
+          final[split] = results
+          writer.write(int(state.step), f"final_{split}", _scalars(results))
+          logging.info("final %s: %s", split, _format(results))
+      if pending is not None:
+        check_finite(*pending)
+    finally:
+      writer.close()
+      checkpointer.close()
+  logging.info("trained steps %d-%d in %s", start_step, int(state.step),
+               reporting.format_duration(time.perf_counter() - train_time))
+  if final and jax.process_index() == 0:
+    with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
+      json.dump({s: _scalars(r) for s, r in final.items()}, f, indent=2)
+  return final
+
+
+def _format(results: Mapping[str, Any]) -> str:
+  return " ".join(f"{k} {v:.4f}" for k, v in _scalars(results).items())
+
+
+def restore_for_eval(config: ml_collections.ConfigDict, workdir: str, which: str = "latest",
+                     step: int | None = None):
+  """``(experiment, state, eval_step)`` from a workdir's latest or best checkpoint."""
+  experiment = Experiment(config)
+  example = load_split(config, config.train_split)[0]
+  _, shardings, abstract = experiment.create_state(example)
+  checkpointer = checkpointing.Checkpointer(workdir, best_metric=config.get("best_metric"),
+                                            best_mode=config.get("best_mode", "max"))
+  try:
+    state, _, _ = checkpointer.restore(abstract, step=step, which=which)
+  finally:
+    checkpointer.close()
+  return experiment, state, experiment.jit_eval_step(shardings)
+
+
+def evaluate(config: ml_collections.ConfigDict, workdir: str, split: str,
+             which: str = "latest", step: int | None = None) -> dict[str, Any]:
+  """Metrics of a checkpoint on ``split``; also written to ``workdir/eval_<split>.json``."""
+  experiment, state, eval_step = restore_for_eval(config, workdir, which, step)
+  results = experiment.evaluate(eval_step, state, split)
+  scalars = {"step": int(state.step), "checkpoint": which, **_scalars(results)}
+  per_label = {k: np.asarray(v).tolist() for k, v in results.items() if np.ndim(v) == 1}
+  if jax.process_index() == 0:
+    with open(os.path.join(workdir, f"eval_{split}.json"), "w") as f:
+      json.dump({**scalars, **per_label}, f, indent=2)
+  return results
+
