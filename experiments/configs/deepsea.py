@@ -69,12 +69,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   if variant == "tiny":
     config.dataset.name = "synthetic_motifs/tiny"
     config.model_preset = "tiny"
-    config.batch_size = 32
-    config.eval_batch_size = 64
+    config.batch_size = 64
+    config.eval_batch_size = 128
     config.optimizer.learning_rate = 3e-3
-    config.optimizer.warmup_steps = 10
-    config.num_train_steps = 150
-    config.log_every_steps = 25
-    config.eval_every_steps = 75
-    config.checkpoint_every_steps = 75
+    config.optimizer.warmup_steps = 20
+    config.optimizer.end_learning_rate_factor = 0.1
+    config.num_train_steps = 600
+    config.log_every_steps = 50
+    config.eval_every_steps = 200
+    config.checkpoint_every_steps = 200
   return config

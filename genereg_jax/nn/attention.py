@@ -188,7 +188,7 @@ def _scaled_identity(scale: float) -> nn.initializers.Initializer:
 
 
 class AttentionPool1D(nn.Module):
-  """Softmax-weighted pooling over windows (Avsec et al. 2021, "Attention pooling").
+  """Softmax-weighted pooling (Avsec et al. 2021, Methods "Attention pooling").
 
   Each channel's weights over a window are a softmax of per-position logits,
   ``logits = x @ kernel`` (a 1x1 convolution across channels). The kernel starts
@@ -208,7 +208,7 @@ class AttentionPool1D(nn.Module):
 
   @nn.compact
   def __call__(self, x: Array) -> Array:
-    """``[batch, length, channels] -> [batch, ceil(length / pool), channels]``."""
+    """``[batch, length, c] -> [batch, ceil(length / pool_size), c]``."""
     batch, length, channels = x.shape
     kernel = self.param(
         "kernel",

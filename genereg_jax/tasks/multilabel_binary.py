@@ -21,7 +21,7 @@ from genereg_jax.tasks import metrics
 def valid_mask(batch: base.Batch, label_key: str) -> jax.Array:
   """Labels that count: not missing (< 0), not masked, not padding."""
   labels = batch[label_key]
-  mask = labels >= 0
+  mask = labels >= 0  # Also false for NaN.
   if f"{label_key}_mask" in batch:
     mask = mask & (batch[f"{label_key}_mask"] > 0)
   if "example_mask" in batch:  # Padding rows of a partial evaluation batch.
@@ -50,7 +50,8 @@ class MultilabelBinary(base.Task):
       log_p, log_not_p = jax.nn.log_sigmoid(logits), jax.nn.log_sigmoid(-logits)
       per_label = -(self.pos_weight * targets * log_p + (1.0 - targets) * log_not_p)
     weight = mask.sum()
-    return (per_label * mask).sum() / jnp.maximum(weight, 1.0), weight
+    per_label = jnp.where(mask > 0, per_label, 0.0)  # Missing labels may hold NaN.
+    return per_label.sum() / jnp.maximum(weight, 1.0), weight
 
   def predictions(self, outputs):
     return jax.nn.sigmoid(outputs.astype(jnp.float32))

@@ -143,7 +143,7 @@ def make_train_step(model: nn.Module, task: tasks.Task, tx: optax.GradientTransf
       grads = jax.tree.map(lambda g: g / grad_accum_steps, grads)
     updates, opt_state = tx.update(grads, state.opt_state, state.params)
     params = optax.apply_updates(state.params, updates)
-    metrics = {"loss": loss, "grad_norm": optax.global_norm(grads),
+    metrics = {"loss": loss, "grad_norm": optax.tree.norm(grads),
                "learning_rate": schedule(state.step)}
     return state.replace(step=state.step + 1, params=params, batch_stats=batch_stats,
                          opt_state=opt_state), metrics
@@ -272,6 +272,11 @@ class Experiment:
     return results
 
 
+@jax.jit
+def _all_finite(tree) -> jax.Array:
+  return jnp.all(jnp.stack([jnp.isfinite(x).all() for x in jax.tree.leaves(tree)]))
+
+
 def _scalars(results: Mapping[str, Any]) -> dict[str, float]:
   return {k: float(v) for k, v in results.items() if np.ndim(v) == 0}
 
@@ -347,6 +352,10 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
 
   def save(step, with_best_metrics=None):
     nonlocal last_saved
+    if not bool(_all_finite(state.params)):
+      raise NonFiniteLossError(
+          f"parameters became NaN/Inf at step {step}; not saving. The last good checkpoint "
+          f"(step {last_saved}) is kept. Lower the learning rate or enable clipping.")
     data_state = json.loads(data_iter.get_state().decode())
     checkpointer.save(step, state, data_state, config_json)
     if with_best_metrics:

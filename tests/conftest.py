@@ -1,0 +1,39 @@
+"""Shared test fixtures: a tiny synthetic dataset built once per session, tiny configs.
+
+Tests run on one CPU device; the sharding test starts a subprocess with
+``XLA_FLAGS=--xla_force_host_platform_device_count=8``.
+"""
+
+import os
+import pathlib
+
+import pytest
+
+REPO = pathlib.Path(__file__).resolve().parents[1]
+FIXTURES = REPO.parent / "shared" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def tfds_dir(tmp_path_factory) -> str:
+  """A TFDS data_dir holding ``synthetic_motifs/tiny``, built once."""
+  from genereg_jax.data import pipeline
+  data_dir = str(tmp_path_factory.mktemp("tfds"))
+  pipeline.load_builder("synthetic_motifs/tiny", data_dir, build_if_missing=True)
+  return data_dir
+
+
+@pytest.fixture
+def tiny_config(tfds_dir):
+  """``deepsea:tiny`` reading the session's dataset, short and quiet."""
+  from experiments import configs
+  config = configs.get_config("deepsea:tiny")
+  config.dataset.data_dir = tfds_dir
+  config.dataset.build_if_missing = False
+  return config
+
+
+def subprocess_env(**extra) -> dict:
+  env = dict(os.environ)
+  env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+  env.update(extra)
+  return env

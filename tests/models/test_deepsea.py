@@ -1,0 +1,58 @@
+"""DeepSEA: published size, tiny preset shapes, a jitted train step."""
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from flax.linen import meta
+
+from genereg_jax.models import get_model
+
+
+def _count(tree) -> int:
+  return sum(int(np.prod(x.shape)) for x in jax.tree.leaves(tree))
+
+
+def test_paper_size_parameter_count():
+  model = get_model("deepsea", "paper")
+  variables = jax.eval_shape(lambda: model.init(jax.random.key(0), jnp.zeros((1, 1000, 4))))
+  # 4·320·8+320 + 320·480·8+480 + 480·960·8+960 + 53·960·925+925 + 925·919+919.
+  assert _count(meta.unbox(variables)) == 52_843_119
+  out = jax.eval_shape(lambda v: model.apply(v, jnp.zeros((2, 1000, 4))), variables)
+  assert out.shape == (2, 919)
+
+
+def test_tiny_forward_and_jitted_train_step():
+  model = get_model("deepsea", "tiny")
+  x = jax.random.bernoulli(jax.random.key(1), 0.25, (4, 200, 4)).astype(jnp.float32)
+  y = jnp.ones((4, 12))
+  params = meta.unbox(model.init(jax.random.key(0), x))["params"]
+  chex.assert_shape(model.apply({"params": params}, x), (4, 12))
+  tx = optax.adam(1e-2)
+
+  @jax.jit
+  def step(params, opt_state):
+    def loss_fn(p):
+      logits = model.apply({"params": p}, x, train=True, rngs={"dropout": jax.random.key(2)})
+      return optax.sigmoid_binary_cross_entropy(logits, y).mean()
+    loss, grads = jax.value_and_grad(loss_fn)(params)
+    updates, opt_state = tx.update(grads, opt_state)
+    return optax.apply_updates(params, updates), opt_state, loss
+
+  opt_state = tx.init(params)
+  losses = []
+  for _ in range(5):
+    params, opt_state, loss = step(params, opt_state)
+    losses.append(float(loss))
+  assert np.isfinite(losses).all() and losses[-1] < losses[0]
+
+
+def test_unknown_model_preset_and_field_errors():
+  with pytest.raises(ValueError, match="deepsea"):
+    get_model("deepsee")
+  with pytest.raises(ValueError, match="presets"):
+    get_model("deepsea", "huge")
+  with pytest.raises(ValueError, match="num_outputs"):
+    get_model("deepsea", None, {"num_output": 3})

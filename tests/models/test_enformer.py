@@ -1,0 +1,231 @@
+"""Tests for Enformer (Avsec et al., Nature Methods 2021) and its attention.
+
+Parity is against enformer-pytorch 0.8.12 outputs stored in
+``../shared/fixtures/enformer_pytorch_small.npz`` (see its README).
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from genereg_jax import models
+from genereg_jax.models import enformer
+from genereg_jax.nn import attention
+
+FIXTURE = (pathlib.Path(__file__).resolve().parents[2].parent / "shared" /
+           "fixtures" / "enformer_pytorch_small.npz")
+needs_fixture = pytest.mark.skipif(
+    not FIXTURE.exists(),
+    reason=f"enformer-pytorch reference fixture not found at {FIXTURE}")
+
+
+@pytest.fixture(scope="module")
+def reference():
+  with np.load(FIXTURE) as data:
+    return {k: data[k] for k in data.files}
+
+
+def test_relative_shift_matches_definition():
+  n = 5
+  logits = np.random.default_rng(0).normal(size=(2, 3, n, 2 * n - 1)).astype(
+      np.float32)
+  expected = np.empty((2, 3, n, n), np.float32)
+  for i in range(n):
+    for j in range(n):
+      expected[..., i, j] = logits[..., i, n - 1 + j - i]
+  np.testing.assert_array_equal(attention.relative_shift(jnp.asarray(logits)),
+                                expected)
+
+
+def test_attention_pool_masks_ragged_window():
+  x = np.random.default_rng(1).normal(size=(2, 5, 3)).astype(np.float32)
+  kernel = np.random.default_rng(2).normal(size=(3, 3)).astype(np.float32)
+  out = attention.AttentionPool1D(2).apply({"params": {"kernel": kernel}}, x)
+  logits = x @ kernel
+  expected = np.empty((2, 3, 3), np.float32)
+  for w in range(2):
+    pair = logits[:, 2 * w:2 * w + 2]
+    weights = np.exp(pair) / np.exp(pair).sum(axis=1, keepdims=True)
+    expected[:, w] = (x[:, 2 * w:2 * w + 2] * weights).sum(axis=1)
+  expected[:, 2] = x[:, 4]  # the padded position gets no weight
+  np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
+
+
+@needs_fixture
+def test_positional_features_match_enformer_pytorch(reference):
+  features = attention.relative_position_features(64, 24)
+  # enformer-pytorch computes them in float32 too; its own rounding error
+  # against float64 is ~1e-5.
+  np.testing.assert_allclose(features, reference["rel_pos_features"],
+                             atol=2e-5, rtol=0)
+
+
+@needs_fixture
+def test_tf_gamma_convention_and_table(reference):
+  table = reference["tf_gammas_1536"]
+  distances = jnp.arange(-1535, 1536, dtype=jnp.float32)
+  computed = np.asarray(attention.positional_features_gamma(
+      distances, 32, 1536, normalize_over="distance"))
+  # Same formula and normalisation as TF; the residual is TF's float32
+  # rounding of lgamma/xlogy (~1 ulp of log-densities near 3e4).
+  np.testing.assert_allclose(computed, table, rtol=5e-3, atol=1e-9)
+  assert np.median(np.abs(computed - table) / table) < 1e-5
+  assert np.abs(computed - table).max() > 0  # so the exact table matters
+
+  features = attention.relative_position_features(1536, 192,
+                                                  gamma_features=table)
+  np.testing.assert_array_equal(features[:, 64:96], table)
+  np.testing.assert_array_equal(features[:, 160:192],
+                                np.sign(distances)[:, None] * table)
+
+  model = enformer.enformer("tiny", dim=192, heads=1, use_tf_gamma=True,
+                            tf_gammas=table, target_length=None)
+  bins_1536 = jnp.zeros((1, 1536 * model.output_stride, 4))
+  shapes = jax.eval_shape(model.init, jax.random.PRNGKey(0), bins_1536)
+  assert shapes["params"]["head_human"]["kernel"].value.shape == (384, 6)
+  with pytest.raises(ValueError, match="gamma_features must have shape"):
+    jax.eval_shape(model.init, jax.random.PRNGKey(0),
+                   jnp.zeros((1, 512 * model.output_stride, 4)))
+  with pytest.raises(ValueError, match="use_tf_gamma is False"):
+    jax.eval_shape(model.clone(use_tf_gamma=False).init,
+                   jax.random.PRNGKey(0), bins_1536)
+
+
+@needs_fixture
+def test_parity_with_enformer_pytorch(reference):
+  kwargs = enformer.pytorch_config_to_kwargs(
+      json.loads(str(reference["kwargs_json"])))
+  model, variables = enformer.load_pretrained(FIXTURE, prefix="sd/", **kwargs)
+  assert model == enformer.Enformer(**kwargs)
+
+  @jax.jit
+  def predict(variables, x):
+    return model.apply(variables, x, return_embeddings=True,
+                       mutable=["intermediates"])
+
+  (outputs, embeddings), state = predict(variables, reference["x"])
+  inter = {k: v[0] for k, v in state["intermediates"].items()}
+  for got, want in [(outputs["human"], "out_human"),
+                    (outputs["mouse"], "out_mouse"),
+                    (embeddings, "embeddings"),
+                    (outputs["human"], "out_human_f64"),
+                    (embeddings, "embeddings_f64"),
+                    (inter["stem_out"].transpose(0, 2, 1), "stem_out"),
+                    (inter["conv_tower_out"].transpose(0, 2, 1),
+                     "conv_tower_out"),
+                    (inter["transformer_out"], "transformer_out")]:
+    assert got.shape == reference[want].shape, want
+    np.testing.assert_allclose(got, reference[want], atol=1e-4, rtol=0,
+                               err_msg=want)
+
+
+@needs_fixture
+def test_converter_reads_config_and_rejects_leftovers(reference):
+  state_dict = {k[3:]: v for k, v in reference.items() if k.startswith("sd/")}
+  config = enformer.config_from_state_dict(state_dict)
+  assert config["dim"] == 192 and config["depth"] == 2
+  assert config["heads"] == 8 and config["attn_dim_key"] == 32
+  assert config["num_downsamples"] == 5
+  assert config["output_heads"] == {"human": 16, "mouse": 8}
+  assert enformer.conv_tower_widths(192, 5, config["dim_divisible_by"]) == [
+      96, 128, 160, 192]
+  with pytest.raises(ValueError, match="unconverted"):
+    enformer.convert_pytorch_state_dict(
+        {**state_dict, "transformer.0.0.fn.1.extra": np.zeros(3)},
+        target_length=32)
+  with pytest.raises(ValueError, match="no '_heads.rat.0.weight'"):
+    enformer.convert_pytorch_state_dict(
+        state_dict, output_heads={"human": 16, "mouse": 8, "rat": 4})
+
+
+def test_paper_parameter_count_and_axis_names():
+  model = models.get_model("enformer", "paper")
+  assert model.output_length(enformer.SEQUENCE_LENGTH) == 896
+  shapes = jax.eval_shape(model.clone(target_length=None).init,
+                          jax.random.PRNGKey(0), jnp.zeros((1, 256, 4)))
+  plain = nn.meta.unbox(shapes)
+  count = lambda tree: sum(x.size for x in jax.tree_util.tree_leaves(tree))
+  # enformer-pytorch counts nn.Parameters only; its BatchNorm running means
+  # and variances (our "batch_stats") are buffers.
+  assert count(plain["params"]) == 251_221_292
+  assert count(plain["batch_stats"]) == 29_696
+  trunk = {k: v for k, v in plain["params"].items()
+           if not k.startswith("head_")}
+  assert count(trunk) == 229_845_504
+  assert [plain["params"][f"conv_tower_{i}"]["conv"]["conv"]["kernel"].shape[-1]
+          for i in range(6)] == [768, 896, 1024, 1152, 1280, 1536]
+
+  names = jax.tree_util.tree_map(
+      tuple, nn.get_partition_spec(shapes)["params"],
+      is_leaf=lambda x: isinstance(x, jax.sharding.PartitionSpec))
+  block = names["transformer_0"]
+  assert block["attention"]["query"]["kernel"] == ("embed", "heads", "kv")
+  assert block["attention"]["output"]["kernel"] == ("heads", "kv", "embed")
+  assert block["mlp_in"]["kernel"] == ("embed", "mlp")
+  assert names["head_human"]["kernel"] == ("embed", "tracks")
+  assert names["stem_conv"]["kernel"] == ("conv_width", "conv_in", "conv_out")
+  # Every parameter carries one logical name per dimension.
+  name_counts = jax.tree_util.tree_map(
+      len, names, is_leaf=lambda x: isinstance(x, tuple))
+  assert name_counts == jax.tree_util.tree_map(lambda x: x.ndim,
+                                               plain["params"])
+
+
+def test_tiny_forward_and_train_step():
+  model = enformer.enformer("tiny")
+  x = jax.nn.one_hot(jax.random.randint(jax.random.PRNGKey(1), (2, 256), 0, 4),
+                     4)
+  variables = jax.jit(model.init)(jax.random.PRNGKey(0), x)
+  predict = jax.jit(lambda v, x: model.apply(v, x, return_embeddings=True))
+  outputs, embeddings = predict(variables, x)
+  assert outputs["human"].shape == (2, 16, 6)
+  assert outputs["mouse"].shape == (2, 16, 3)
+  assert embeddings.shape == (2, 16, 96)
+  assert bool(jnp.all(outputs["human"] >= 0))
+  plain_outputs, _ = predict(nn.meta.unbox(variables), x)
+  np.testing.assert_array_equal(plain_outputs["human"], outputs["human"])
+
+  params = nn.meta.unbox(variables["params"])
+  targets = {k: jnp.full(v.shape, 2.0) for k, v in outputs.items()}
+
+  def loss_fn(model, params, batch_stats, rng):
+    out, updates = model.apply(
+        {"params": params, "batch_stats": batch_stats}, x, train=True,
+        rngs={"dropout": rng}, mutable=["batch_stats"])
+    loss = sum(jnp.mean(out[k] - targets[k] * jnp.log(out[k])) for k in out)
+    return loss, updates["batch_stats"]
+
+  def gradient(model):
+    return jax.jit(jax.value_and_grad(
+        lambda *args: loss_fn(model, *args), has_aux=True))
+
+  step_gradient = gradient(model)
+  batch_stats = variables["batch_stats"]
+  losses, grad_norms = [], []
+  for i in range(4):
+    (loss, batch_stats), grads = step_gradient(params, batch_stats,
+                                               jax.random.PRNGKey(10 + i))
+    params = jax.tree_util.tree_map(lambda p, g: p - 0.05 * g, params, grads)
+    losses.append(float(loss))
+    grad_norms.append(float(optax.tree.norm(grads)))
+  assert np.all(np.isfinite(losses))
+  assert losses[-1] < losses[0]
+  initial_mean = variables["batch_stats"]["stem_pointwise"]["norm"]["mean"]
+  assert not np.allclose(batch_stats["stem_pointwise"]["norm"]["mean"],
+                         initial_mean)
+
+  # Rematerialised transformer blocks: same loss and gradients, same dropout.
+  (loss, _), grads = gradient(model.clone(remat=True))(
+      nn.meta.unbox(variables["params"]), variables["batch_stats"],
+      jax.random.PRNGKey(10))
+  np.testing.assert_allclose(float(loss), losses[0], rtol=1e-6)
+  np.testing.assert_allclose(float(optax.tree.norm(grads)), grad_norms[0],
+                             rtol=1e-5)

@@ -1,0 +1,41 @@
+"""Every optimizer and schedule named in the config builds and steps."""
+
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import optax
+import pytest
+
+from genereg_jax.train import optim
+
+
+def _config(**kw):
+  base = dict(name="adam", learning_rate=0.1, schedule="constant", warmup_steps=0)
+  return ml_collections.ConfigDict({**base, **kw})
+
+
+@pytest.mark.parametrize("name", ["sgd", "adagrad", "rmsprop", "adam", "nadam", "adamw", "radam"])
+def test_optimizers_reduce_a_quadratic(name):
+  tx, _ = optim.make_optimizer(_config(name=name, momentum=0.9, clip_norm=1.0), 100)
+  params = {"w": jnp.array([3.0, -2.0])}
+  state = tx.init(params)
+  for _ in range(50):
+    grads = {"w": 2 * params["w"]}
+    updates, state = tx.update(grads, state, params)
+    params = optax.apply_updates(params, updates)
+  assert float(jnp.sum(params["w"] ** 2)) < 13.0 * 0.5
+
+
+def test_warmup_then_cosine_and_linear():
+  schedule = optim.learning_rate_schedule(_config(schedule="cosine", warmup_steps=10), 110)
+  np.testing.assert_allclose([schedule(0), schedule(5), schedule(10), schedule(110)],
+                             [0.0, 0.05, 0.1, 0.0], atol=1e-6)
+  linear = optim.learning_rate_schedule(_config(schedule="linear", warmup_steps=0), 100)
+  np.testing.assert_allclose(linear(50), 0.05, atol=1e-6)
+
+
+def test_unknown_names_list_valid_ones():
+  with pytest.raises(ValueError, match="radam"):
+    optim.make_optimizer(_config(name="adamm"), 10)
+  with pytest.raises(ValueError, match="cosine"):
+    optim.make_optimizer(_config(schedule="exp"), 10)
