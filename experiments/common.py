@@ -19,14 +19,15 @@ def define_config_flags(workdir_required: bool = True) -> None:
 
 
 def run(main, argv=None) -> None:
-  """``absl.app.run`` after turning ``--config=<name>`` into a config file path."""
+  """``absl.app.run`` after resolving ``--config=<name>``; bad overrides exit with status 2."""
   from absl import app
   argv = configs.resolve_config_argv(list(sys.argv if argv is None else argv))
   try:
-    app.run(main, argv=argv)
-  except (AttributeError, KeyError) as e:
-    # ml_collections reports a bad ``--config.a.b=v`` override as one of these.
-    if "override" in str(e).lower() or "field" in str(e).lower() or "key" in str(e).lower():
-      print(f"error: bad config override: {e}", file=sys.stderr)
-      sys.exit(2)
-    raise
+    flags.FLAGS(argv)  # Applies --config.a.b=v overrides; app.run parses again.
+  except (AttributeError, KeyError, ValueError, flags.Error) as e:
+    overrides = [a for a in argv[1:] if a.startswith("--config.")]
+    message = str(e).replace("\\'", "'").replace("\\n", " ").strip("'\"")
+    print(f"error: bad flag or config override ({' '.join(overrides) or argv[1:]}): {message}",
+          file=sys.stderr)
+    sys.exit(2)
+  app.run(main, argv=argv)

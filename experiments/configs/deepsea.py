@@ -7,7 +7,7 @@ The model is the paper's (3 convs 320/480/960 ×8, max-pool 4, dropout 0.2/0.2/0
 dense 925; 52.8 M parameters at 919 outputs) with one output per synthetic label.
 On the 2-core CPU reference machine the default run (1,500 steps of 64) takes ~40 min
 and reaches a test mean AUROC ≥ 0.9; ``:tiny`` (small model, 200 bp) takes seconds.
-Variants: ``tiny``.
+Variants: ``tiny``. ``get_sweep`` sweeps the learning rate (``experiments.sweep``).
 """
 
 import ml_collections
@@ -79,3 +79,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.eval_every_steps = 200
     config.checkpoint_every_steps = 200
   return config
+
+
+def get_sweep(arg: str | None = None) -> list[dict]:
+  """Learning-rate sweep around the default (three trials)."""
+  del arg
+  return [{"optimizer.learning_rate": lr} for lr in (3e-4, 1e-3, 3e-3)]

@@ -85,7 +85,7 @@ def test_features_shapes_and_metadata(tiny, tiny_records, widths):
   assert tiny.name == "synthetic_motifs"
   assert str(info.version) == "1.0.0"
   assert {s: info.splits[s].num_examples for s in sm.SPLITS} == {
-      "train": 2000, "valid": 256, "test": 256}
+      "train": 8000, "valid": 512, "test": 512}
   assert info.features["sequence"].shape == (200, 4)
   assert info.features["label"].shape == (sm.NUM_LABELS,)
   assert info.metadata["label_names"] == list(sm.LABEL_NAMES)

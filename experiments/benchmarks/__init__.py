@@ -1,0 +1,1 @@
+"""Throughput and memory benchmarks (never run by the tests)."""
