@@ -23,11 +23,13 @@ def run(main, argv=None) -> None:
   from absl import app
   argv = configs.resolve_config_argv(list(sys.argv if argv is None else argv))
   try:
-    flags.FLAGS(argv)  # Applies --config.a.b=v overrides; app.run parses again.
+    remaining = flags.FLAGS(argv)  # Applies the --config.a.b=v overrides.
   except (AttributeError, KeyError, ValueError, flags.Error) as e:
     overrides = [a for a in argv[1:] if a.startswith("--config.")]
-    message = str(e).replace("\\'", "'").replace("\\n", " ").strip("'\"")
+    while isinstance(e, BaseException) and e.args:  # KeyError wrapped in AttributeError.
+      e = e.args[0]
+    message = str(e).replace("\n", " ")
     print(f"error: bad flag or config override ({' '.join(overrides) or argv[1:]}): {message}",
           file=sys.stderr)
     sys.exit(2)
-  app.run(main, argv=argv)
+  app.run(main, argv=argv, flags_parser=lambda _: remaining)

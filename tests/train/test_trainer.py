@@ -146,3 +146,28 @@ def test_output_size_mismatch_fails_at_startup(tiny_config, tmp_path):
   tiny_config.model.num_outputs = 5
   with pytest.raises(ValueError, match="num_outputs"):
     trainer.train_and_evaluate(tiny_config, str(tmp_path / "bad"))
+
+
+def test_sigterm_saves_and_exits(tfds_dir, tmp_path):
+  import signal
+  import subprocess
+  import sys
+  import time
+  from conftest import REPO, subprocess_env
+  workdir = tmp_path / "preempted"
+  process = subprocess.Popen(
+      [sys.executable, "-m", "experiments.train", "--config=deepsea:tiny",
+       f"--workdir={workdir}", f"--config.dataset.data_dir={tfds_dir}",
+       "--config.num_train_steps=100000", "--config.log_every_steps=1",
+       "--config.checkpoint_every_steps=0", "--config.eval_every_steps=0"],
+      cwd=REPO, env=subprocess_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+  deadline = time.time() + 240
+  while not (workdir / "metrics.jsonl").exists() or not (workdir / "metrics.jsonl").read_text():
+    assert process.poll() is None and time.time() < deadline, process.stderr.read()[-2000:]
+    time.sleep(0.5)
+  process.send_signal(signal.SIGTERM)
+  _, stderr = process.communicate(timeout=120)
+  assert process.returncode == 0, stderr[-2000:]
+  assert "SIGTERM" in stderr
+  saved = [int(s) for s in os.listdir(workdir / "checkpoints") if s.isdigit()]
+  assert len(saved) == 1 and 0 < saved[0] < 100000
