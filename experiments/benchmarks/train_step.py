@@ -57,13 +57,14 @@ def main(argv):
     if FLAGS.compute_dtype:
       config.compute_dtype = FLAGS.compute_dtype
   experiment = trainer.Experiment(config)
-  example = trainer.load_split(config, config.train_split)[0]
+  head = experiment.heads[0]
+  example = trainer.load_split(config, config.train_split, head)[0]
   state, shardings, _ = experiment.create_state(example)
-  batch_np = random_batch(example, experiment.keys, config.batch_size, np.random.default_rng(0))
-  with experiment.mesh:
-    batch = partitioning.global_batch(batch_np, experiment.mesh)
-  train_step = experiment.jit_train_step(shardings)
-  eval_step = experiment.jit_eval_step(shardings)
+  batch_np = random_batch(example, experiment.keys[head], config.batch_size,
+                          np.random.default_rng(0))
+  batch = partitioning.global_batch(batch_np, experiment.mesh)
+  train_step = experiment.jit_train_steps(shardings)[head]
+  eval_step = experiment.jit_eval_steps(shardings)[head]
 
   start = time.perf_counter()
   compiled_train = train_step.lower(state, batch).compile()

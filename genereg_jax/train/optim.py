@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
+import jax
 import ml_collections
 import optax
 
@@ -34,7 +36,11 @@ def learning_rate_schedule(config: ml_collections.ConfigDict,
 
 def make_optimizer(config: ml_collections.ConfigDict, num_train_steps: int
                    ) -> tuple[optax.GradientTransformation, optax.Schedule]:
-  """``config.name`` in sgd/adagrad/rmsprop/adam/nadam/adamw/radam with clipping."""
+  """``config.name`` in sgd/adagrad/rmsprop/adam/nadam/adamw/radam with clipping.
+
+  ``config.frozen`` lists parameter path prefixes (e.g. ``("bias",)`` for ChromBPNet's
+  bias model) whose updates are zero, for fine-tuning with frozen sub-trees.
+  """
   schedule = learning_rate_schedule(config, num_train_steps)
   name = config.name
   kwargs: dict[str, Any] = {}
@@ -57,8 +63,21 @@ def make_optimizer(config: ml_collections.ConfigDict, num_train_steps: int
   else:
     raise ValueError(f"unknown optimizer {name!r}; valid: {list(_OPTIMIZERS)}")
   chain = []
+  frozen = tuple(config.get("frozen", ()))
   if config.get("clip_norm"):
     chain.append(optax.clip_by_global_norm(config.clip_norm))
   if config.get("weight_decay") and name != "adamw":
     chain.append(optax.add_decayed_weights(config.weight_decay))
-  return optax.chain(*chain, tx), schedule
+  tx = optax.chain(*chain, tx)
+  if frozen:
+    tx = optax.multi_transform({"train": tx, "frozen": optax.set_to_zero()},
+                               functools.partial(_freeze_labels, frozen))
+  return tx, schedule
+
+
+def _freeze_labels(frozen: tuple[str, ...], params: Any) -> Any:
+  """``"frozen"`` for parameters under any of the ``frozen`` path prefixes (e.g. "bias")."""
+  def label(path, _):
+    name = "/".join(str(getattr(p, "key", p)) for p in path)
+    return "frozen" if any(name == f or name.startswith(f + "/") for f in frozen) else "train"
+  return jax.tree_util.tree_map_with_path(label, params)

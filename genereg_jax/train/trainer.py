@@ -64,21 +64,36 @@ def build_model(config: ml_collections.ConfigDict) -> nn.Module:
   return model
 
 
-def build_task(config: ml_collections.ConfigDict) -> tasks.Task:
-  return tasks.get_task(config.task_name, config.get("task", {}))
+def build_task(config: ml_collections.ConfigDict, head: str | None = None) -> tasks.Task:
+  """The config's task; for multi-species models, scoped to the output ``head``."""
+  kwargs = dict(config.get("task", {}))
+  if head is not None:
+    kwargs["head"] = head
+  return tasks.get_task(config.task_name, kwargs)
+
+
+def heads(config: ml_collections.ConfigDict) -> tuple[str | None, ...]:
+  """Output heads trained in alternation (``config.species``), or ``(None,)``."""
+  return tuple(config.get("species", ())) or (None,)
+
+
+def dataset_name(config: ml_collections.ConfigDict, head: str | None = None) -> str:
+  """``config.dataset.name`` with ``{species}`` filled in for multi-species configs."""
+  return config.dataset.name.format(species=head) if head else config.dataset.name
 
 
 def data_keys(config: ml_collections.ConfigDict, task: tasks.Task) -> tuple[str, ...]:
   return tuple(dict.fromkeys(tuple(config.model_inputs) + tuple(task.target_keys)))
 
 
-def load_split(config: ml_collections.ConfigDict, split: str):
+def load_split(config: ml_collections.ConfigDict, split: str, head: str | None = None):
+  name = dataset_name(config, head)
   builder = pipeline.load_builder(
-      config.dataset.name, config.dataset.get("data_dir"),
+      name, config.dataset.get("data_dir"),
       build_if_missing=config.dataset.get("build_if_missing", False),
       manual_dir=config.dataset.get("manual_dir"))
   if split not in builder.info.splits:
-    raise ValueError(f"dataset {config.dataset.name!r} has no split {split!r}; "
+    raise ValueError(f"dataset {name!r} has no split {split!r}; "
                      f"splits: {sorted(builder.info.splits)}")
   return builder.as_data_source(split=split)
 
@@ -169,15 +184,21 @@ def make_eval_step(model: nn.Module, task: tasks.Task, inputs) -> Callable:
 
 
 class Experiment:
-  """Mesh, model, task, optimizer and jitted functions for one config."""
+  """Mesh, model, task(s), optimizer and jitted functions for one config.
+
+  Multi-species configs (``config.species = ("human", "mouse")``) have one task and one
+  jitted step per output head; everything else has the single head ``None``.
+  """
 
   def __init__(self, config: ml_collections.ConfigDict, mesh=None):
     self.config = config
     self.mesh = mesh or partitioning.make_mesh(config.get("mesh_shape", (-1, 1)))
     self.model = build_model(config)
-    self.task = build_task(config)
+    self.heads = heads(config)
+    self.tasks = {head: build_task(config, head) for head in self.heads}
+    self.task = self.tasks[self.heads[0]]
     self.inputs = tuple(config.model_inputs)
-    self.keys = data_keys(config, self.task)
+    self.keys = {head: data_keys(config, task) for head, task in self.tasks.items()}
     self.rules = [tuple(r) for r in config.get("logical_axis_rules", ())]
     self.tx, self.schedule = optim.make_optimizer(config.optimizer, config.num_train_steps)
     self.batch_sharding = partitioning.batch_sharding(self.mesh)
@@ -206,12 +227,35 @@ class Experiment:
     rng = jax.random.PRNGKey(self.config.seed)
     boxed = jax.eval_shape(init, rng)
     shardings = partitioning.logical_shardings(boxed, self.mesh, self.rules)
-    with self.mesh:
-      state = jax.jit(lambda r: nn.meta.unbox(init(r)), out_shardings=shardings)(rng)
+    state = jax.jit(lambda r: nn.meta.unbox(init(r)), out_shardings=shardings)(rng)
     abstract = jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
                             nn.meta.unbox(boxed), shardings)
     self.check_outputs(example, abstract)
+    if self.config.get("init_from"):
+      state = self.load_pretrained(state, shardings)
     return state, shardings, abstract
+
+  def load_pretrained(self, state: TrainState, shardings) -> TrainState:
+    """Replaces parameters with pretrained ones (``config.init_from``) for fine-tuning.
+
+    ``init_from`` is ``"module:function"`` returning flax variables, e.g.
+    ``"genereg_jax.models.spliceai:load_official_weights"`` (``init_from_kwargs`` are
+    passed on). Missing or differently shaped entries are an error naming them.
+    """
+    module_name, _, function = self.config.init_from.partition(":")
+    import importlib
+    loader = getattr(importlib.import_module(module_name), function)
+    variables = loader(**dict(self.config.get("init_from_kwargs", {})))
+    variables = nn.meta.unbox(variables)
+    params = _replace_matching(state.params, variables["params"], "params")
+    batch_stats = _replace_matching(state.batch_stats, variables.get("batch_stats", {}),
+                                    "batch_stats") if state.batch_stats else state.batch_stats
+    params, batch_stats = jax.device_put((params, batch_stats),
+                                         (shardings.params, shardings.batch_stats))
+    logging.info("initialised parameters from %s", self.config.init_from)
+    return state.replace(params=params, batch_stats=batch_stats,
+                         opt_state=jax.jit(self.tx.init, out_shardings=shardings.opt_state)(
+                             params))
 
   def check_outputs(self, example, abstract_state) -> None:
     """Fails at start-up when model outputs and targets disagree in shape."""
@@ -219,6 +263,9 @@ class Experiment:
     outputs = jax.eval_shape(
         lambda s: self.model.apply(_variables(s.params, s.batch_stats), **inputs, train=False),
         abstract_state)
+    head = self.heads[0]
+    if isinstance(outputs, Mapping) and head in outputs:
+      outputs = outputs[head]
     if not isinstance(outputs, Mapping) and len(self.task.target_keys) == 1:
       target = np.shape(example[self.task.target_keys[0]])
       if tuple(outputs.shape[1:]) != tuple(target):
@@ -227,27 +274,35 @@ class Experiment:
             f"but the dataset's {self.task.target_keys[0]!r} is {tuple(target)}; set "
             "the model's output size (e.g. --config.model.num_outputs) to match")
 
-  def jit_train_step(self, state_shardings) -> Callable:
-    step = make_train_step(self.model, self.task, self.tx, self.schedule, self.inputs,
-                           self.config.optimizer.get("grad_accum_steps", 1))
-    return jax.jit(step, in_shardings=(state_shardings, self.batch_sharding),
-                   out_shardings=(state_shardings, None), donate_argnums=0)
+  def jit_train_steps(self, state_shardings) -> dict[str | None, Callable]:
+    """One jitted ``(state, batch) -> (state, metrics)`` per head."""
+    def jit(task):
+      step = make_train_step(self.model, task, self.tx, self.schedule, self.inputs,
+                             self.config.optimizer.get("grad_accum_steps", 1))
+      return jax.jit(step, in_shardings=(state_shardings, self.batch_sharding),
+                     out_shardings=(state_shardings, None), donate_argnums=0)
+    return {head: jit(task) for head, task in self.tasks.items()}
 
-  def jit_eval_step(self, state_shardings) -> Callable:
-    step = make_eval_step(self.model, self.task, self.inputs)
-    return jax.jit(step, in_shardings=(state_shardings.params, state_shardings.batch_stats,
-                                       self.batch_sharding))
+  def jit_eval_steps(self, state_shardings) -> dict[str | None, Callable]:
+    """One jitted ``(params, batch_stats, batch) -> (predictions, loss, weight)`` per head."""
+    def jit(task):
+      step = make_eval_step(self.model, task, self.inputs)
+      return jax.jit(step, in_shardings=(state_shardings.params, state_shardings.batch_stats,
+                                         self.batch_sharding))
+    return {head: jit(task) for head, task in self.tasks.items()}
 
-  def evaluate(self, eval_step, state, split: str, data_source=None,
-               max_batches: int | None = None) -> dict[str, Any]:
+  def evaluate(self, eval_steps, state, split: str, head: str | None = None,
+               data_source=None, max_batches: int | None = None) -> dict[str, Any]:
     """Streams one pass over ``split``; the last partial batch is padded and masked."""
     config = self.config
-    data_source = data_source or load_split(config, split)
+    head = self.heads[0] if head is None else head
+    eval_step, task = eval_steps[head], self.tasks[head]
+    data_source = data_source or load_split(config, split, head)
     batch_size = per_process_batch_size(config.get("eval_batch_size", config.batch_size),
                                         self.mesh)
-    loader = pipeline.make_loader(data_source, batch_size=batch_size, keys=self.keys,
+    loader = pipeline.make_loader(data_source, batch_size=batch_size, keys=self.keys[head],
                                   shuffle=False, num_epochs=1, drop_remainder=False)
-    accumulator, loss = self.task.new_metrics(), 0.0
+    accumulator, loss = task.new_metrics(), 0.0
     loss_weight = 0.0
     for index, local in enumerate(loader):
       if max_batches is not None and index >= max_batches:
@@ -256,11 +311,10 @@ class Experiment:
       padded = {k: np.concatenate([v, np.repeat(v[-1:], batch_size - rows, 0)])
                 if rows < batch_size else v for k, v in local.items()}
       padded["example_mask"] = (np.arange(batch_size) < rows).astype(np.float32)
-      with self.mesh:
-        batch = partitioning.global_batch(padded, self.mesh)
-        predictions, batch_loss, weight = eval_step(state.params, state.batch_stats, batch)
+      batch = partitioning.global_batch(padded, self.mesh)
+      predictions, batch_loss, weight = eval_step(state.params, state.batch_stats, batch)
       host = partitioning.to_host({"predictions": predictions,
-                                   **{k: batch[k] for k in (*self.task.target_keys,
+                                   **{k: batch[k] for k in (*task.target_keys,
                                                             "example_mask")}})
       keep = host.pop("example_mask") > 0
       predictions = jax.tree.map(lambda x: x[keep], host.pop("predictions"))
@@ -270,6 +324,22 @@ class Experiment:
     results = dict(accumulator.compute())
     results["loss"] = loss / max(loss_weight, 1e-12)
     return results
+
+
+def _replace_matching(current: Any, pretrained: Mapping[str, Any], what: str) -> Any:
+  """``pretrained`` in the structure of ``current``; errors name every mismatch."""
+  flat_current = flax.traverse_util.flatten_dict(current, sep="/")
+  flat_pretrained = flax.traverse_util.flatten_dict(dict(pretrained), sep="/")
+  missing = sorted(set(flat_current) - set(flat_pretrained))
+  unexpected = sorted(set(flat_pretrained) - set(flat_current))
+  shapes = sorted(k for k in set(flat_current) & set(flat_pretrained)
+                  if np.shape(flat_current[k]) != np.shape(flat_pretrained[k]))
+  if missing or unexpected or shapes:
+    raise ValueError(f"pretrained {what} do not match the model: missing {missing[:10]}, "
+                     f"unexpected {unexpected[:10]}, different shapes {shapes[:10]}")
+  return flax.traverse_util.unflatten_dict(
+      {k: jnp.asarray(flat_pretrained[k], np.asarray(v).dtype if hasattr(v, "dtype") else None)
+       for k, v in flat_current.items()}, sep="/")
 
 
 @jax.jit
@@ -314,31 +384,41 @@ class _Interrupted:
 
 
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
-  """Trains ``config`` in ``workdir`` (resuming if it has checkpoints); final metrics."""
+  """Trains ``config`` in ``workdir`` (resuming if it has checkpoints); final metrics.
+
+  Multi-species configs alternate heads step by step (Enformer's human/mouse recipe),
+  each from its own dataset stream; metrics are reported per head.
+  """
   config_json = write_config(config, workdir)
   experiment = Experiment(config)
-  train_source = load_split(config, config.train_split)
-  state, shardings, abstract = experiment.create_state(train_source[0])
-  train_step = experiment.jit_train_step(shardings)
-  eval_step = experiment.jit_eval_step(shardings)
+  train_sources = {head: load_split(config, config.train_split, head)
+                   for head in experiment.heads}
+  state, shardings, abstract = experiment.create_state(train_sources[experiment.heads[0]][0])
+  train_steps = experiment.jit_train_steps(shardings)
+  eval_steps = experiment.jit_eval_steps(shardings)
 
-  augmentation = pipeline.Augmentation(
-      reverse_complement=config.augment.get("reverse_complement", False),
-      max_shift=config.augment.get("max_shift", 0),
-      sequence_key=config.model_inputs[0],
-      reverse_complement_targets=experiment.task.reverse_complement_targets)
-  loader = pipeline.make_loader(
-      train_source, batch_size=per_process_batch_size(config.batch_size, experiment.mesh),
-      keys=experiment.keys, seed=config.seed, shuffle=True, num_epochs=None,
-      augmentation=augmentation, worker_count=config.get("data_workers", 0))
-  data_iter = iter(loader)
+  def make_iterator(head):
+    augmentation = pipeline.Augmentation(
+        reverse_complement=config.augment.get("reverse_complement", False),
+        max_shift=config.augment.get("max_shift", 0),
+        sequence_key=config.model_inputs[0],
+        reverse_complement_targets=experiment.tasks[head].reverse_complement_targets)
+    return iter(pipeline.make_loader(
+        train_sources[head], batch_size=per_process_batch_size(config.batch_size,
+                                                               experiment.mesh),
+        keys=experiment.keys[head], seed=config.seed, shuffle=True, num_epochs=None,
+        augmentation=augmentation, worker_count=config.get("data_workers", 0)))
+
+  iterators = {head: make_iterator(head) for head in experiment.heads}
+  stream_name = lambda head: head or "default"
 
   checkpointer = checkpointing.Checkpointer(
       workdir, keep=config.get("keep_checkpoints", 3), best_metric=config.get("best_metric"),
       best_mode=config.get("best_mode", "max"))
   if checkpointer.latest_step() is not None:
     state, data_state, _ = checkpointer.restore(abstract)
-    data_iter.set_state(json.dumps(data_state).encode())
+    for head, iterator in iterators.items():
+      iterator.set_state(json.dumps(data_state[stream_name(head)]).encode())
     logging.info("resumed from step %d in %s", int(state.step), workdir)
 
   writer = reporting.MetricWriter(workdir)
@@ -356,7 +436,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
       raise NonFiniteLossError(
           f"parameters became NaN/Inf at step {step}; not saving. The last good checkpoint "
           f"(step {last_saved}) is kept. Lower the learning rate or enable clipping.")
-    data_state = json.loads(data_iter.get_state().decode())
+    data_state = {stream_name(head): json.loads(it.get_state().decode())
+                  for head, it in iterators.items()}
     checkpointer.save(step, state, data_state, config_json)
     if with_best_metrics:
       checkpointer.save_best(step, state, data_state, config_json, with_best_metrics)
@@ -372,15 +453,27 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
           "(--config.optimizer.clip_norm) or check the data, then relaunch to resume.")
     return values
 
+  def evaluate_all(step, splits, max_batches=None) -> dict[str, Any]:
+    results_by_name = {}
+    for split in splits:
+      for head in experiment.heads:
+        name = f"{split}/{head}" if head else split
+        results = experiment.evaluate(eval_steps, state, split, head,
+                                      max_batches=max_batches)
+        writer.write(step, name, _scalars(results))
+        logging.info("eval %s at step %d: %s", name, step, _format(results))
+        results_by_name[name] = results
+    return results_by_name
+
   final: dict[str, Any] = {}
   pending = None  # (step, metrics) of the previous step, checked one step late.
   train_time = time.perf_counter()
   with _Interrupted() as interrupted:
     try:
       for step in range(start_step + 1, total + 1):
-        with experiment.mesh:
-          batch = partitioning.global_batch(next(data_iter), experiment.mesh)
-          state, metrics = train_step(state, batch)
+        head = experiment.heads[(step - 1) % len(experiment.heads)]
+        batch = partitioning.global_batch(next(iterators[head]), experiment.mesh)
+        state, metrics = train_steps[head](state, batch)
         if pending is not None:
           check_finite(*pending)
         pending = (step, metrics)
@@ -391,28 +484,24 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
           pending = None
           if step % log_every == 0 or step == total:
             rate = progress.line(step, values)
-            writer.write(step, "train", {**values, **rate})
+            writer.write(step, "train", {**values, **rate,
+                                         **({f"{head}/loss": values["loss"]} if head else {})})
         best_metrics = None
         if eval_now or step == total:
-          for split in config.eval_splits:
-            results = experiment.evaluate(eval_step, state, split, max_batches=max_eval_batches)
-            writer.write(step, split, _scalars(results))
-            if step == total:
-              final[split] = results
-            logging.info("eval %s at step %d: %s", split, step, _format(results))
-            best_metrics = {**(best_metrics or {}),
-                            **{f"{split}/{k}": v for k, v in _scalars(results).items()}}
+          evaluated = evaluate_all(step, config.eval_splits, max_eval_batches)
+          best_metrics = {f"{name}/{k}": v for name, results in evaluated.items()
+                          for k, v in _scalars(results).items()}
+          if step == total:
+            final.update(evaluated)
         if save_now or interrupted.requested:
           save(step, best_metrics)
         if interrupted.requested:
           logging.info("saved step %d; exiting after SIGTERM", step)
           break
       else:
-        for split in config.get("final_eval_splits", ()):
-          results = experiment.evaluate(eval_step, state, split)
-          final[split] = results
-          writer.write(int(state.step), f"final_{split}", _scalars(results))
-          logging.info("final %s: %s", split, _format(results))
+        for name, results in evaluate_all(int(state.step),
+                                          config.get("final_eval_splits", ())).items():
+          final[name] = results
       if pending is not None:
         check_finite(*pending)
     finally:
@@ -432,9 +521,9 @@ def _format(results: Mapping[str, Any]) -> str:
 
 def restore_for_eval(config: ml_collections.ConfigDict, workdir: str, which: str = "latest",
                      step: int | None = None):
-  """``(experiment, state, eval_step)`` from a workdir's latest or best checkpoint."""
+  """``(experiment, state, eval_steps)`` from a workdir's latest or best checkpoint."""
   experiment = Experiment(config)
-  example = load_split(config, config.train_split)[0]
+  example = load_split(config, config.train_split, experiment.heads[0])[0]
   _, shardings, abstract = experiment.create_state(example)
   checkpointer = checkpointing.Checkpointer(workdir, best_metric=config.get("best_metric"),
                                             best_mode=config.get("best_mode", "max"))
@@ -442,14 +531,18 @@ def restore_for_eval(config: ml_collections.ConfigDict, workdir: str, which: str
     state, _, _ = checkpointer.restore(abstract, step=step, which=which)
   finally:
     checkpointer.close()
-  return experiment, state, experiment.jit_eval_step(shardings)
+  return experiment, state, experiment.jit_eval_steps(shardings)
 
 
 def evaluate(config: ml_collections.ConfigDict, workdir: str, split: str,
              which: str = "latest", step: int | None = None) -> dict[str, Any]:
   """Metrics of a checkpoint on ``split``; also written to ``workdir/eval_<split>.json``."""
-  experiment, state, eval_step = restore_for_eval(config, workdir, which, step)
-  results = experiment.evaluate(eval_step, state, split)
+  experiment, state, eval_steps = restore_for_eval(config, workdir, which, step)
+  if len(experiment.heads) == 1:
+    results = experiment.evaluate(eval_steps, state, split)
+  else:  # One result per species head, keys prefixed "<head>/".
+    results = {f"{head}/{k}": v for head in experiment.heads
+               for k, v in experiment.evaluate(eval_steps, state, split, head).items()}
   scalars = {"step": int(state.step), "checkpoint": which, **_scalars(results)}
   per_label = {k: np.asarray(v).tolist() for k, v in results.items() if np.ndim(v) == 1}
   if jax.process_index() == 0:

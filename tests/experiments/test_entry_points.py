@@ -21,7 +21,7 @@ def test_every_module_imports():
       importlib.import_module(module.name)
 
 
-@pytest.mark.parametrize("name", ["deepsea", "deepsea:tiny"])
+@pytest.mark.parametrize("name", ["deepsea", "deepsea:tiny", "deepsea:real"])
 def test_configs_build_and_match_their_model(name):
   import jax
   import jax.numpy as jnp

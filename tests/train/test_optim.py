@@ -1,5 +1,6 @@
 """Every optimizer and schedule named in the config builds and steps."""
 
+import jax
 import jax.numpy as jnp
 import ml_collections
 import numpy as np
@@ -39,3 +40,16 @@ def test_unknown_names_list_valid_ones():
     optim.make_optimizer(_config(name="adamm"), 10)
   with pytest.raises(ValueError, match="cosine"):
     optim.make_optimizer(_config(schedule="exp"), 10)
+
+
+def test_frozen_subtrees_do_not_move():
+  tx, _ = optim.make_optimizer(_config(frozen=("bias",)), 10)
+  params = {"bias": {"w": jnp.ones(3)}, "accessibility": {"w": jnp.ones(3)},
+            "bias_like": {"w": jnp.ones(2)}}
+  state = tx.init(params)
+  grads = jax.tree.map(jnp.ones_like, params)
+  updates, _ = tx.update(grads, state, params)
+  new = optax.apply_updates(params, updates)
+  np.testing.assert_array_equal(new["bias"]["w"], params["bias"]["w"])
+  assert float(new["accessibility"]["w"][0]) < 1.0
+  assert float(new["bias_like"]["w"][0]) < 1.0

@@ -118,8 +118,8 @@ def test_nan_loss_stops_and_keeps_last_good_checkpoint(tiny_config, tmp_path, mo
 
   original_task = trainer.build_task
 
-  def task_with_nan_loss(config):
-    task = original_task(config)
+  def task_with_nan_loss(config, head=None):
+    task = original_task(config, head)
     loss = task.loss
 
     def poisoned_loss(outputs, batch):

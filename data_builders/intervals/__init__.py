@@ -1,0 +1,33 @@
+"""``intervals``: genome windows labelled by BED files (Selene-style user data).
+
+Importing this package registers the ``Intervals`` TFDS builder. It has no
+predefined configs: build one with ``python -m data_builders.intervals.make``
+(or ``Intervals(config=IntervalsConfig(...))``); the result then loads by
+name, ``intervals/<name>``, from its ``data_dir``.
+"""
+
+from data_builders.intervals.intervals import (
+    MAX_SAMPLING_ROUNDS,
+    MISSING_LABEL,
+    SPLITS,
+    BedFile,
+    BedFormatError,
+    ChromosomeWindows,
+    Coverage,
+    FastaFormatError,
+    Genome,
+    Intervals,
+    IntervalsConfig,
+    bed_column_names,
+    plan_chromosome,
+    read_bed,
+    sample_background,
+    window_composition,
+)
+
+__all__ = [
+    "MAX_SAMPLING_ROUNDS", "MISSING_LABEL", "SPLITS", "BedFile",
+    "BedFormatError", "ChromosomeWindows", "Coverage", "FastaFormatError",
+    "Genome", "Intervals", "IntervalsConfig", "bed_column_names",
+    "plan_chromosome", "read_bed", "sample_background", "window_composition",
+]
