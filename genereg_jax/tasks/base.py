@@ -33,6 +33,10 @@ class Task(abc.ABC):
   def new_metrics(self) -> Any:
     """A fresh host-side metric accumulator."""
 
+  def use_dataset_metadata(self, metadata: Mapping[str, Any]) -> None:
+    """Takes what the task needs from the dataset's ``info.metadata`` (e.g. the
+    ``strand_pair`` of stranded tracks); settings given in the config win."""
+
   def reverse_complement_targets(self, example: dict[str, Any]) -> dict[str, Any]:
     """Targets of the reverse-complemented sequence; identity for unstranded labels.
 

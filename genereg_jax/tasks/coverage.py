@@ -125,6 +125,12 @@ class Coverage(base.Task):
     self.track_names = tuple(track_names)
     self.log_pearson = bool(log_pearson)
 
+  def use_dataset_metadata(self, metadata: Mapping[str, Any]) -> None:
+    if self.strand_pair is None and metadata.get("strand_pair") is not None:
+      self.strand_pair = _check_strand_pair(metadata["strand_pair"])
+    if not self.track_names and metadata.get("track_names"):
+      self.track_names = tuple(metadata["track_names"])
+
   def select(self, outputs: Any) -> Any:
     """The scored array: ``outputs[head]`` for a dict of heads, else ``outputs``."""
     if isinstance(outputs, Mapping):

@@ -95,7 +95,9 @@ def load_split(config: ml_collections.ConfigDict, split: str, head: str | None =
   if split not in builder.info.splits:
     raise ValueError(f"dataset {name!r} has no split {split!r}; "
                      f"splits: {sorted(builder.info.splits)}")
-  return builder.as_data_source(split=split)
+  source = builder.as_data_source(split=split)
+  source.metadata = dict(builder.info.metadata or {})
+  return source
 
 
 def per_process_batch_size(global_batch_size: int, mesh) -> int:
@@ -393,6 +395,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
   experiment = Experiment(config)
   train_sources = {head: load_split(config, config.train_split, head)
                    for head in experiment.heads}
+  for head, source in train_sources.items():
+    experiment.tasks[head].use_dataset_metadata(source.metadata)
   state, shardings, abstract = experiment.create_state(train_sources[experiment.heads[0]][0])
   train_steps = experiment.jit_train_steps(shardings)
   eval_steps = experiment.jit_eval_steps(shardings)

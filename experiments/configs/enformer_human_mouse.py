@@ -1,0 +1,105 @@
+r"""Enformer (Avsec et al., Nature Methods 2021) on human and mouse coverage tracks.
+
+  python -m experiments.train --config=enformer_human_mouse --workdir=/ckpt/enformer
+  python -m experiments.train --config=enformer_human_mouse:synthetic --workdir=/tmp/enf
+  python -m experiments.train --config=enformer_human_mouse:tiny --workdir=/tmp/enf_tiny
+
+Default: the paper's model (251,221,292 parameters) and recipe on the Basenji2/Enformer
+training data (``python -m data_builders.build --dataset=basenji_barnyard/human
+--manual_dir=...`` and ``/mouse``; see BUILD.md): batch 64, Adam 5e-4 after a 5,000-step
+linear warm-up, global-norm clipping 0.2, human and mouse batches in alternation,
+reverse-complement (with target reversal) and ±3 bp shift augmentation, Poisson loss.
+The paper trained 150,000 steps on 64 TPU v3 cores; on GPUs use
+``--config.compute_dtype=bfloat16 --config.model.remat=True`` and a model-parallel mesh
+(BUILD.md). Variants: ``synthetic`` (a reduced Enformer on the embedded two-species
+synthetic coverage data, minutes on a CPU) and ``tiny`` (seconds, for tests).
+"""
+
+import ml_collections
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  variant = arg or "real"
+  if variant not in ("real", "synthetic", "tiny"):
+    raise ValueError(f"enformer_human_mouse: unknown variant {variant!r}; "
+                     "valid: real, synthetic, tiny")
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+
+  # Data: one stream per species, alternating step by step.
+  config.species = ("human", "mouse")
+  config.dataset = ml_collections.ConfigDict(dict(
+      name="basenji_barnyard/{species}", data_dir=ml_collections.FieldReference(None, str),
+      manual_dir=ml_collections.FieldReference(None, str), build_if_missing=False))
+  config.train_split = "train"
+  config.eval_splits = ("valid",)
+  config.final_eval_splits = ("test",)
+  config.model_inputs = ("sequence",)
+  config.batch_size = 64
+  config.eval_batch_size = 64
+  config.augment = ml_collections.ConfigDict(dict(reverse_complement=True, max_shift=3))
+  config.data_workers = 0
+
+  # Model: the paper's Enformer, heads human 5,313 and mouse 1,643 tracks.
+  config.model_name = "enformer"
+  config.model_preset = "paper"
+  config.model = ml_collections.ConfigDict(dict(remat=False))
+  config.compute_dtype = "float32"
+
+  # Task: Poisson NLL on coverage; Pearson R per track, averaged per species.
+  config.task_name = "coverage"
+  config.task = ml_collections.ConfigDict(dict(objective="poisson", log_pearson=False))
+
+  # Optimizer (paper, Methods: Adam, lr 5e-4, 5,000 warm-up steps, clip 0.2).
+  config.optimizer = ml_collections.ConfigDict(dict(
+      name="adam", learning_rate=5e-4, schedule="constant", warmup_steps=5000,
+      clip_norm=0.2, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, grad_accum_steps=1))
+  config.num_train_steps = 150_000
+
+  # Parallelism: attention heads, MLP hidden units and output tracks on "model".
+  config.mesh_shape = (-1, 1)
+  config.logical_axis_rules = (("batch", "data"), ("heads", "model"), ("mlp", "model"),
+                               ("tracks", "model"))
+
+  config.log_every_steps = 100
+  config.eval_every_steps = 5000
+  config.max_eval_batches = ml_collections.FieldReference(None, int)
+  config.checkpoint_every_steps = 1000
+  config.keep_checkpoints = 3
+  config.best_metric = "valid/human/pearsonr"
+  config.best_mode = "max"
+
+  if variant == "synthetic":
+    # 24,576 bp, 160 bins of 128 bp; 6 human and 3 mouse tracks (synthetic_coverage).
+    config.dataset.name = "synthetic_coverage/{species}"
+    config.dataset.build_if_missing = True
+    config.model_preset = "tiny"
+    config.model.update(dict(dim=96, depth=2, heads=4, attn_dim_key=16, num_downsamples=7,
+                             dim_divisible_by=16, target_length=160,
+                             output_heads={"human": 6, "mouse": 3}))
+    config.batch_size = 8
+    config.eval_batch_size = 16
+    config.optimizer.learning_rate = 1e-3
+    config.optimizer.warmup_steps = 100
+    config.optimizer.clip_norm = 1.0
+    config.num_train_steps = 2000
+    config.log_every_steps = 50
+    config.eval_every_steps = 500
+    config.checkpoint_every_steps = 500
+  elif variant == "tiny":
+    # 2,048 bp, 48 bins of 32 bp (synthetic_coverage/tiny_*).
+    config.dataset.name = "synthetic_coverage/tiny_{species}"
+    config.dataset.build_if_missing = True
+    config.model_preset = "tiny"
+    config.model.update(dict(num_downsamples=5, target_length=48,
+                             output_heads={"human": 6, "mouse": 3}))
+    config.batch_size = 8
+    config.eval_batch_size = 16
+    config.optimizer.learning_rate = 2e-3
+    config.optimizer.warmup_steps = 20
+    config.optimizer.clip_norm = 1.0
+    config.num_train_steps = 200
+    config.log_every_steps = 20
+    config.eval_every_steps = 100
+    config.checkpoint_every_steps = 100
+  return config
