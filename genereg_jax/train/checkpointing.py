@@ -55,9 +55,10 @@ class Checkpointer:
     self.best.wait_until_finished()
 
   def latest_step(self, which: str = "latest") -> int | None:
-    manager = self.best if which == "best" else self.latest
-    return None if manager is None else manager.latest_step() if which != "best" else \
-        manager.best_step()
+    """Newest step of ``checkpoints/`` (``"latest"``) or best step of ``best/``."""
+    if which == "best":
+      return None if self.best is None else self.best.best_step()
+    return self.latest.latest_step()
 
   def restore(self, abstract_state, step: int | None = None, which: str = "latest"):
     """Returns ``(state, data_state, config_dict)`` of ``step`` (default newest/best)."""
