@@ -33,6 +33,11 @@ class Task(abc.ABC):
   def new_metrics(self) -> Any:
     """A fresh host-side metric accumulator."""
 
+  def output_shape(self, target_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Per-example model output shape expected for targets of ``target_shape``
+    (identity; class-probability tasks add a class axis)."""
+    return tuple(target_shape)
+
   def use_dataset_metadata(self, metadata: Mapping[str, Any]) -> None:
     """Takes what the task needs from the dataset's ``info.metadata`` (e.g. the
     ``strand_pair`` of stranded tracks); settings given in the config win."""

@@ -269,7 +269,7 @@ class Experiment:
     if isinstance(outputs, Mapping) and head in outputs:
       outputs = outputs[head]
     if not isinstance(outputs, Mapping) and len(self.task.target_keys) == 1:
-      target = np.shape(example[self.task.target_keys[0]])
+      target = self.task.output_shape(np.shape(example[self.task.target_keys[0]]))
       if tuple(outputs.shape[1:]) != tuple(target):
         raise ValueError(
             f"model {self.config.model_name!r} outputs {tuple(outputs.shape[1:])} per example "

@@ -1,0 +1,108 @@
+r"""Scores VCF variants with SpliceAI-10k, as the official ``spliceai`` command does.
+
+  python -m experiments.score_variants --config=spliceai_10k --vcf in.vcf \
+      --fasta genome.fa --annotation grch38 --out out.vcf [--distance 50] [--mask 0|1] \
+      [--batch_size 32]
+
+is ``spliceai -I in.vcf -O out.vcf -R genome.fa -A grch38 -D 50 -M 0`` (Jaganathan et
+al., Cell 2019) on the Flax port of the five released models, batched and jitted
+(`genereg_jax.variants.spliceai_scoring` lists the few deliberate differences).
+``--annotation`` is ``grch38`` / ``grch37`` (the gene tables inside the ``spliceai``
+package), a table in their format, or a GENCODE/Ensembl GTF (principal transcripts of
+protein-coding genes). ``--out`` ending in ``.gz`` is written as BGZF (tabix-ready).
+
+Every input line is written out. Records (or alleles) left unscored are listed with
+line number and reason in ``--log`` (default ``<out>.issues.tsv``); input problems
+(malformed records, reference mismatches, unknown chromosomes) are also printed as
+warnings. A progress bar shows variants/s and the ETA.
+"""
+
+import sys
+
+from absl import flags
+from absl import logging
+
+from experiments import common
+
+FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """The command's flags (defined by the entry point only, so importing it is inert)."""
+  common.define_config_flags(workdir_required=False)
+  flags.DEFINE_string("vcf", None, "Input VCF (plain, gzip or bgzip).", required=True)
+  flags.DEFINE_string("fasta", None, "Reference genome FASTA the VCF was called on.",
+                      required=True)
+  flags.DEFINE_string("annotation", None,
+                      "grch38, grch37, a SpliceAI-format gene table or a GTF.",
+                      required=True)
+  flags.DEFINE_string("out", None, "Output VCF (.gz for BGZF).", required=True)
+  flags.DEFINE_integer("distance", 50, "Largest distance between the variant and a "
+                       "gained/lost splice site (0-4999).", lower_bound=0, upper_bound=4999)
+  flags.DEFINE_enum("mask", "0", ["0", "1"], "1 masks gains of annotated and losses of "
+                    "unannotated splice sites.")
+  flags.DEFINE_integer("batch_size", 32, "Windows per model call.", lower_bound=1)
+  flags.DEFINE_integer("chunk_records", 512, "Records read and scored together.",
+                       lower_bound=1)
+  flags.DEFINE_string("log", None, "TSV of unscored records (default <out>.issues.tsv).")
+
+
+def load_official_predictor(config):
+  """The five released SpliceAI-10k models averaged, checked against the config."""
+  from genereg_jax.models import spliceai
+  from genereg_jax.train import trainer
+  from genereg_jax.variants import spliceai_scoring
+  model = trainer.build_model(config)
+  ensemble = spliceai.SpliceAIEnsemble()
+  geometry = lambda m: (m.channels, tuple(m.kernel_sizes), tuple(m.dilations),
+                        tuple(m.units_per_group))
+  if not isinstance(model, spliceai.SpliceAI) or geometry(model) != geometry(ensemble):
+    raise SystemExit(
+        f"error: the official weights are SpliceAI-10k; config model {config.model_name!r} "
+        f"(preset {config.get('model_preset')!r}) is a different network. Use "
+        "--config=spliceai_10k.")
+  variables = spliceai.load_official_weights(None)
+  return spliceai_scoring.Predictor(ensemble, variables), model.context
+
+
+def main(argv):
+  del argv
+  from tqdm import tqdm
+  from genereg_jax.data import gene_annotation
+  from genereg_jax.variants import spliceai_scoring
+
+  logging.set_verbosity(logging.INFO)
+  predict, context = load_official_predictor(FLAGS.config)
+  genome = gene_annotation.Genome(FLAGS.fasta)
+  genes = spliceai_scoring.GeneIndex(gene_annotation.load_annotation(FLAGS.annotation))
+  scorer = spliceai_scoring.SpliceAIScorer(
+      predict, context, genome, genes, distance=FLAGS.distance, mask=FLAGS.mask == "1",
+      batch_size=FLAGS.batch_size)
+  log_path = FLAGS.log or FLAGS.out + ".issues.tsv"
+  total = spliceai_scoring.count_records(FLAGS.vcf)
+  with open(log_path, "w") as log, tqdm(total=total, unit="variant", file=sys.stderr,
+                                        dynamic_ncols=True) as progress:
+    log.write("line\tchrom\tpos\tref\talt\tgene\tseverity\treason\n")
+
+    def on_issue(issue, record):
+      variant = record.variant
+      chrom, pos, ref = ((variant.chrom, variant.pos, variant.ref) if variant
+                         else ("", "", ""))
+      log.write(f"{issue.line_number}\t{chrom}\t{pos}\t{ref}\t{issue.allele}\t"
+                f"{issue.gene}\t{issue.severity}\t{issue.reason}\n")
+      if issue.severity == "warning":
+        progress.write(f"warning: {FLAGS.vcf}:{issue.line_number}: {issue.reason}; "
+                       "record written unchanged")
+
+    counts = spliceai_scoring.score_vcf(scorer, FLAGS.vcf, FLAGS.out,
+                                        chunk_records=FLAGS.chunk_records,
+                                        progress=progress, on_issue=on_issue)
+  genome.close()
+  print(f"{FLAGS.out}: {counts['scored']} of {counts['records']} records scored "
+        f"({counts['entries']} SpliceAI entries, {scorer.batched.num_windows} windows); "
+        f"{counts['warnings']} warnings, {counts['info']} notes in {log_path}")
+
+
+if __name__ == "__main__":
+  define_flags()
+  common.run(main)

@@ -1,0 +1,626 @@
+"""SpliceAI delta scores of VCF variants, as the official ``spliceai`` 1.3.1 tool computes.
+
+A reimplementation of ``spliceai.utils.get_delta_scores`` (Jaganathan et al., Cell 2019)
+on the Flax port of the five released SpliceAI-10k models, batched and jitted. For a
+record at ``POS`` and each annotated transcript containing it (``TX_START < POS <=
+TX_END`` in the annotation's 0-based start / 1-based end convention), with ``d`` the
+distance and ``C`` the model's context (10,000):
+
+1. The ``C + 2d + 1`` reference bases centred on ``POS`` are read; bases outside the
+   transcript are N (the model sees pre-mRNA, as in training).
+2. The alternative window replaces ``REF`` by ``ALT`` at the centre, so it is
+   ``len(ALT) - len(REF)`` longer.
+3. For minus-strand genes both windows are reverse-complemented and the predictions
+   reversed back, so everything below is in genomic order.
+4. The ensemble's mean probabilities give ``y_ref [2d + 1, 3]`` and ``y_alt``. A
+   deletion (``len(REF) > 1``, ``len(ALT) == 1``) gets zeros inserted in ``y_alt`` for
+   the deleted bases, after the ALT base; an insertion (``len(REF) == 1``, ``len(ALT) >
+   1``) has its inserted bases collapsed into one by a maximum. Both now span
+   ``POS - d .. POS + d``.
+5. ``DS_AG = max(y_alt - y_ref)`` over acceptor probabilities, ``DS_AL = max(y_ref -
+   y_alt)``, and ``DS_DG``, ``DS_DL`` likewise for donors; ``DP_*`` is the position of
+   the maximum relative to ``POS`` (first one on ties).
+6. With ``mask``, a gain at the annotated exon boundary nearest ``POS`` and a loss
+   anywhere else are set to 0 (the official "-M 1").
+7. The INFO entry is ``ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL``
+   with scores to two decimals, one per ALT and gene (ALTs outer, genes inner).
+
+As in the official tool: ALTs ``.``, ``-``, ``*`` and symbolic ``<...>`` alleles are
+not scored; REF and ALT both longer than one base give an entry of dots; a REF longer
+than ``2d`` or not matching the genome skips the record; records outside every gene get
+no entry. Deliberate differences, each so that every record gets a defined answer:
+
+* windows reaching past a chromosome end are padded with N, where the official tool
+  skips the record ("near chromosome end"); those bases lie outside every transcript
+  of the chromosome and would be N anyway, so the scores are those the official
+  computation gives without the skip;
+* genome letters other than ACGTN (IUPAC codes) read as N; the official encoder maps
+  them to arbitrary bases (byte value mod 5);
+* REF is compared with the genome case-insensitively;
+* breakend ALTs (containing ``[`` or ``]``) are not scored (the official tool would
+  read them as insertions of bracket characters);
+* VCF lines are handled as text: every input line is written out, unchanged unless it
+  gets a ``SpliceAI`` entry, and each record not (fully) scored is reported with its
+  line number and the reason (`Issue`). htslib (pysam, cyvcf2) stops at or drops a
+  malformed line without giving its text or line number, which would lose records.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import io
+import os
+import re
+import struct
+import zlib
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, TextIO
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from genereg_jax.data import encoding
+from genereg_jax.data import gene_annotation
+
+INFO_ID = "SpliceAI"
+INFO_FORMAT = "ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL"
+INFO_HEADER = (
+    f'##INFO=<ID={INFO_ID},Number=.,Type=String,Description="SpliceAIv1.3.1 variant '
+    "annotation. These include delta scores (DS) and delta positions (DP) for acceptor "
+    "gain (AG), acceptor loss (AL), donor gain (DG), and donor loss (DL). Format: "
+    f'{INFO_FORMAT}">')
+SCORE_NAMES = ("DS_AG", "DS_AL", "DS_DG", "DS_DL")
+# The official command line accepts distances 0..4999.
+MAX_DISTANCE = 4999
+_BASES = re.compile(r"^[ACGTNacgtn]+$")
+
+
+class VcfFormatError(ValueError):
+  """A VCF whose header cannot be read; the message names the file and line."""
+
+
+# ---------------------------------------------------------------------------------------
+# Records and results.
+
+
+@dataclasses.dataclass(frozen=True)
+class Variant:
+  """The fields of one VCF record that scoring reads (``pos`` is 1-based)."""
+
+  chrom: str
+  pos: int
+  ref: str
+  alts: tuple[str, ...]
+
+
+@dataclasses.dataclass(frozen=True)
+class Issue:
+  """Why a record, or one allele/gene of it, got no score.
+
+  Attributes:
+    line_number: 1-based line of the record in the input VCF.
+    reason: one line of English.
+    severity: ``"warning"`` for problems with the input (malformed record, reference
+      mismatch, chromosome missing from the FASTA), ``"info"`` for records the method
+      does not score (outside genes, symbolic alleles, complex substitutions).
+    allele: the ALT concerned, or "" for the whole record.
+    gene: the gene concerned, or "".
+  """
+
+  line_number: int
+  reason: str
+  severity: str = "warning"
+  allele: str = ""
+  gene: str = ""
+
+
+@dataclasses.dataclass
+class GeneScore:
+  """One INFO entry: an ALT allele against one gene.
+
+  Attributes:
+    allele: the ALT as written in the VCF.
+    gene: the gene symbol.
+    scores: ``[DS_AG, DS_AL, DS_DG, DS_DL]`` before rounding, or None for an entry of
+      dots (complex substitution).
+    positions: ``[DP_AG, DP_AL, DP_DG, DP_DL]`` relative to POS, or None.
+  """
+
+  allele: str
+  gene: str
+  scores: np.ndarray | None = None
+  positions: np.ndarray | None = None
+
+  def info(self) -> str:
+    """``ALLELE|SYMBOL|DS_AG|...|DP_DL`` as the official tool writes it."""
+    if self.scores is None:
+      return f"{self.allele}|{self.gene}|.|.|.|.|.|.|.|."
+    scores = "|".join(f"{float(s):.2f}" for s in self.scores)
+    positions = "|".join(str(int(p)) for p in self.positions)
+    return f"{self.allele}|{self.gene}|{scores}|{positions}"
+
+
+@dataclasses.dataclass
+class RecordResult:
+  """One input line and what scoring made of it."""
+
+  line_number: int
+  line: str
+  variant: Variant | None = None
+  entries: list[GeneScore] = dataclasses.field(default_factory=list)
+  issues: list[Issue] = dataclasses.field(default_factory=list)
+  is_record: bool = True
+
+  def output_line(self) -> str:
+    """The line to write: the input, with the ``SpliceAI`` INFO entries if any."""
+    line = self.line.rstrip("\r\n")
+    if not self.entries:
+      return line + "\n"
+    fields = line.split("\t")
+    kept = [item for item in fields[7].split(";")
+            if item not in ("", ".") and item.split("=", 1)[0] != INFO_ID]
+    kept.append(f"{INFO_ID}=" + ",".join(entry.info() for entry in self.entries))
+    fields[7] = ";".join(kept)
+    return "\t".join(fields) + "\n"
+
+
+def parse_record(line: str, line_number: int) -> RecordResult:
+  """Reads CHROM, POS, REF and ALT of a VCF data line; problems become an `Issue`."""
+  result = RecordResult(line_number, line)
+  fields = line.rstrip("\r\n").split("\t")
+  problem = None
+  if len(fields) < 8:
+    problem = f"malformed record: {len(fields)} tab-separated columns, VCF needs 8"
+  elif not fields[1].isdigit() or int(fields[1]) < 1:
+    problem = f"malformed record: POS {fields[1]!r} is not a positive integer"
+  elif not _BASES.match(fields[3]):
+    problem = f"malformed record: REF {fields[3]!r} is not a sequence of A, C, G, T, N"
+  elif not fields[4]:
+    problem = "malformed record: empty ALT"
+  if problem:
+    result.issues.append(Issue(line_number, problem))
+  else:
+    result.variant = Variant(fields[0], int(fields[1]), fields[3],
+                             tuple(fields[4].split(",")))
+  return result
+
+
+# ---------------------------------------------------------------------------------------
+# The official tool's arithmetic.
+
+
+def align_alt_predictions(y_alt: np.ndarray, ref_len: int, alt_len: int,
+                          distance: int) -> np.ndarray:
+  """Puts ``y_alt`` on the reference's ``2d + 1`` positions (official indel handling).
+
+  Args:
+    y_alt: ``[2d + 1 + alt_len - ref_len, 3]`` probabilities of the ALT window.
+    ref_len: length of REF.
+    alt_len: length of ALT.
+    distance: ``d``.
+
+  Returns:
+    ``[2d + 1, 3]``: zeros at deleted bases (after the ALT base) for deletions, the
+    maximum over the inserted bases at POS for insertions, ``y_alt`` otherwise.
+  """
+  if ref_len > 1 and alt_len == 1:
+    split = distance + alt_len
+    zeros = np.zeros((ref_len - alt_len, y_alt.shape[-1]), dtype=y_alt.dtype)
+    return np.concatenate([y_alt[:split], zeros, y_alt[split:]])
+  if ref_len == 1 and alt_len > 1:
+    inserted = y_alt[distance:distance + alt_len].max(axis=0, keepdims=True)
+    return np.concatenate([y_alt[:distance], inserted, y_alt[distance + alt_len:]])
+  return y_alt
+
+
+def delta_scores(y_ref: np.ndarray, y_alt: np.ndarray, ref_len: int, alt_len: int,
+                 distance: int, nearest_boundary: int, mask: bool
+                 ) -> tuple[np.ndarray, np.ndarray]:
+  """The four delta scores and positions of one ALT against one gene.
+
+  Args:
+    y_ref: ``[2d + 1, 3]`` reference probabilities (neither, acceptor, donor), genomic
+      order, centred on POS.
+    y_alt: ALT-window probabilities, ``[2d + 1 + alt_len - ref_len, 3]``.
+    ref_len: length of REF.
+    alt_len: length of ALT.
+    distance: ``d``.
+    nearest_boundary: offset from POS of the nearest annotated exon boundary (first
+      or last exon base), the official ``dist_exon_bdry``.
+    mask: mask gains at, and losses away from, that boundary.
+
+  Returns:
+    ``(scores [DS_AG, DS_AL, DS_DG, DS_DL], positions [DP_AG, DP_AL, DP_DG, DP_DL])``.
+  """
+  y_alt = align_alt_predictions(y_alt, ref_len, alt_len, distance)
+  if y_alt.shape != y_ref.shape:
+    raise ValueError(f"aligned ALT predictions {y_alt.shape} differ from REF "
+                     f"{y_ref.shape}")
+  scores, positions = [], []
+  for channel in (1, 2):
+    for gain in (True, False):
+      difference = (y_alt[:, channel] - y_ref[:, channel] if gain
+                    else y_ref[:, channel] - y_alt[:, channel])
+      index = int(np.argmax(difference))
+      at_boundary = index - distance == nearest_boundary
+      masked = mask and (at_boundary if gain else not at_boundary)
+      scores.append(float(difference[index]) * (0 if masked else 1))
+      positions.append(index - distance)
+  # Official order: AG, AL, DG, DL.
+  return np.array(scores), np.array(positions)
+
+
+def nearest_exon_boundary(transcript: gene_annotation.Transcript, pos: int) -> int:
+  """Offset from 1-based ``pos`` to the nearest exon first/last base (lower on ties)."""
+  offsets = np.array(transcript.exon_boundaries()) + 1 - pos
+  return int(offsets[np.argmin(np.abs(offsets))])
+
+
+def reference_window(genome: gene_annotation.Genome, chrom: str, pos: int, width: int,
+                     transcript: gene_annotation.Transcript) -> str:
+  """``width`` bases centred on 1-based ``pos``, N outside the transcript."""
+  half = width // 2
+  bases = genome.fetch(chrom, pos - half - 1, pos + half)
+  pad_left = max(half + transcript.tx_start + 1 - pos, 0)
+  pad_right = max(half - (transcript.tx_end - pos), 0)
+  return "N" * pad_left + bases[pad_left:width - pad_right] + "N" * pad_right
+
+
+# ---------------------------------------------------------------------------------------
+# Batched model evaluation.
+
+
+class Predictor:
+  """``uint8[batch, length, 4] -> float32[batch, length - context, 3]`` probabilities.
+
+  Jitted once per input shape. With several devices the batch is split over them
+  (``batch`` a multiple of ``num_devices``) and the parameters are replicated.
+  """
+
+  def __init__(self, model: Any, variables: Any):
+    devices = jax.devices()
+    self.num_devices = len(devices)
+    mesh = jax.sharding.Mesh(np.array(devices), ("data",))
+    self._batch_sharding = jax.sharding.NamedSharding(
+        mesh, jax.sharding.PartitionSpec("data"))
+    self._variables = jax.device_put(
+        variables, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec()))
+    self._apply = jax.jit(
+        lambda variables, one_hot: model.apply(variables, one_hot.astype(jnp.float32)))
+
+  def __call__(self, one_hot: np.ndarray) -> jax.Array:
+    if self.num_devices > 1:
+      one_hot = jax.device_put(one_hot, self._batch_sharding)
+    return self._apply(self._variables, one_hot)
+
+
+class BatchedPredictions:
+  """Runs many variable-length windows through a model in fixed-shape batches.
+
+  Windows are padded on the right with N to a length bucket (the SNV window length, or
+  that plus a power of two for insertions) and batched ``batch_size`` at a time, so
+  the jitted model compiles once per bucket. Output position ``j`` depends only on
+  input positions ``j .. j + context``, so the padding changes nothing that is kept.
+  """
+
+  def __init__(self, predict: Callable[[np.ndarray], Any], context: int, base_length: int,
+               batch_size: int):
+    self.predict = predict
+    self.context = context
+    self.base_length = base_length
+    devices = getattr(predict, "num_devices", 1)  # Batches split evenly over devices.
+    self.batch_size = -(-batch_size // devices) * devices
+    self.num_windows = 0
+    self.num_batches = 0
+
+  def bucket(self, length: int) -> int:
+    """Padded length for a window of ``length``: the base, or base + a power of 2 >= 16."""
+    extra = length - self.base_length
+    if extra <= 0:
+      return self.base_length
+    return self.base_length + max(16, 1 << (extra - 1).bit_length())
+
+  def __call__(self, windows: Sequence[np.ndarray]) -> list[np.ndarray]:
+    """``[length_i, 4]`` uint8 one-hot windows -> ``[length_i - context, 3]`` each."""
+    by_bucket: dict[int, list[int]] = {}
+    for index, window in enumerate(windows):
+      by_bucket.setdefault(self.bucket(len(window)), []).append(index)
+    pending = []
+    for length, indices in sorted(by_bucket.items()):
+      for start in range(0, len(indices), self.batch_size):
+        chunk = indices[start:start + self.batch_size]
+        batch = np.zeros((self.batch_size, length, 4), dtype=np.uint8)
+        for row, index in enumerate(chunk):
+          batch[row, :len(windows[index])] = windows[index]
+        # Dispatch every batch before reading any back: JAX runs them asynchronously.
+        pending.append((chunk, self.predict(batch)))
+        self.num_batches += 1
+    outputs: list[np.ndarray | None] = [None] * len(windows)
+    for chunk, predictions in pending:
+      predictions = np.asarray(predictions)
+      for row, index in enumerate(chunk):
+        outputs[index] = predictions[row, :len(windows[index]) - self.context]
+    self.num_windows += len(windows)
+    return outputs
+
+
+# ---------------------------------------------------------------------------------------
+# Scoring records.
+
+
+class GeneIndex:
+  """Transcripts by chromosome for ``TX_START < pos <= TX_END`` lookups."""
+
+  def __init__(self, transcripts: Iterable[gene_annotation.Transcript]):
+    by_chrom: dict[str, list] = {}
+    for transcript in transcripts:
+      by_chrom.setdefault(transcript.chrom, []).append(transcript)
+    self._transcripts = by_chrom
+    self._starts = {c: np.array([t.tx_start for t in ts]) for c, ts in by_chrom.items()}
+    self._ends = {c: np.array([t.tx_end for t in ts]) for c, ts in by_chrom.items()}
+
+  def chromosome(self, name: str) -> str | None:
+    """The annotation's spelling of chromosome ``name``, or None."""
+    return gene_annotation.match_chromosome(name, self._transcripts)
+
+  def at(self, chrom: str, pos: int) -> list[gene_annotation.Transcript]:
+    """Transcripts containing 1-based ``pos`` on ``chrom`` (annotation order)."""
+    name = self.chromosome(chrom)
+    if name is None:
+      return []
+    hits = np.flatnonzero((self._starts[name] < pos) & (pos <= self._ends[name]))
+    return [self._transcripts[name][i] for i in hits]
+
+
+class SpliceAIScorer:
+  """Official SpliceAI delta scores for VCF records (see the module docstring).
+
+  Attributes:
+    genome: the reference the VCF was called against.
+    genes: annotated transcripts.
+    distance: ``d``, the largest distance from POS of a scored gain or loss (0..4999).
+    mask: mask annotated gains and unannotated losses (official ``-M 1``).
+    context: the model's flanking context (10,000 for SpliceAI-10k).
+  """
+
+  def __init__(self, predict: Callable[[np.ndarray], Any], context: int,
+               genome: gene_annotation.Genome, genes: GeneIndex, distance: int = 50,
+               mask: bool = False, batch_size: int = 32):
+    if not 0 <= distance <= MAX_DISTANCE:
+      raise ValueError(f"distance must be in 0..{MAX_DISTANCE}, got {distance}")
+    if context % 2:
+      raise ValueError(f"context must be even, got {context}")
+    self.genome = genome
+    self.genes = genes
+    self.distance = distance
+    self.mask = mask
+    self.context = context
+    self.width = context + 2 * distance + 1
+    self.batched = BatchedPredictions(predict, context, self.width, batch_size)
+
+  def _plan(self, result: RecordResult) -> tuple[str | None, list[tuple]]:
+    """Checks one record: (FASTA chromosome, [(allele, transcript, kind)] in order)."""
+    variant = result.variant
+
+    def issue(reason, severity="warning", **where):
+      result.issues.append(Issue(result.line_number, reason, severity, **where))
+
+    chrom = self.genome.chromosome(variant.chrom)
+    if chrom is None and self.genes.chromosome(variant.chrom) is None:
+      issue(f"unknown chromosome {variant.chrom}: in neither the annotation nor the "
+            f"FASTA {self.genome.path}")
+      return None, []
+    transcripts = self.genes.at(variant.chrom, variant.pos)
+    if not transcripts:
+      issue(f"{variant.chrom}:{variant.pos} is outside every annotated gene", "info")
+      return None, []
+    if chrom is None:
+      issue(f"chromosome {variant.chrom} is annotated but not in the FASTA "
+            f"{self.genome.path}")
+      return None, []
+    if variant.pos + len(variant.ref) - 1 > self.genome.lengths[chrom]:
+      issue(f"{variant.chrom}:{variant.pos} REF ends past the chromosome end "
+            f"({self.genome.lengths[chrom]} nt)")
+      return None, []
+    genome_ref = self.genome.fetch(chrom, variant.pos - 1,
+                                   variant.pos - 1 + len(variant.ref))
+    if genome_ref.upper() != variant.ref.upper():
+      issue(f"reference mismatch at {variant.chrom}:{variant.pos}: REF {variant.ref}, "
+            f"genome {genome_ref}")
+      return None, []
+    if len(variant.ref) > 2 * self.distance:
+      issue(f"REF of {len(variant.ref)} nt is longer than 2 x distance "
+            f"({2 * self.distance}); rerun with a larger --distance", "info")
+      return None, []
+    plan = []
+    for alt in variant.alts:
+      for transcript in transcripts:
+        where = dict(allele=alt, gene=transcript.gene_name)
+        if alt in (".", "-", "*") or any(c in alt for c in "<>[]"):
+          issue(f"ALT {alt} (missing, deleted, symbolic or breakend allele) is not "
+                "scored", "info", **where)
+        elif not _BASES.match(alt):
+          issue(f"ALT {alt!r} is not a sequence of A, C, G, T, N", **where)
+        elif len(variant.ref) > 1 and len(alt) > 1:
+          plan.append((alt, transcript, "complex"))
+          issue(f"REF {variant.ref} and ALT {alt} are both longer than 1 nt: written as "
+                "dots, as the official tool does", "info", **where)
+        else:
+          plan.append((alt, transcript, "score"))
+    return chrom, plan
+
+  def score(self, results: Sequence[RecordResult]) -> Sequence[RecordResult]:
+    """Fills ``entries`` and ``issues`` of parsed records, running the model in batches."""
+    half = self.width // 2
+    windows: list[np.ndarray] = []
+    work = []
+    for result in results:
+      if result.variant is None:
+        continue
+      chrom, plan = self._plan(result)
+      variant = result.variant
+      references: dict[int, tuple[int, str]] = {}  # Per transcript: window index, bases.
+      for alt, transcript, kind in plan:
+        if kind == "complex":
+          work.append((result, alt, transcript, None, None))
+          continue
+        reverse = transcript.strand == "-"
+        if id(transcript) not in references:
+          bases = reference_window(self.genome, chrom, variant.pos, self.width, transcript)
+          references[id(transcript)] = (len(windows), bases)
+          windows.append(_oriented(bases, reverse))
+        ref_index, bases = references[id(transcript)]
+        alternative = bases[:half] + alt + bases[half + len(variant.ref):]
+        work.append((result, alt, transcript, ref_index, len(windows)))
+        windows.append(_oriented(alternative, reverse))
+    predictions = self.batched(windows) if windows else []
+    for result, alt, transcript, ref_index, alt_index in work:
+      entry = GeneScore(alt, transcript.gene_name)
+      if ref_index is not None:
+        step = -1 if transcript.strand == "-" else 1
+        entry.scores, entry.positions = delta_scores(
+            predictions[ref_index][::step], predictions[alt_index][::step],
+            len(result.variant.ref), len(alt), self.distance,
+            nearest_exon_boundary(transcript, result.variant.pos), self.mask)
+      result.entries.append(entry)
+    return results
+
+
+def _oriented(window: str, reverse: bool) -> np.ndarray:
+  one_hot = encoding.one_hot_dna(window)
+  return np.ascontiguousarray(encoding.reverse_complement(one_hot)) if reverse else one_hot
+
+
+# ---------------------------------------------------------------------------------------
+# VCF files.
+
+
+def open_text(path: str | os.PathLike) -> TextIO:
+  """A VCF for reading, plain or gzip/bgzip."""
+  path = os.fspath(path)
+  with open(path, "rb") as f:
+    gzipped = f.read(2) == b"\x1f\x8b"
+  return (io.TextIOWrapper(gzip.open(path), newline="") if gzipped
+          else open(path, "rt", newline=""))
+
+
+class BgzfWriter(io.RawIOBase):
+  """BGZF (the SAM/VCF specification's blocked gzip) output, so tabix can index it."""
+
+  _BLOCK = 0xff00  # Uncompressed bytes per block, as htslib writes.
+  _EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
+
+  def __init__(self, path: str | os.PathLike):
+    self._file = open(path, "wb")
+    self._buffer = bytearray()
+
+  def writable(self) -> bool:
+    return True
+
+  def write(self, data) -> int:
+    self._buffer += data
+    while len(self._buffer) >= self._BLOCK:
+      self._write_block(bytes(self._buffer[:self._BLOCK]))
+      del self._buffer[:self._BLOCK]
+    return len(data)
+
+  def _write_block(self, data: bytes) -> None:
+    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
+    deflated = compressor.compress(data) + compressor.flush()
+    header = struct.pack("<4BI2BH2BHH", 0x1f, 0x8b, 8, 4, 0, 0, 0xff, 6, ord("B"),
+                         ord("C"), 2, len(deflated) + 25)
+    self._file.write(header + deflated + struct.pack("<2I", zlib.crc32(data),
+                                                      len(data)))
+
+  def close(self) -> None:
+    if not self.closed:
+      if self._buffer:
+        self._write_block(bytes(self._buffer))
+      self._file.write(self._EOF)
+      self._file.close()
+    super().close()
+
+
+def open_output(path: str | os.PathLike) -> TextIO:
+  """A VCF for writing: BGZF when the name ends in ``.gz``, plain text otherwise."""
+  path = os.fspath(path)
+  if path.endswith(".gz"):
+    return io.TextIOWrapper(io.BufferedWriter(BgzfWriter(path)), newline="")
+  return open(path, "wt", newline="")
+
+
+def read_header(lines: Iterator[tuple[int, str]], path: str) -> list[str]:
+  """Meta lines and the ``#CHROM`` line, with the SpliceAI INFO line added or replaced."""
+  header = []
+  for line_number, line in lines:
+    if line.startswith("##"):
+      if not line.startswith(f"##INFO=<ID={INFO_ID},"):
+        header.append(line.rstrip("\r\n") + "\n")
+      continue
+    if line.startswith("#CHROM"):
+      return header + [INFO_HEADER + "\n", line.rstrip("\r\n") + "\n"]
+    raise VcfFormatError(f"{path}:{line_number}: expected a ## meta line or the #CHROM "
+                         f"header line before the records, got {line[:60]!r}")
+  raise VcfFormatError(f"{path}: no #CHROM header line; not a VCF")
+
+
+def count_records(path: str | os.PathLike) -> int:
+  """Data lines in a VCF (for the progress bar)."""
+  with open_text(path) as f:
+    return sum(1 for line in f if line.strip() and not line.startswith("#"))
+
+
+def score_vcf(scorer: SpliceAIScorer, vcf_in: str | os.PathLike, vcf_out: str | os.PathLike,
+              chunk_records: int = 256, progress: Any = None,
+              on_issue: Callable[[Issue, RecordResult], None] | None = None
+              ) -> dict[str, int]:
+  """Scores every record of ``vcf_in`` into ``vcf_out``; every line is written.
+
+  Args:
+    scorer: the configured scorer.
+    vcf_in: input VCF (plain or gzip).
+    vcf_out: output VCF (BGZF if it ends in ``.gz``).
+    chunk_records: records read, scored and written together.
+    progress: a tqdm-like object updated once per record, or None.
+    on_issue: called with each `Issue` and its record, in file order.
+
+  Returns:
+    Counts: ``records``, ``scored`` (records with a SpliceAI entry), ``entries``,
+    ``warnings`` and ``info`` issues.
+  """
+  counts = dict(records=0, scored=0, entries=0, warnings=0, info=0)
+  vcf_in = os.fspath(vcf_in)
+  with open_text(vcf_in) as source, open_output(vcf_out) as sink:
+    lines = enumerate(source, start=1)
+    sink.writelines(read_header(lines, vcf_in))
+    chunk: list[RecordResult] = []
+
+    def flush():
+      scorer.score(chunk)
+      for result in chunk:
+        sink.write(result.output_line())
+        if not result.is_record:
+          continue
+        counts["records"] += 1
+        counts["scored"] += bool(result.entries)
+        counts["entries"] += len(result.entries)
+        for issue in result.issues:
+          counts["warnings" if issue.severity == "warning" else "info"] += 1
+          if on_issue is not None:
+            on_issue(issue, result)
+        if progress is not None:
+          progress.update(1)
+      chunk.clear()
+
+    for line_number, line in lines:
+      if not line.strip() or line.startswith("#"):  # Kept in place, not scored.
+        chunk.append(RecordResult(line_number, line, is_record=False))
+        continue
+      chunk.append(parse_record(line, line_number))
+      if len(chunk) >= chunk_records:
+        flush()
+    if chunk:
+      flush()
+  return counts
