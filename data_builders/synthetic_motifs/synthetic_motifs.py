@@ -579,6 +579,16 @@ class SyntheticMotifs(tfds.core.GeneratorBasedBuilder):
       SyntheticMotifsConfig(
           name="tiny", description="200 bp, 8,000/512/512 examples, for tests.",
           sequence_length=200, num_train=8_000, num_valid=512, num_test=512),
+      SyntheticMotifsConfig(
+          name="len600",
+          description="600 bp (Basset's window), 20,000/2,000/2,000 examples.",
+          sequence_length=600),
+      # DeepBind read 101 bp ChIP-seq peaks, below MIN_SEQUENCE_LENGTH: the far
+      # PU.1-C/EBP decoys need >= 100 bp between centres.
+      SyntheticMotifsConfig(
+          name="len200",
+          description="200 bp (DeepBind-like short windows), 20,000/2,000/2,000 examples.",
+          sequence_length=200),
   ]
   DEFAULT_BUILDER_CONFIG_NAME = "default"
 

@@ -1,7 +1,8 @@
 """Convolution and dense blocks with logical-axis parameter names.
 
 The conv → activation → pool → dropout pattern is the building block of DeepSEA
-(Zhou & Troyanskaya 2015), Basset (Kelley et al. 2016) and DanQ (Quang & Xie 2016).
+(Zhou & Troyanskaya 2015), Basset (Kelley et al. 2016) and DanQ (Quang & Xie 2016);
+global max + average pooling is DeepBind's (Alipanahi et al. 2015) pooling stage.
 """
 
 from __future__ import annotations
@@ -54,7 +55,8 @@ class ConvBlock(nn.Module):
   """Conv → (batch norm) → activation → max-pool → dropout, on ``[batch, length, channels]``.
 
   ``padding="VALID"`` with ``pool_size`` equal to its stride reproduces the DeepSEA/DanQ
-  Torch layers; Basset adds batch norm before the ReLU.
+  Torch layers; Basset adds batch norm before the ReLU; CpGenie pools 5 with stride 3
+  (``pool_stride``; None means non-overlapping windows, stride = ``pool_size``).
   """
   features: int
   kernel_size: int
@@ -65,6 +67,7 @@ class ConvBlock(nn.Module):
   batch_norm: bool = False
   activation: str = "relu"
   dtype: Dtype = jnp.float32
+  pool_stride: int | None = None
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool) -> jnp.ndarray:
@@ -74,12 +77,17 @@ class ConvBlock(nn.Module):
       x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
     x = activation(self.activation)(x)
     if self.pool_size > 1:
-      x = nn.max_pool(x, (self.pool_size,), strides=(self.pool_size,), padding="VALID")
+      stride = self.pool_stride or self.pool_size
+      x = nn.max_pool(x, (self.pool_size,), strides=(stride,), padding="VALID")
     return nn.Dropout(self.dropout_rate, deterministic=not train)(x)
 
 
 class ConvTower(nn.Module):
-  """A stack of ``ConvBlock``s, one per entry of ``features``/``kernel_sizes``/``pool_sizes``."""
+  """A stack of ``ConvBlock``s, one per entry of ``features``/``kernel_sizes``/``pool_sizes``.
+
+  ``pool_strides`` (one per block) allows overlapping pooling windows; None means each
+  block pools with stride equal to its pool size.
+  """
   features: Sequence[int]
   kernel_sizes: Sequence[int]
   pool_sizes: Sequence[int]
@@ -87,20 +95,24 @@ class ConvTower(nn.Module):
   batch_norm: bool = False
   padding: str = "VALID"
   dtype: Dtype = jnp.float32
+  pool_strides: Sequence[int] | None = None
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool) -> jnp.ndarray:
+    pool_strides = self.pool_sizes if self.pool_strides is None else self.pool_strides
     lengths = {len(self.features), len(self.kernel_sizes), len(self.pool_sizes),
-               len(self.dropout_rates)}
+               len(self.dropout_rates), len(pool_strides)}
     if len(lengths) != 1:
-      raise ValueError("ConvTower: features, kernel_sizes, pool_sizes and dropout_rates "
-                       f"must have equal lengths, got {self.features}, {self.kernel_sizes}, "
-                       f"{self.pool_sizes}, {self.dropout_rates}")
-    for features, kernel, pool, rate in zip(self.features, self.kernel_sizes,
-                                            self.pool_sizes, self.dropout_rates):
+      raise ValueError("ConvTower: features, kernel_sizes, pool_sizes, dropout_rates and "
+                       "pool_strides must have equal lengths, got "
+                       f"{self.features}, {self.kernel_sizes}, {self.pool_sizes}, "
+                       f"{self.dropout_rates}, {self.pool_strides}")
+    for features, kernel, pool, stride, rate in zip(self.features, self.kernel_sizes,
+                                                    self.pool_sizes, pool_strides,
+                                                    self.dropout_rates):
       x = ConvBlock(features, kernel, pool_size=pool, dropout_rate=rate,
-                    padding=self.padding, batch_norm=self.batch_norm, dtype=self.dtype)(
-                        x, train=train)
+                    padding=self.padding, batch_norm=self.batch_norm, dtype=self.dtype,
+                    pool_stride=stride)(x, train=train)
     return x
 
 
@@ -119,3 +131,24 @@ class DenseBlock(nn.Module):
       x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
     x = activation(self.activation)(x)
     return nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+
+
+GLOBAL_POOLS = ("max", "avg", "max_avg")
+
+
+def global_pool(x: jnp.ndarray, mode: str = "max_avg") -> jnp.ndarray:
+  """Pools ``[batch, length, channels]`` over length to ``[batch, channels]``.
+
+  ``"max_avg"`` concatenates the maximum and the mean of each channel into
+  ``[batch, 2 * channels]`` (max first), DeepBind's "max and avg" pooling stage
+  (Alipanahi et al. 2015, Fig. 1): the maximum says whether a motif occurs, the mean
+  how often.
+  """
+  if mode not in GLOBAL_POOLS:
+    raise ValueError(f"unknown global pooling {mode!r}; valid: {list(GLOBAL_POOLS)}")
+  pooled = []
+  if mode in ("max", "max_avg"):
+    pooled.append(jnp.max(x, axis=-2))
+  if mode in ("avg", "max_avg"):
+    pooled.append(jnp.mean(x, axis=-2))
+  return jnp.concatenate(pooled, axis=-1)
