@@ -34,6 +34,29 @@ def test_configs_build_and_match_their_model(name):
   assert out.shape == (2, config.model.num_outputs)
 
 
+EVERY_CONFIG = ["deepsea", "deepsea:tiny", "deepsea:real", "basset", "basset:tiny", "danq",
+                "danq:tiny", "deepbind", "deepbind:tiny", "enformer_human_mouse",
+                "enformer_human_mouse:synthetic", "enformer_human_mouse:tiny", "spliceai_10k",
+                "spliceai_10k:synthetic", "spliceai_10k:tiny"]
+
+
+@pytest.mark.parametrize("name", EVERY_CONFIG)
+def test_every_config_builds_its_model_task_and_optimizer(name):
+  from genereg_jax.train import optim
+  from genereg_jax.train import trainer
+  config = configs.get_config(name)
+  trainer.build_model(config)
+  for head in trainer.heads(config):
+    trainer.build_task(config, head)
+    assert "{" not in trainer.dataset_name(config, head)
+  optim.make_optimizer(config.optimizer, config.num_train_steps)
+
+
+def test_unknown_variant_is_an_error():
+  with pytest.raises(ValueError, match="tiny"):
+    configs.get_config("deepsea:huge")
+
+
 def _train(*args):
   return subprocess.run([sys.executable, "-m", "experiments.train", *args], cwd=REPO,
                         env=subprocess_env(), capture_output=True, text=True, timeout=300)
