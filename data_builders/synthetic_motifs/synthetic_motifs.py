@@ -464,8 +464,8 @@ def _place_block(rng: np.random.Generator, occupied: np.ndarray,
 
 
 def sample_example(rng: np.random.Generator, motifs: Mapping[str, PlantedMotif],
-                   sequence_length: int,
-                   gc_range: tuple[float, float]) -> dict[str, Any]:
+                   sequence_length: int, gc_range: tuple[float, float],
+                   planting_window: int | None = None) -> dict[str, Any]:
   """One example: background, a scenario's motifs, random fillers, labels.
 
   Args:
@@ -473,6 +473,9 @@ def sample_example(rng: np.random.Generator, motifs: Mapping[str, PlantedMotif],
     motifs: ``load_motifs()``.
     sequence_length: length in bp (at least ``MIN_SEQUENCE_LENGTH``).
     gc_range: (low, high) of the uniform background GC fraction.
+    planting_window: motifs go into the central ``planting_window`` bp only (None:
+      anywhere), as in peak-centred data such as DeepSEA's, whose labels describe the
+      central 200 bp of each 1,000 bp window.
 
   Returns:
     The feature dict written by the builder: ``sequence`` uint8[L, 4], ``label``
@@ -486,14 +489,16 @@ def sample_example(rng: np.random.Generator, motifs: Mapping[str, PlantedMotif],
                      p=[at, gc / 2, gc / 2, at]).astype(np.uint8)
 
   scenario = _SCENARIOS[rng.choice(len(_SCENARIOS), p=_SCENARIO_P)]
-  blocks, avoid = _scenario_core(scenario, rng, widths, sequence_length)
+  window = planting_window or sequence_length
+  window_start = (sequence_length - window) // 2
+  blocks, avoid = _scenario_core(scenario, rng, widths, window)
   num_core = sum(len(b) for b in blocks)
   fillers = [n for n in MOTIF_NAMES if n not in avoid]
   num_fillers = int(rng.integers(0, MAX_MOTIFS - num_core + 1))
   for i in rng.choice(len(fillers), size=num_fillers, replace=False):
     blocks.append([(fillers[i], _random_strand(rng), 0)])
 
-  occupied = np.zeros(sequence_length, dtype=bool)
+  occupied = np.zeros(window, dtype=bool)
   planted = []
   for block in blocks:
     block_start = _place_block(rng, occupied, block, widths)
@@ -502,7 +507,7 @@ def sample_example(rng: np.random.Generator, motifs: Mapping[str, PlantedMotif],
     for name, strand, offset in block:
       start = block_start + offset
       occupied[start:start + widths[name]] = True
-      planted.append((start, name, strand))
+      planted.append((window_start + start, name, strand))
   planted.sort()
   for start, name, strand in planted:
     bases[start:start + widths[name]] = motifs[name].sample(rng, strand)
@@ -542,6 +547,8 @@ class SyntheticMotifsConfig(tfds.core.BuilderConfig):
     num_test: examples in ``test``.
     seed: first entry of every example's RNG seed.
     gc_range: (low, high) of the per-sequence uniform background GC fraction.
+    planting_window: motifs are planted in the central window of this many bp
+      (None: anywhere), like peak-centred DeepSEA windows.
   """
 
   sequence_length: int = 1000
@@ -550,8 +557,13 @@ class SyntheticMotifsConfig(tfds.core.BuilderConfig):
   num_test: int = 2_000
   seed: int = 0
   gc_range: tuple[float, float] = (0.35, 0.6)
+  planting_window: int | None = None
 
   def __post_init__(self):
+    if self.planting_window is not None and not (
+        MIN_SEQUENCE_LENGTH <= self.planting_window <= self.sequence_length):
+      raise ValueError(f"planting_window {self.planting_window} must lie in "
+                       f"[{MIN_SEQUENCE_LENGTH}, sequence_length {self.sequence_length}]")
     if self.sequence_length < MIN_SEQUENCE_LENGTH:
       raise ValueError(f"sequence_length {self.sequence_length} < "
                        f"{MIN_SEQUENCE_LENGTH}, too short for the decoys")
@@ -571,11 +583,13 @@ class SyntheticMotifsConfig(tfds.core.BuilderConfig):
 class SyntheticMotifs(tfds.core.GeneratorBasedBuilder):
   """DeepSEA-like multi-label DNA with JASPAR motifs planted under ``GRAMMAR``."""
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "First release: 10 JASPAR motifs, 13 labels."}
+  VERSION = tfds.core.Version("1.1.0")
+  RELEASE_NOTES = {"1.0.0": "First release: 10 JASPAR motifs, 13 labels.",
+                   "1.1.0": "default: motifs in the central 400 bp (peak-centred)."}
   BUILDER_CONFIGS = [
       SyntheticMotifsConfig(
-          name="default", description="1,000 bp, 20,000/2,000/2,000 examples."),
+          name="default", planting_window=400,
+          description="1,000 bp, motifs in the central 400 bp, 20,000/2,000/2,000 examples."),
       SyntheticMotifsConfig(
           name="tiny", description="200 bp, 8,000/512/512 examples, for tests.",
           sequence_length=200, num_train=8_000, num_valid=512, num_test=512),
@@ -626,6 +640,7 @@ class SyntheticMotifs(tfds.core.GeneratorBasedBuilder):
             pseudocount=PSEUDOCOUNT,
             max_motifs=MAX_MOTIFS,
             sequence_length=length,
+            planting_window=config.planting_window,
         ),
     )
 
@@ -638,5 +653,5 @@ class SyntheticMotifs(tfds.core.GeneratorBasedBuilder):
     motifs = self._motifs()
     for index in range(config.num_examples(split)):
       rng = example_rng(config.seed, split, index)
-      yield index, sample_example(rng, motifs, config.sequence_length,
-                                  config.gc_range)
+      yield index, sample_example(rng, motifs, config.sequence_length, config.gc_range,
+                                  planting_window=config.planting_window)

@@ -52,7 +52,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Optimizer. The paper trained with SGD in Torch; Adam converges in one pass over
   # the synthetic set on a CPU, which is what this embedded default is for.
   config.optimizer = ml_collections.ConfigDict(dict(
-      name="adam", learning_rate=1e-3, schedule="cosine", warmup_steps=100,
+      name="adam", learning_rate=3e-4, schedule="cosine", warmup_steps=100,
       end_learning_rate_factor=0.01, clip_norm=1.0, weight_decay=0.0, momentum=0.9,
       nesterov=False, b1=0.9, b2=0.999, eps=1e-8, grad_accum_steps=1))
   config.num_train_steps = 1500

@@ -83,7 +83,7 @@ def test_two_builds_are_identical_and_match_the_sampler(tmp_path, motifs):
 def test_features_shapes_and_metadata(tiny, tiny_records, widths):
   info = tiny.info
   assert tiny.name == "synthetic_motifs"
-  assert str(info.version) == "1.0.0"
+  assert str(info.version) == "1.1.0"
   assert {s: info.splits[s].num_examples for s in sm.SPLITS} == {
       "train": 8000, "valid": 512, "test": 512}
   assert info.features["sequence"].shape == (200, 4)
@@ -261,3 +261,16 @@ def test_config_validation():
     sm.SyntheticMotifsConfig(name="short", sequence_length=100)
   with pytest.raises(ValueError, match="gc_range"):
     sm.SyntheticMotifsConfig(name="gc", gc_range=(0.6, 0.4))
+
+
+def test_planting_window_keeps_motifs_central():
+  motifs = sm.load_motifs()
+  widths = {name: m.width for name, m in motifs.items()}
+  for index in range(40):
+    example = sm.sample_example(sm.example_rng(0, "train", index), motifs, 1000, (0.4, 0.5),
+                                planting_window=300)
+    for name, start in zip(example["motif_name"], example["motif_start"]):
+      assert 350 <= start and start + widths[name] <= 650, (name, start)
+    np.testing.assert_array_equal(
+        example["label"], sm.labels_from_motifs(example["motif_name"], example["motif_start"],
+                                                example["motif_strand"], 1000, widths))
