@@ -31,3 +31,6 @@ __all__ = [
     "Genome", "Intervals", "IntervalsConfig", "bed_column_names",
     "plan_chromosome", "read_bed", "sample_background", "window_composition",
 ]
+
+#: How to build a dataset of this builder (its configs come from user arguments).
+BUILD_HINT = ("python -m data_builders.intervals.make --name=<config> --fasta=genome.fa --bed=peaks.bed [--bed=...] --window=1000 --valid=chr7 --test=chr8,chr9 --data_dir=<data_dir>")

@@ -50,7 +50,17 @@ def load_builder(name: str, data_dir: str | None = None, *, build_if_missing: bo
                        if not d.startswith("_") and
                        os.path.isdir(os.path.join(os.path.dirname(data_builders.__file__), d)))
     raise ValueError(f"unknown dataset {name!r}; available builders: {available}") from None
-  builder = tfds.builder(name, data_dir=data_dir, file_format="array_record")
+  try:
+    builder = tfds.builder(name, data_dir=data_dir, file_format="array_record")
+  except ValueError as e:
+    if "BuilderConfig" not in str(e):
+      raise
+    # Configs made from user arguments (intervals, bpnet_profiles) exist only once built.
+    module = importlib.import_module(f"data_builders.{package}")
+    hint = getattr(module, "BUILD_HINT", build_command(name, data_dir))
+    raise DatasetNotBuiltError(
+        f"dataset {name!r} is not built in {data_dir or '~/tensorflow_datasets'!r} and is "
+        f"not a predefined config. Build it with:\n  {hint}") from None
   if not builder.is_prepared():
     if not build_if_missing:
       raise DatasetNotBuiltError(
@@ -126,19 +136,31 @@ def process_shard(drop_remainder: bool) -> grain.sharding.ShardOptions:
                                      drop_remainder=drop_remainder)
 
 
+def dataset_transforms(name: str, metadata: dict[str, Any], train: bool) -> list[Any]:
+  """Per-example grain transforms a dataset asks for (e.g. BPNet's jitter crops).
+
+  A builder package may define ``grain_transforms(metadata, train) -> list``; most
+  define none.
+  """
+  module = importlib.import_module(f"data_builders.{name.split('/')[0]}")
+  hook = getattr(module, "grain_transforms", None)
+  return list(hook(metadata, train)) if hook else []
+
+
 def make_loader(data_source, *, batch_size: int, keys: Sequence[str], seed: int = 0,
                 shuffle: bool = True, num_epochs: int | None = None,
                 augmentation: Augmentation | None = None, drop_remainder: bool = True,
-                worker_count: int = 0) -> grain.DataLoader:
+                worker_count: int = 0, transforms: Sequence[Any] = ()) -> grain.DataLoader:
   """A checkpointable loader yielding dicts of ``[batch_size, ...]`` numpy arrays.
 
   ``batch_size`` is per process. ``num_epochs=None`` repeats forever (training);
   evaluation uses ``num_epochs=1, shuffle=False, drop_remainder=False``.
+  ``transforms`` (from ``dataset_transforms``) run before augmentation.
   """
   sampler = grain.samplers.IndexSampler(
       num_records=len(data_source), shard_options=process_shard(drop_remainder),
       shuffle=shuffle, num_epochs=num_epochs, seed=seed)
-  operations: list[Any] = [_SelectKeys(keys)]
+  operations: list[Any] = [_SelectKeys(keys), *transforms]
   if augmentation is not None and (augmentation.reverse_complement or augmentation.max_shift):
     operations.append(_Augment(augmentation))
   operations.append(grain.transforms.Batch(batch_size, drop_remainder=drop_remainder))

@@ -302,8 +302,11 @@ class Experiment:
     data_source = data_source or load_split(config, split, head)
     batch_size = per_process_batch_size(config.get("eval_batch_size", config.batch_size),
                                         self.mesh)
+    transforms = pipeline.dataset_transforms(dataset_name(config, head),
+                                             getattr(data_source, "metadata", {}), train=False)
     loader = pipeline.make_loader(data_source, batch_size=batch_size, keys=self.keys[head],
-                                  shuffle=False, num_epochs=1, drop_remainder=False)
+                                  shuffle=False, num_epochs=1, drop_remainder=False,
+                                  transforms=transforms)
     accumulator, loss = task.new_metrics(), 0.0
     loss_weight = 0.0
     for index, local in enumerate(loader):
@@ -411,7 +414,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
         train_sources[head], batch_size=per_process_batch_size(config.batch_size,
                                                                experiment.mesh),
         keys=experiment.keys[head], seed=config.seed, shuffle=True, num_epochs=None,
-        augmentation=augmentation, worker_count=config.get("data_workers", 0)))
+        augmentation=augmentation, worker_count=config.get("data_workers", 0),
+        transforms=pipeline.dataset_transforms(dataset_name(config, head),
+                                               train_sources[head].metadata, train=True)))
 
   iterators = {head: make_iterator(head) for head in experiment.heads}
   stream_name = lambda head: head or "default"

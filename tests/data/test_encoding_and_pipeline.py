@@ -83,3 +83,9 @@ def test_dataset_not_built_says_how_to_build(tmp_path):
   with pytest.raises(pipeline.DatasetNotBuiltError,
                      match="python -m data_builders.build --dataset=synthetic_motifs/tiny"):
     pipeline.load_builder("synthetic_motifs/tiny", str(tmp_path))
+
+
+def test_user_config_dataset_not_built_points_to_its_tool(tmp_path):
+  import pytest
+  with pytest.raises(pipeline.DatasetNotBuiltError, match="data_builders.intervals.make"):
+    pipeline.load_builder("intervals/my_peaks", str(tmp_path))

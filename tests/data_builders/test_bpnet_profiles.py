@@ -250,6 +250,15 @@ def test_read_back_from_files_with_metadata(built, files):
                              atol=1e-3)
   source = builder.as_data_source(split="valid")
   np.testing.assert_array_equal(source[0]["profile"], records["valid"][0]["profile"])
+  # The trainer's hook: jitter crops for training, the centre crop for evaluation.
+  keys = ("sequence", "profile")
+  for train, expected_rows in ((True, None), (False, records["valid"][0]["profile"][centre])):
+    transforms = pipeline.dataset_transforms("bpnet_profiles/small", metadata, train)
+    batch = next(iter(pipeline.make_loader(source, batch_size=2, keys=keys, shuffle=False,
+                                           transforms=transforms)))
+    assert batch["sequence"].shape == (2, IN, 4) and batch["profile"].shape[1] == OUT
+    if expected_rows is not None:
+      np.testing.assert_array_equal(batch["profile"][0], expected_rows)
 
 
 NARROW_OK = "# comment\nchr1\t0\t50\tok\t0\t.\t1\t-1\t-1\t10\n"
