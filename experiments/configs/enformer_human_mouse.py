@@ -98,8 +98,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.learning_rate = 2e-3
     config.optimizer.warmup_steps = 20
     config.optimizer.clip_norm = 1.0
-    config.num_train_steps = 200
-    config.log_every_steps = 20
-    config.eval_every_steps = 100
-    config.checkpoint_every_steps = 100
+    config.num_train_steps = 1000
+    config.log_every_steps = 100
+    config.eval_every_steps = 250
+    config.checkpoint_every_steps = 250
   return config

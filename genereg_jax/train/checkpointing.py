@@ -43,12 +43,15 @@ class Checkpointer:
                               config=ocp.args.JsonSave(json.loads(config_json)))
 
   def save(self, step: int, state, data_state, config_json: str) -> None:
+    # A resumed run replays steps exactly, so a step already on disk holds this state.
+    if step in self.latest.all_steps():
+      return
     self.latest.save(step, args=self._args(state, data_state, config_json), force=True)
     self.latest.wait_until_finished()
 
   def save_best(self, step: int, state, data_state, config_json: str,
                 metrics: Mapping[str, float]) -> None:
-    if self.best is None or self.best_metric not in metrics:
+    if self.best is None or self.best_metric not in metrics or step in self.best.all_steps():
       return
     self.best.save(step, args=self._args(state, data_state, config_json),
                    metrics={self.best_metric: float(metrics[self.best_metric])}, force=True)

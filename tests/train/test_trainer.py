@@ -171,3 +171,32 @@ def test_sigterm_saves_and_exits(tfds_dir, tmp_path):
   assert "SIGTERM" in stderr
   saved = [int(s) for s in os.listdir(workdir / "checkpoints") if s.isdigit()]
   assert len(saved) == 1 and 0 < saved[0] < 100000
+
+
+def test_two_species_alternate_and_resume(tmp_path_factory, tmp_path):
+  """Enformer-style human/mouse heads: alternating batches, per-head metrics, resume."""
+  from experiments import configs
+  config = configs.get_config("enformer_human_mouse:tiny")
+  config.dataset.data_dir = str(tmp_path_factory.mktemp("tfds_coverage"))
+  config.num_train_steps = 4
+  config.log_every_steps = 1
+  config.eval_every_steps = 0
+  config.checkpoint_every_steps = 2
+  config.max_eval_batches = 1
+  config.final_eval_splits = ()
+  config.eval_batch_size = 8
+  workdir = str(tmp_path / "enformer")
+  final = trainer.train_and_evaluate(config, workdir)
+  assert set(final) == {"valid/human", "valid/mouse"}
+  assert all(np.isfinite(r["pearsonr"]) for r in final.values())
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    rows = [json.loads(line) for line in f if '"train"' in line]
+  assert [("human/loss" in r, "mouse/loss" in r) for r in rows] == [
+      (True, False), (False, True)] * 2
+  shutil.rmtree(os.path.join(workdir, "checkpoints", "4"))
+  os.remove(os.path.join(workdir, "metrics.jsonl"))
+  trainer.train_and_evaluate(config, workdir)
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    resumed = [json.loads(line) for line in f if '"train"' in line]
+  np.testing.assert_allclose([r["loss"] for r in resumed], [r["loss"] for r in rows[2:]],
+                             rtol=1e-5)
