@@ -58,3 +58,27 @@ def resolve_config_argv(argv: list[str]) -> list[str]:
       print(f"error: {e}", file=sys.stderr)
       sys.exit(2)
   return out
+
+
+def model_config(model_name: str, preset: str | None = None,
+                 **updates) -> ml_collections.ConfigDict:
+  """Every plain field of the model class (defaults < preset < ``updates``).
+
+  Listing them all makes each one overridable from the command line
+  (``--config.model.depth=4``) although configs are locked.
+  """
+  import dataclasses
+  from genereg_jax import models
+  module, cls = models._module_and_class(model_name)  # pylint: disable=protected-access
+  fields = {}
+  for field in dataclasses.fields(cls):
+    if field.name in ("parent", "name") or field.default is dataclasses.MISSING:
+      continue
+    if isinstance(field.default, (bool, int, float, str, tuple, type(None))):
+      fields[field.name] = field.default
+  fields.update(getattr(module, "PRESETS", {}).get(preset, {}) if preset else {})
+  fields.update(updates)
+  for key, value in list(fields.items()):
+    if value is None:  # Typed placeholders so an override can set them.
+      fields[key] = ml_collections.FieldReference(None, object)
+  return ml_collections.ConfigDict(fields)

@@ -17,6 +17,8 @@ synthetic coverage data, minutes on a CPU) and ``tiny`` (seconds, for tests).
 
 import ml_collections
 
+from experiments.configs import model_config
+
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "real"
@@ -43,7 +45,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # Model: the paper's Enformer, heads human 5,313 and mouse 1,643 tracks.
   config.model_name = "enformer"
   config.model_preset = "paper"
-  config.model = ml_collections.ConfigDict(dict(remat=False))
+  config.model = model_config("enformer", "paper", remat=False)
   config.compute_dtype = "float32"
 
   # Task: Poisson NLL on coverage; Pearson R per track, averaged per species.
@@ -74,9 +76,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.dataset.name = "synthetic_coverage/{species}"
     config.dataset.build_if_missing = True
     config.model_preset = "tiny"
-    config.model.update(dict(dim=96, depth=2, heads=4, attn_dim_key=16, num_downsamples=7,
-                             dim_divisible_by=16, target_length=160,
-                             output_heads={"human": 6, "mouse": 3}))
+    config.model = model_config("enformer", "tiny", dim=96, depth=2, heads=4, attn_dim_key=16,
+                                num_downsamples=7, dim_divisible_by=16, target_length=160)
     config.batch_size = 8
     config.eval_batch_size = 16
     config.optimizer.learning_rate = 1e-3
@@ -91,8 +92,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.dataset.name = "synthetic_coverage/tiny_{species}"
     config.dataset.build_if_missing = True
     config.model_preset = "tiny"
-    config.model.update(dict(num_downsamples=5, target_length=48,
-                             output_heads={"human": 6, "mouse": 3}))
+    config.model = model_config("enformer", "tiny", num_downsamples=5, target_length=48)
     config.batch_size = 8
     config.eval_batch_size = 16
     config.optimizer.learning_rate = 2e-3

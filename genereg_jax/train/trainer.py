@@ -54,7 +54,8 @@ _DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16, "float16": jnp.floa
 
 
 def build_model(config: ml_collections.ConfigDict) -> nn.Module:
-  kwargs = dict(config.get("model", {}))
+  kwargs = config.get("model", {})
+  kwargs = kwargs.to_dict() if hasattr(kwargs, "to_dict") else dict(kwargs)
   dtype_name = config.get("compute_dtype", "float32")
   if dtype_name not in _DTYPES:
     raise ValueError(f"unknown compute_dtype {dtype_name!r}; valid: {sorted(_DTYPES)}")
