@@ -16,8 +16,8 @@ import jax
 import numpy as np
 from absl import flags
 
+from experiments import benchmarks
 from experiments import common
-from genereg_jax.train import partitioning
 from genereg_jax.train import trainer
 
 common.define_config_flags(workdir_required=False)
@@ -59,12 +59,9 @@ def main(argv):
   experiment = trainer.Experiment(config)
   head = experiment.heads[0]
   example = trainer.load_split(config, config.train_split, head)[0]
-  state, shardings, _ = experiment.create_state(example)
   batch_np = random_batch(example, experiment.keys[head], config.batch_size,
                           np.random.default_rng(0))
-  batch = partitioning.global_batch(batch_np, experiment.mesh)
-  train_step = experiment.jit_train_steps(shardings)[head]
-  eval_step = experiment.jit_eval_steps(shardings)[head]
+  state, batch, train_step, eval_step = benchmarks.trainer_steps(experiment, example, batch_np)
 
   start = time.perf_counter()
   compiled_train = train_step.lower(state, batch).compile()
