@@ -585,11 +585,11 @@ class SyntheticMotifs(tfds.core.GeneratorBasedBuilder):
 
   VERSION = tfds.core.Version("1.1.0")
   RELEASE_NOTES = {"1.0.0": "First release: 10 JASPAR motifs, 13 labels.",
-                   "1.1.0": "default: motifs in the central 400 bp (peak-centred)."}
+                   "1.1.0": "default: motifs in the central 200 bp (peak-centred, as DeepSEA labels)."}
   BUILDER_CONFIGS = [
       SyntheticMotifsConfig(
-          name="default", planting_window=400,
-          description="1,000 bp, motifs in the central 400 bp, 20,000/2,000/2,000 examples."),
+          name="default", planting_window=200,
+          description="1,000 bp, motifs in the central 200 bp, 20,000/2,000/2,000 examples."),
       SyntheticMotifsConfig(
           name="tiny", description="200 bp, 8,000/512/512 examples, for tests.",
           sequence_length=200, num_train=8_000, num_valid=512, num_test=512),
