@@ -9,7 +9,7 @@ outputs) with one output per synthetic label, on ``synthetic_motifs/len600`` (Ba
 600 bp window; built on first use). ``:tiny`` (32 kernels per convolution, dense 64,
 200 bp, 600 steps) takes about a minute on the 2-core CPU reference machine and reached
 a test mean AUROC of 0.64 (``deepsea:tiny``: 0.65 in the same budget).
-Variants: ``tiny``. ``get_sweep`` sweeps the learning rate.
+Variants: ``tiny``; ``bed`` (one DHS peak BED per cell type via data_builders.intervals). ``get_sweep`` sweeps the learning rate.
 """
 
 import ml_collections
@@ -19,8 +19,8 @@ from data_builders.synthetic_motifs import synthetic_motifs
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "default"
-  if variant not in ("default", "tiny"):
-    raise ValueError(f"basset config: unknown variant {variant!r}; valid: default, tiny")
+  if variant not in ("default", "tiny", "bed"):
+    raise ValueError(f"basset config: unknown variant {variant!r}; valid: default, tiny, bed")
   config = ml_collections.ConfigDict()
   config.seed = 0
 
@@ -68,6 +68,18 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.best_metric = "valid/auroc"
   config.best_mode = "max"
 
+  if variant == "bed":
+    # Multi-cell-type DHS from one peak BED per cell type (Basset used 164), built with
+    #   python -m data_builders.intervals.make --name=basset_dhs --fasta=hg19.fa \
+    #     --bed=<cell1>.bed ... --bed=<cell164>.bed --window=600 --valid=chr7 --test=chr8,chr9
+    # Set --config.model.num_outputs to the number of BED files if it is not 164.
+    config.dataset.name = "intervals/basset_dhs"
+    config.dataset.build_if_missing = False
+    config.model.num_outputs = 164
+    config.task.label_names = ()
+    config.num_train_steps = 100_000
+    config.eval_every_steps = 5_000
+    config.checkpoint_every_steps = 1_000
   if variant == "tiny":
     config.dataset.name = "synthetic_motifs/tiny"
     config.model_preset = "tiny"
