@@ -1,4 +1,4 @@
-"""DeepBind (Alipanahi et al., Nature Biotechnology 2015) and a De-Fine-style variant.
+"""DeepBind (Alipanahi et al., Nature Biotechnology 2015) and a DeFine-style variant.
 
 DeepBind (Fig. 1 and Supplementary Notes): the sequence, padded at each end with
 ``motif_length - 1`` columns of 0.25 ('N') so that a motif may overhang either end, is
@@ -11,12 +11,16 @@ column). In reverse-complement mode (DNA; Supplementary Fig. 1) both strands go 
 the model and the larger score is kept. Global pooling makes the model length-agnostic:
 the same weights read 101 bp ChIP-seq peaks, 60-mer PBM probes and 30-40 nt RNA probes.
 
-De-Fine (Wang, Tai, E & Wei, NAR 2018) predicts quantitative TF-binding intensities
-(ChIP-seq signal) from 300 bp. Its published layer sizes were not available to us;
-``PRESETS["define_style"]`` is our reading of it on the same blocks: shared motif
-detectors on both strands, max + average pooling per strand, both strands' features
-concatenated (rather than DeepBind's max over strands), a hidden layer and one linear
-output per TF (regression; apply a sigmoid for its classification variant).
+DeFine (Wang, Tai, E & Wei, Nucleic Acids Res. 2018;46(11):e69) predicts real-valued
+TF-binding intensities learned from ChIP-seq, as well as bound/unbound classes, with
+sequence-based deep CNNs. That is all its abstract (PubMed 29617928) says, and the
+abstract is the only part we could read; we found neither the methods section nor the
+code (http://define.cbi.pku.edu.cn). So ``PRESETS["define_style"]`` is a model in
+DeFine's spirit built from DeepBind's blocks, and none of its choices are DeFine's
+confirmed ones. Assumed: 300 bp inputs; both strands scanned by shared motif detectors
+with their pooled features concatenated (rather than DeepBind's max over strands); 128
+detectors of 24 bp; max + average pooling; one hidden layer of 64 ReLUs; DeepBind's
+dropout 0.5; one linear output per TF (regression; apply a sigmoid for classification).
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ PRESETS: dict[str, dict[str, Any]] = {
     "paper": {},
     # RNAcompete models used motif length 16 (probes are 30-40 nt).
     "rnacompete": dict(motif_length=16),
-    # Our reading of De-Fine (unverified sizes, see the module docstring).
+    # DeFine-like: every size below is assumed, not taken from the paper (see the module
+    # docstring); pooling ("max_avg") and dropout (0.5) are DeepBind's defaults.
     "define_style": dict(num_motifs=128, motif_length=24, hidden_features=64, strands="concat"),
     # Seconds on a CPU.
     "tiny": dict(motif_length=12, hidden_features=16, num_outputs=12),
@@ -55,7 +60,7 @@ class DeepBind(nn.Module):
     num_outputs: scores per sequence (DeepBind trains one model per protein: 1).
     strands: ``"forward"`` (the given strand; RNA), ``"max"`` (DeepBind's
       reverse-complement mode: the larger score of both strands) or ``"concat"``
-      (De-Fine style: both strands' pooled features side by side).
+      (DeFine style: both strands' pooled features side by side).
     pad_value: value of the ``motif_length - 1`` padding columns at each end.
     dtype: compute dtype.
   """

@@ -7,7 +7,7 @@ streaming AUROC and AUPRC per label and their means.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -38,6 +38,12 @@ class MultilabelBinary(base.Task):
     self.target_keys = (label_key,)
     self.pos_weight = None if pos_weight is None else np.asarray(pos_weight, np.float32)
     self.label_names = tuple(label_names)
+
+  def use_dataset_metadata(self, metadata: Mapping[str, Any]) -> None:
+    """Label names from the dataset (DeepSEA's 919, one per BED) unless the config
+    names them."""
+    if not self.label_names and metadata.get("label_names"):
+      self.label_names = tuple(metadata["label_names"])
 
   def loss(self, outputs, batch):
     logits = outputs.astype(jnp.float32)

@@ -1,11 +1,9 @@
 """Tests for the ``deepsea`` builder on tiny files in the bundle's exact formats.
 
-``train.mat`` is written as MATLAB v7.3 does it: HDF5 behind a 512-byte user
-block with MATLAB's header text, arrays stored with MATLAB's axes reversed
-(h5py shape ``(1000, 4, N)`` and ``(919, N)``). ``valid.mat``/``test.mat`` are
-MATLAB v5 from ``scipy.io.savemat`` with shapes ``(N, 4, 1000)`` and
-``(N, 919)``. Sequences are one-hot in the bundle's A,G,C,T order; the builder
-must hand back the same strings in A,C,G,T channels-last.
+The files (``tests/real_formats.py``): ``train.mat`` as MATLAB v7.3 writes it
+(HDF5 behind a 512-byte user block, axes reversed), ``valid.mat``/``test.mat``
+as MATLAB v5, one-hot in the bundle's A,G,C,T order; the builder must hand back
+the same strings in A,C,G,T channels-last.
 """
 
 import h5py
@@ -14,77 +12,26 @@ import pytest
 import scipy.io
 import tensorflow_datasets as tfds
 
+import real_formats
 from data_builders import deepsea
 from data_builders.deepsea import deepsea as deepsea_module
 from genereg_jax.data import encoding
 from genereg_jax.data import pipeline
+from real_formats import bundle_one_hot
+from real_formats import random_sequences
+from real_formats import write_deepsea_bundle
+from real_formats import write_v73
 
-LENGTH = deepsea.SEQUENCE_LENGTH
-NUM_LABELS = deepsea.NUM_LABELS
-SIZES = {"train": 11, "valid": 6, "test": 5}
-MATLAB_HEADER = (b"MATLAB 7.3 MAT-file, Platform: GLNXA64, Created on: "
-                 b"Mon Jan  5 10:00:00 2015 HDF5 schema 1.00 .")
-
-
-def _random_sequences(rng, count):
-  """Strings over ACGT with an N run in some of them."""
-  sequences = []
-  for i in range(count):
-    letters = rng.choice(list("ACGT"), size=LENGTH)
-    if i % 3 == 0:
-      start = int(rng.integers(0, LENGTH - 50))
-      letters[start:start + 50] = "N"
-    sequences.append("".join(letters))
-  return sequences
-
-
-def _bundle_one_hot(sequences):
-  """MATLAB-order ``(N, 4, 1000)`` uint8 one-hot over A,G,C,T (N all zeros)."""
-  out = np.zeros((len(sequences), 4, LENGTH), dtype=np.uint8)
-  for n, sequence in enumerate(sequences):
-    for position, base in enumerate(sequence):
-      if base in "AGCT":
-        out[n, "AGCT".index(base), position] = 1
-  return out
-
-
-def _write_v73(path, variables):
-  """A MATLAB v7.3 file: HDF5 with a 512-byte user block, axes reversed."""
-  with h5py.File(path, "w", userblock_size=512) as f:
-    for name, array in variables.items():
-      dataset = f.create_dataset(name, data=np.transpose(array),
-                                 compression="gzip", chunks=True)
-      dataset.attrs["MATLAB_class"] = np.bytes_("uint8")
-  header = MATLAB_HEADER.ljust(116, b" ") + b"\0" * 8 + b"\x00\x02IM"
-  with open(path, "r+b") as f:
-    f.write(header)
-
-
-def _write_bundle(directory, rng, names=True):
-  """Writes train/valid/test .mat files; returns {split: (strings, labels)}."""
-  directory.mkdir(parents=True, exist_ok=True)
-  truth = {}
-  for split, count in SIZES.items():
-    sequences = _random_sequences(rng, count)
-    labels = (rng.random((count, NUM_LABELS)) < 0.1).astype(np.uint8)
-    truth[split] = (sequences, labels)
-    filename, x_name, y_name = deepsea.SPLIT_FILES[split]
-    variables = {x_name: _bundle_one_hot(sequences), y_name: labels}
-    if split == "train":
-      _write_v73(directory / filename, variables)
-    else:
-      scipy.io.savemat(directory / filename, variables)
-  if names:
-    (directory / deepsea.LABEL_NAMES_FILE).write_text(
-        "".join(f"Cell{i}|DNase|None\n" for i in range(NUM_LABELS)))
-  return truth
+LENGTH = real_formats.DEEPSEA_LENGTH
+NUM_LABELS = real_formats.DEEPSEA_NUM_LABELS
+SIZES = real_formats.DEEPSEA_SIZES
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
   root = tmp_path_factory.mktemp("deepsea")
-  truth = _write_bundle(root / "manual" / "deepsea_train",
-                        np.random.default_rng(0))
+  truth = write_deepsea_bundle(root / "manual" / "deepsea_train",
+                               np.random.default_rng(0))
   mp = pytest.MonkeyPatch()
   # Train has 11 rows: chunks of 4 cross two chunk boundaries.
   mp.setattr(deepsea_module, "READ_CHUNK_EXAMPLES", 4)
@@ -98,7 +45,7 @@ def built(tmp_path_factory):
 
 
 def test_files_have_the_bundles_layout(tmp_path):
-  _write_bundle(tmp_path, np.random.default_rng(1), names=False)
+  write_deepsea_bundle(tmp_path, np.random.default_rng(1), names=False)
   assert h5py.is_hdf5(tmp_path / "train.mat")
   assert (tmp_path / "train.mat").read_bytes()[:10] == b"MATLAB 7.3"
   with h5py.File(tmp_path / "train.mat", "r") as f:
@@ -157,7 +104,7 @@ def test_metadata_holds_label_names_and_orders(built):
 
 
 def test_label_names_default_to_indices(tmp_path):
-  _write_bundle(tmp_path / "manual", np.random.default_rng(2), names=False)
+  write_deepsea_bundle(tmp_path / "manual", np.random.default_rng(2), names=False)
   builder = deepsea.Deepsea(data_dir=str(tmp_path / "tfds"),
                             file_format="array_record")
   builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
@@ -167,7 +114,7 @@ def test_label_names_default_to_indices(tmp_path):
 
 
 def test_iter_split_chunks_give_the_same_rows(tmp_path):
-  truth = _write_bundle(tmp_path, np.random.default_rng(3), names=False)
+  truth = write_deepsea_bundle(tmp_path, np.random.default_rng(3), names=False)
   rows = {chunk: list(deepsea.iter_split(tmp_path, "train", chunk))
           for chunk in (1, 5, 100)}
   for chunk, examples in rows.items():
@@ -178,7 +125,7 @@ def test_iter_split_chunks_give_the_same_rows(tmp_path):
 
 
 def test_missing_file_is_named_before_anything_is_built(tmp_path):
-  _write_bundle(tmp_path / "manual", np.random.default_rng(4), names=False)
+  write_deepsea_bundle(tmp_path / "manual", np.random.default_rng(4), names=False)
   (tmp_path / "manual" / "test.mat").unlink()
   builder = deepsea.Deepsea(data_dir=str(tmp_path / "tfds"),
                             file_format="array_record")
@@ -191,9 +138,9 @@ def test_missing_file_is_named_before_anything_is_built(tmp_path):
 
 def test_missing_variables_are_named(tmp_path):
   rng = np.random.default_rng(5)
-  sequences = _bundle_one_hot(_random_sequences(rng, 2))
+  sequences = bundle_one_hot(random_sequences(rng, 2))
   labels = np.zeros((2, NUM_LABELS), np.uint8)
-  _write_v73(tmp_path / "train.mat", {"trainxdata": sequences})
+  write_v73(tmp_path / "train.mat", {"trainxdata": sequences})
   with pytest.raises(deepsea.DeepseaFormatError,
                      match=r"train\.mat \(MATLAB v7\.3/HDF5\) has no variable "
                            r"'traindata'; it has \['trainxdata'\]"):
@@ -208,7 +155,7 @@ def test_missing_variables_are_named(tmp_path):
 
 def test_wrong_shapes_and_values_are_reported(tmp_path):
   rng = np.random.default_rng(6)
-  sequences = _bundle_one_hot(_random_sequences(rng, 3))
+  sequences = bundle_one_hot(random_sequences(rng, 3))
   labels = np.zeros((3, NUM_LABELS), np.uint8)
   # Channels-last instead of MATLAB's (N, 4, 1000).
   scipy.io.savemat(tmp_path / "test.mat", {

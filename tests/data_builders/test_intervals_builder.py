@@ -1,9 +1,9 @@
 """Tests for the ``intervals`` builder on a tiny genome with N runs and BEDs.
 
-The genome alternates AT-rich (GC 0.3) and GC-rich (GC 0.7) 500 bp blocks and
-peaks sit mostly in GC-rich blocks, so uniform background would be AT-richer
-than the positives; the GC-matched negatives must not be. Every record is
-checked against the FASTA and the BEDs by brute force.
+The genome (``tests/real_formats.py``) alternates AT-rich (GC 0.3) and GC-rich
+(GC 0.7) 500 bp blocks and peaks sit mostly in GC-rich blocks, so uniform
+background would be AT-richer than the positives; the GC-matched negatives must
+not be. Every record is checked against the FASTA and the BEDs by brute force.
 """
 
 import numpy as np
@@ -13,60 +13,13 @@ from data_builders import intervals as iv
 from data_builders.intervals import make
 from genereg_jax.data import encoding
 from genereg_jax.data import pipeline
+from real_formats import CHROM_SIZES
+from real_formats import write_fasta
+from real_formats import write_genome_and_peaks
 
 WINDOW = 200
 CENTER = 100
 MIN_OVERLAP = 20
-CHROM_SIZES = {"chr1": 7000, "chr2": 6000, "chr7": 5000, "chr8": 5000,
-               "chr9": 4000, "chrUn": 3000}
-N_RUNS = {"chr1": (1000, 1300), "chr2": (0, 250), "chr8": (2500, 2600)}
-BLOCK = 500
-
-
-def _genome(rng):
-  genome = {}
-  for chrom, size in CHROM_SIZES.items():
-    gc = np.where((np.arange(size) // BLOCK) % 2 == 1, 0.7, 0.3)
-    u = rng.random(size)
-    letters = np.where(u < gc / 2, "G", np.where(u < gc, "C", np.where(
-        u < gc + (1 - gc) / 2, "A", "T")))
-    if chrom in N_RUNS:
-      letters[slice(*N_RUNS[chrom])] = "N"
-    text = "".join(letters)
-    # Soft-masked stretch: lower case must read as upper case.
-    genome[chrom] = text[:300] + text[300:400].lower() + text[400:]
-  return genome
-
-
-def _write_fasta(path, genome, width=60):
-  with open(path, "w") as f:
-    for chrom, text in genome.items():
-      f.write(f">{chrom} test sequence\n")
-      for i in range(0, len(text), width):
-        f.write(text[i:i + width] + "\n")
-
-
-def _peaks(rng, chrom, count, gc_rich_fraction):
-  """``count`` peaks of 60-150 bp, mostly inside GC-rich blocks."""
-  size = CHROM_SIZES[chrom]
-  rich = [b * BLOCK for b in range(size // BLOCK) if b % 2 == 1]
-  poor = [b * BLOCK for b in range(size // BLOCK) if b % 2 == 0]
-  peaks = []
-  for _ in range(count):
-    blocks = rich if rng.random() < gc_rich_fraction else poor
-    block = blocks[int(rng.integers(len(blocks)))]
-    length = int(rng.integers(60, 151))
-    start = block + int(rng.integers(0, BLOCK - length))
-    peaks.append((chrom, start, start + length))
-  return peaks
-
-
-def _write_narrowpeak(path, peaks, rng):
-  with open(path, "w") as f:
-    for i, (chrom, start, end) in enumerate(peaks):
-      # Half the peaks give a summit, half say -1 (use the midpoint).
-      summit = int(rng.integers(0, end - start)) if i % 2 else -1
-      f.write(f"{chrom}\t{start}\t{end}\tpeak{i}\t0\t.\t5.0\t-1\t-1\t{summit}\n")
 
 
 def _center(start, end, summit):
@@ -85,15 +38,7 @@ def _read_peaks(path):
 def files(tmp_path_factory):
   root = tmp_path_factory.mktemp("intervals")
   rng = np.random.default_rng(0)
-  genome = _genome(rng)
-  _write_fasta(root / "genome.fa", genome)
-  beds = {}
-  for name, count in (("ctcf", 6), ("dnase", 8)):
-    peaks = []
-    for chrom in ("chr1", "chr2", "chr7", "chr8", "chr9"):
-      peaks += _peaks(rng, chrom, count, gc_rich_fraction=0.9)
-    beds[name] = root / f"{name}.narrowPeak"
-    _write_narrowpeak(beds[name], peaks, rng)
+  genome, beds = write_genome_and_peaks(root, rng, {"ctcf": 6, "dnase": 8})
   # One peak runs off the end of chr9 once centred: its window must be dropped.
   with open(beds["dnase"], "a") as f:
     f.write("chr9\t3950\t4000\tedge\t0\t.\t5.0\t-1\t-1\t-1\n")
@@ -229,7 +174,7 @@ def test_dataset_loads_by_name_and_cli_prints_flags(files, peaks_build, capsys):
 
 def test_label_columns_mode(tmp_path):
   genome = {"chr1": "ACGT" * 250, "chr2": "GGCC" * 100 + "N" * 100 + "AT" * 150}
-  _write_fasta(tmp_path / "g.fa", genome)
+  write_fasta(tmp_path / "g.fa", genome)
   (tmp_path / "labels.bed").write_text(
       "#chrom\tstart\tend\tK562\tHepG2\n"
       "chr1\t400\t600\t1\t0\n"
@@ -280,14 +225,14 @@ def _bed_error(tmp_path, content, label_columns=False):
 ])
 def test_malformed_bed_lines_name_file_and_line(tmp_path, content, line,
                                                 problem):
-  _write_fasta(tmp_path / "g.fa", {"chr1": "ACGT" * 20, "chr2": "AC" * 20})
+  write_fasta(tmp_path / "g.fa", {"chr1": "ACGT" * 20, "chr2": "AC" * 20})
   message = _bed_error(tmp_path, content)
   assert message.startswith(f"{tmp_path / 'bad.bed'}:{line}: ")
   assert __import__("re").search(problem, message), message
 
 
 def test_malformed_label_and_peak_columns(tmp_path):
-  _write_fasta(tmp_path / "g.fa", {"chr1": "ACGT" * 20})
+  write_fasta(tmp_path / "g.fa", {"chr1": "ACGT" * 20})
   message = _bed_error(tmp_path, "chr1\t1\t5\t1\nchr1\t1\t5\tyes\n",
                        label_columns=True)
   assert message.endswith(":2: label 'column_4' value 'yes' is not a number")
@@ -325,7 +270,7 @@ def test_malformed_fasta_is_named(tmp_path):
 
 
 def test_config_and_split_errors(tmp_path):
-  _write_fasta(tmp_path / "g.fa", {"chr1": "ACGT" * 100, "chr2": "ACGT" * 100})
+  write_fasta(tmp_path / "g.fa", {"chr1": "ACGT" * 100, "chr2": "ACGT" * 100})
   (tmp_path / "a.bed").write_text("chr1\t100\t150\n")
   with pytest.raises(ValueError, match="label_columns takes exactly one BED"):
     iv.IntervalsConfig(name="x", fasta="g.fa", beds=("a.bed", "b.bed"),

@@ -1,4 +1,4 @@
-"""DeepBind / De-Fine-style: published sizes, a numpy forward pass, strands, a train step."""
+"""DeepBind / DeFine-style: published sizes, a numpy forward pass, strands, a train step."""
 
 import chex
 import jax
@@ -24,6 +24,7 @@ def _one_hot(rng: np.random.Generator, batch: int, length: int) -> np.ndarray:
     ("paper", 101, 2_641),
     # 16·16·4+16 + 1,056 + 33: RNAcompete's 16-nt detectors.
     ("rnacompete", 40, 2_129),
+    # Assumed DeFine-style sizes (not the paper's; see models/deepbind.py):
     # 128·24·4+128 + (2 strands·2 pools·128)·64+64 + 64+1.
     ("define_style", 300, 45_313),
 ])
@@ -68,7 +69,7 @@ def test_strand_modes():
   np.testing.assert_allclose(both.apply({"params": params}, rc), both.apply({"params": params}, x),
                              rtol=1e-6, atol=1e-6)
   assert float(jnp.abs(forward - backward).max()) > 1e-3
-  # De-Fine style: the hidden layer reads both strands' pooled features (2 × 2 × 16).
+  # DeFine style: the hidden layer reads both strands' pooled features (2 × 2 × 16).
   concat = single.clone(strands="concat")
   concat_params = meta.unbox(concat.init(jax.random.key(0), x))["params"]
   assert concat_params["hidden"]["Dense_0"]["kernel"].shape == (64, 16)

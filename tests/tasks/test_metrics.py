@@ -65,6 +65,16 @@ def test_bce_loss_with_positive_weights_and_masks():
   np.testing.assert_allclose(float(loss), per[valid].mean(), rtol=1e-5)
 
 
+def test_label_names_come_from_the_dataset_unless_configured():
+  task = get_task("multilabel_binary")
+  task.use_dataset_metadata({"label_names": ["K562", "HepG2"]})
+  assert task.label_names == ("K562", "HepG2")
+  named = get_task("multilabel_binary", {"label_names": ("a", "b")})
+  named.use_dataset_metadata({"label_names": ["K562", "HepG2"]})
+  assert named.label_names == ("a", "b")
+  get_task("multilabel_binary").use_dataset_metadata({})  # No names: nothing to take.
+
+
 def test_unknown_task_lists_valid_ones():
   with pytest.raises(ValueError, match="multilabel_binary"):
     get_task("multilabel_binery")
