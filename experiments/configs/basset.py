@@ -14,59 +14,21 @@ Variants: ``tiny``; ``bed`` (one DHS peak BED per cell type via data_builders.in
 
 import ml_collections
 
+from experiments.configs import _base
+
 from data_builders.synthetic_motifs import synthetic_motifs
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "default"
-  if variant not in ("default", "tiny", "bed"):
-    raise ValueError(f"basset config: unknown variant {variant!r}; valid: default, tiny, bed")
-  config = ml_collections.ConfigDict()
-  config.seed = 0
-
-  # Data: the embedded synthetic set at Basset's 600 bp, built on first use.
-  config.dataset = ml_collections.ConfigDict(dict(
-      name="synthetic_motifs/len600", data_dir=ml_collections.FieldReference(None, str),
-      manual_dir=ml_collections.FieldReference(None, str), build_if_missing=True))
-  config.train_split = "train"
-  config.eval_splits = ("valid",)
-  config.final_eval_splits = ("test",)
-  config.model_inputs = ("sequence",)
-  config.batch_size = 64  # The paper used 128.
-  config.eval_batch_size = 256
-  config.augment = ml_collections.ConfigDict(dict(reverse_complement=False, max_shift=0))
-  config.data_workers = 0
-
-  # Model: the paper's architecture; one output per label of the dataset.
-  config.model_name = "basset"
-  config.model_preset = "paper"
-  config.model = ml_collections.ConfigDict(dict(num_outputs=len(synthetic_motifs.LABEL_NAMES)))
-  config.compute_dtype = "float32"
-
-  # Task: multi-label BCE; AUROC / AUPRC per label.
-  config.task_name = "multilabel_binary"
-  config.task = ml_collections.ConfigDict(dict(label_names=synthetic_motifs.LABEL_NAMES))
-
-  # Optimizer. The paper trained with RMSprop in Torch; Adam converges in one pass over
+  _base.check_variant("basset", variant, ("default", "tiny", "bed"))
+  # The paper's architecture with one output per synthetic label, at Basset's 600 bp.
+  # The paper trained with RMSprop in Torch (batch 128); Adam converges in one pass over
   # the synthetic set on a CPU, which is what this embedded default is for.
-  config.optimizer = ml_collections.ConfigDict(dict(
-      name="adam", learning_rate=1e-3, schedule="cosine", warmup_steps=100,
-      end_learning_rate_factor=0.01, clip_norm=1.0, weight_decay=0.0, momentum=0.9,
-      nesterov=False, b1=0.9, b2=0.999, eps=1e-8, grad_accum_steps=1))
-  config.num_train_steps = 1500
-
-  # Mesh and parameter placement: every device on "data" (data parallel).
-  config.mesh_shape = (-1, 1)
-  config.logical_axis_rules = (("batch", "data"),)
-
-  # Logging, evaluation, checkpoints.
-  config.log_every_steps = 50
-  config.eval_every_steps = 500
-  config.max_eval_batches = ml_collections.FieldReference(None, int)
-  config.checkpoint_every_steps = 500
-  config.keep_checkpoints = 3
-  config.best_metric = "valid/auroc"
-  config.best_mode = "max"
+  config = _base.base_config(
+      dataset="synthetic_motifs/len600", model_name="basset", model_preset="paper",
+      model=dict(num_outputs=len(synthetic_motifs.LABEL_NAMES)),
+      task_name="multilabel_binary", task=dict(label_names=synthetic_motifs.LABEL_NAMES))
 
   if variant == "bed":
     # Multi-cell-type DHS from one peak BED per cell type (Basset used 164), built with
@@ -81,19 +43,11 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.eval_every_steps = 5_000
     config.checkpoint_every_steps = 1_000
   if variant == "tiny":
-    config.dataset.name = "synthetic_motifs/tiny"
-    config.model_preset = "tiny"
-    config.eval_batch_size = 128
-    config.optimizer.learning_rate = 3e-3
-    config.optimizer.warmup_steps = 20
-    config.optimizer.end_learning_rate_factor = 0.1
-    config.num_train_steps = 600
-    config.eval_every_steps = 200
-    config.checkpoint_every_steps = 200
+    _base.use_tiny_synthetic_motifs(config, learning_rate=3e-3)
   return config
 
 
 def get_sweep(arg: str | None = None) -> list[dict]:
   """Learning-rate sweep around the default (three trials)."""
   del arg
-  return [{"optimizer.learning_rate": lr} for lr in (3e-4, 1e-3, 3e-3)]
+  return _base.learning_rate_sweep(3e-4, 1e-3, 3e-3)

@@ -29,87 +29,55 @@ For the mESC ChIP-nexus data of the paper see ``bpnet_mesc``.
 
 import ml_collections
 
+from experiments.configs import _base
+
 from data_builders.synthetic_profiles import synthetic_profiles
 
 VARIANTS = ("synthetic", "tiny")
 
 
+# BPNet's optimizer (bpnet9.gin, the official BPNet code): Keras Adam at 4e-3, constant,
+# no clipping. The MNLL's gradient grows with read depth; Adam absorbs it.
+BPNET_OPTIMIZER = dict(learning_rate=4e-3, schedule="constant", warmup_steps=0,
+                       end_learning_rate_factor=1.0, clip_norm=0.0)
+
+
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "synthetic"
-  if variant not in VARIANTS:
-    raise ValueError(f"bpnet config: unknown variant {variant!r}; valid: "
-                     f"{', '.join(VARIANTS)}")
+  _base.check_variant("bpnet", variant, VARIANTS)
   n_tracks = len(synthetic_profiles.TRACK_NAMES)
-  config = ml_collections.ConfigDict()
-  config.seed = 0
-
-  # Data: the embedded synthetic profiles, built on first use (~40 s).
-  config.dataset = ml_collections.ConfigDict(dict(
-      name="synthetic_profiles/default",
-      data_dir=ml_collections.FieldReference(None, str),
-      manual_dir=ml_collections.FieldReference(None, str),
-      build_if_missing=True))
-  config.train_split = "train"
-  config.eval_splits = ("valid",)
-  config.final_eval_splits = ("test",)
-  config.model_inputs = ("sequence", "control")
-  config.batch_size = 64  # bpnet-lite's batch size.
-  config.eval_batch_size = 128
-  # Reverse complement swaps strands through the task's strand_pair. Shifting
-  # the sequence alone would misalign it from the profile, so max_shift = 0.
-  config.augment = ml_collections.ConfigDict(dict(reverse_complement=True,
-                                                  max_shift=0))
-  config.data_workers = 0
-
-  # Model: bpnet-lite's trunk; one count per track as in the paper; the
-  # output window is the middle 500 bp (trim 250 on each side).
-  config.model_name = "bpnet.BPNet"
-  config.model_preset = "bpnet_lite"
-  config.model = ml_collections.ConfigDict(dict(
-      n_outputs=n_tracks, n_count_outputs=n_tracks,
-      n_control_tracks=len(synthetic_profiles.CONTROL_NAMES), trimming=250))
-  config.compute_dtype = "float32"
-
-  # Task: multinomial NLL per strand + lambda x log-count MSE.
-  config.task_name = "profile"
-  config.task = ml_collections.ConfigDict(dict(
-      count_weight=10.0,  # bpnet9.gin, the official BPNet code: lambda = 10.
-      tracks_per_task=2,
-      strand_pair=synthetic_profiles.STRAND_PAIR,
-      control_strand_pair=synthetic_profiles.CONTROL_STRAND_PAIR,
-      track_names=synthetic_profiles.TRACK_NAMES,
-      jsd_smoothing=ml_collections.FieldReference(None, tuple)))
-
-  # Optimizer: BPNet's (bpnet9.gin: Keras Adam, lr 4e-3, constant, no
-  # clipping). The MNLL's gradient grows with read depth; Adam absorbs it.
-  config.optimizer = ml_collections.ConfigDict(dict(
-      name="adam", learning_rate=4e-3, schedule="constant", warmup_steps=0,
-      end_learning_rate_factor=1.0, clip_norm=0.0, weight_decay=0.0,
-      momentum=0.9, nesterov=False, b1=0.9, b2=0.999, eps=1e-8,
-      grad_accum_steps=1))
-  config.num_train_steps = 2500
-
-  # Mesh and parameter placement: data parallel.
-  config.mesh_shape = (-1, 1)
-  config.logical_axis_rules = (("batch", "data"),)
-
-  # Logging, evaluation, checkpoints; BPNet early-stops on validation loss.
-  config.log_every_steps = 50
-  config.eval_every_steps = 500
-  config.max_eval_batches = ml_collections.FieldReference(None, int)
-  config.checkpoint_every_steps = 500
-  config.keep_checkpoints = 3
-  config.best_metric = "valid/loss"
-  config.best_mode = "min"
+  # bpnet-lite's trunk; one count per track as in the paper; the output window is the
+  # middle 500 bp (trim 250 on each side). Reverse complement swaps strands through the
+  # task's strand_pair; shifting the sequence alone would misalign it from the profile,
+  # so max_shift = 0. The task is a multinomial NLL per strand + lambda x log-count MSE;
+  # BPNet early-stops on validation loss (here: the best checkpoint by valid/loss).
+  config = _base.base_config(
+      dataset="synthetic_profiles/default", model_inputs=("sequence", "control"),
+      batch_size=64, eval_batch_size=128, reverse_complement=True,  # bpnet-lite's batch.
+      model_name="bpnet.BPNet", model_preset="bpnet_lite",
+      model=dict(n_outputs=n_tracks, n_count_outputs=n_tracks,
+                 n_control_tracks=len(synthetic_profiles.CONTROL_NAMES), trimming=250),
+      task_name="profile", task=profile_task(synthetic_profiles.TRACK_NAMES,
+                                             synthetic_profiles.STRAND_PAIR,
+                                             synthetic_profiles.CONTROL_STRAND_PAIR),
+      optimizer=BPNET_OPTIMIZER, num_train_steps=2500, best_metric="valid/loss",
+      best_mode="min")
 
   if variant == "tiny":
     config.dataset.name = "synthetic_profiles/tiny"
     config.model_preset = "tiny"
     config.model.update(n_filters=16, n_layers=5, trimming=100)
     config.num_train_steps = 1500
-    config.eval_every_steps = 500
-    config.checkpoint_every_steps = 500
   return config
+
+
+def profile_task(track_names, strand_pair=None, control_strand_pair=None) -> dict:
+  """The ``profile`` task's fields: lambda = 10 (bpnet9.gin), (+, -) strand pairs."""
+  return dict(count_weight=10.0, tracks_per_task=2,
+              strand_pair=ml_collections.FieldReference(strand_pair, tuple),
+              control_strand_pair=ml_collections.FieldReference(control_strand_pair, tuple),
+              track_names=tuple(track_names),
+              jsd_smoothing=ml_collections.FieldReference(None, tuple))
 
 
 def get_sweep(arg: str | None = None) -> list[dict]:

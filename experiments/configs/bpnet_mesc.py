@@ -33,6 +33,8 @@ layers, profile kernel 75): build it with ``--name=mesc_lite
 
 import ml_collections
 
+from experiments.configs import _base, bpnet
+
 TASKS = ("Oct4", "Sox2", "Nanog", "Klf4")
 TRACK_NAMES = tuple(f"{t}/{s}" for t in TASKS for s in ("plus", "minus"))
 VARIANTS = ("paper", "lite")
@@ -40,68 +42,20 @@ VARIANTS = ("paper", "lite")
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "paper"
-  if variant not in VARIANTS:
-    raise ValueError(f"bpnet_mesc config: unknown variant {variant!r}; valid: "
-                     f"{', '.join(VARIANTS)}")
-  config = ml_collections.ConfigDict()
-  config.seed = 0
-
-  # Data: built by data_builders.bpnet_profiles.make (see the docstring).
-  config.dataset = ml_collections.ConfigDict(dict(
-      name="bpnet_profiles/mesc",
-      data_dir=ml_collections.FieldReference(None, str),
-      manual_dir=ml_collections.FieldReference(None, str),
-      build_if_missing=False))
-  config.train_split = "train"
-  config.eval_splits = ("valid",)
-  config.final_eval_splits = ("test",)
-  config.model_inputs = ("sequence", "control")
-  config.batch_size = 128  # bpnet9.gin.
-  config.eval_batch_size = 128
-  # Reverse complement swaps strands via the task's strand_pair; a shift of
-  # the sequence alone would misalign the profile, so max_shift stays 0.
-  config.augment = ml_collections.ConfigDict(dict(reverse_complement=True,
-                                                  max_shift=0))
-  config.data_workers = 0
-
-  # Model: Avsec et al.; one profile and one count per task and strand; the
-  # PATCH-CAP control enters as bpnet-lite feeds it.
-  config.model_name = "bpnet.BPNet"
-  config.model_preset = "paper"
-  config.model = ml_collections.ConfigDict(dict(
-      n_outputs=len(TRACK_NAMES), n_count_outputs=len(TRACK_NAMES),
-      n_control_tracks=2))
-  config.compute_dtype = "float32"
-
-  # Task: multinomial NLL per strand + lambda x log-count MSE per task.
-  config.task_name = "profile"
-  config.task = ml_collections.ConfigDict(dict(
-      count_weight=10.0,  # bpnet9.gin: lambda = 10.
-      tracks_per_task=2,
-      strand_pair=ml_collections.FieldReference(None, tuple),  # (+, -) pairs.
-      control_strand_pair=ml_collections.FieldReference(None, tuple),
-      track_names=TRACK_NAMES,
-      jsd_smoothing=ml_collections.FieldReference(None, tuple)))
-
-  # Optimizer: Keras Adam at 4e-3 as in bpnet9.gin; no schedule, no clipping.
-  config.optimizer = ml_collections.ConfigDict(dict(
-      name="adam", learning_rate=4e-3, schedule="constant", warmup_steps=0,
-      end_learning_rate_factor=1.0, clip_norm=0.0, weight_decay=0.0,
-      momentum=0.9, nesterov=False, b1=0.9, b2=0.999, eps=1e-8,
-      grad_accum_steps=1))
-  # ~150k summits / 128 per step: ~1,150 steps per epoch; ~17 epochs.
-  config.num_train_steps = 20_000
-
-  config.mesh_shape = (-1, 1)
-  config.logical_axis_rules = (("batch", "data"),)
-
-  config.log_every_steps = 100
-  config.eval_every_steps = 1000
-  config.max_eval_batches = ml_collections.FieldReference(None, int)
-  config.checkpoint_every_steps = 1000
-  config.keep_checkpoints = 3
-  config.best_metric = "valid/loss"
-  config.best_mode = "min"
+  _base.check_variant("bpnet_mesc", variant, VARIANTS)
+  # Avsec et al.: one profile and one count per task and strand; the PATCH-CAP control
+  # enters as bpnet-lite feeds it. Batch 128 (bpnet9.gin); ~150k summits / 128 per step
+  # is ~1,150 steps per epoch, so 20,000 steps is ~17 epochs.
+  config = _base.base_config(
+      dataset="bpnet_profiles/mesc", build_if_missing=False,
+      model_inputs=("sequence", "control"), batch_size=128, eval_batch_size=128,
+      reverse_complement=True, model_name="bpnet.BPNet", model_preset="paper",
+      model=dict(n_outputs=len(TRACK_NAMES), n_count_outputs=len(TRACK_NAMES),
+                 n_control_tracks=2),
+      task_name="profile", task=bpnet.profile_task(TRACK_NAMES),
+      optimizer=bpnet.BPNET_OPTIMIZER, num_train_steps=20_000, log_every_steps=100,
+      eval_every_steps=1000, checkpoint_every_steps=1000, best_metric="valid/loss",
+      best_mode="min")
 
   if variant == "lite":
     config.dataset.name = "bpnet_profiles/mesc_lite"

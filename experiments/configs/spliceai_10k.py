@@ -27,6 +27,8 @@ Variants:
 
 import ml_collections
 
+from experiments.configs import _base
+
 # Train blocks of the spliceai grch38 canonical transcripts off chromosomes 1/3/5/7/9
 # (159,737) less the 10% held out: 10 epochs at batch 12.
 _GENCODE_TRAIN_BLOCKS = 143_800
@@ -34,78 +36,54 @@ _GENCODE_TRAIN_BLOCKS = 143_800
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "default"
-  if variant not in ("default", "synthetic", "tiny"):
-    raise ValueError(f"spliceai_10k config: unknown variant {variant!r}; valid: default, "
-                     "synthetic, tiny")
-  config = ml_collections.ConfigDict()
-  config.seed = 0
-
-  # Data: SpliceAI blocks; labels 0 neither, 1 acceptor, 2 donor, -1 padding.
-  config.dataset = ml_collections.ConfigDict(dict(
-      name="spliceai_gencode/gencode", data_dir=ml_collections.FieldReference(None, str),
-      manual_dir=ml_collections.FieldReference(None, str), build_if_missing=False))
-  config.train_split = "train"
-  config.eval_splits = ("valid",)
-  config.final_eval_splits = ("test",)
-  config.model_inputs = ("sequence",)
-  config.batch_size = 12
-  config.eval_batch_size = 24
-  # Minus-strand genes are already reverse-complemented; RC would teach antisense sites.
-  config.augment = ml_collections.ConfigDict(dict(reverse_complement=False, max_shift=0))
-  config.data_workers = 0
-
-  # Model: SpliceAI-10k; logits for the cross-entropy (the paper's softmax is in the task).
-  config.model_name = "spliceai.SpliceAI"
-  config.model_preset = "10k"
-  config.model = ml_collections.ConfigDict(dict(output="logits"))
-  config.compute_dtype = "float32"
-
-  # Task: per-position 3-class cross-entropy; top-k accuracy and PR-AUC.
-  config.task_name = "splice_sites"
-  config.task = ml_collections.ConfigDict()
-
-  # Optimizer: Adam, lr 1e-3 (paper), no clipping or decay.
-  config.optimizer = ml_collections.ConfigDict(dict(
-      name="adam", learning_rate=1e-3, schedule="constant", warmup_steps=0,
-      end_learning_rate_factor=1.0, clip_norm=0.0, weight_decay=0.0, momentum=0.9,
-      nesterov=False, b1=0.9, b2=0.999, eps=1e-7, grad_accum_steps=1))
-  config.num_train_steps = 10 * _GENCODE_TRAIN_BLOCKS // config.batch_size
-
-  config.mesh_shape = (-1, 1)
-  config.logical_axis_rules = (("batch", "data"),)
-
-  # Logging, evaluation (a capped valid pass each epoch), checkpoints.
-  config.log_every_steps = 200
-  config.eval_every_steps = _GENCODE_TRAIN_BLOCKS // config.batch_size
-  config.max_eval_batches = ml_collections.FieldReference(100, int)
-  config.checkpoint_every_steps = 2000
-  config.keep_checkpoints = 3
-  config.best_metric = "valid/top_k_accuracy"
-  config.best_mode = "max"
+  _base.check_variant("spliceai_10k", variant, ("default", "synthetic", "tiny"))
+  # SpliceAI blocks (labels 0 neither, 1 acceptor, 2 donor, -1 padding); minus-strand
+  # genes are already reverse-complemented, so RC would teach antisense sites. The model
+  # returns logits for the task's cross-entropy (the paper's softmax is in the task).
+  # Paper: Adam, lr 1e-3, batch 12, no clipping or decay, 10 epochs.
+  steps_per_epoch = _GENCODE_TRAIN_BLOCKS // 12
+  config = _base.base_config(
+      dataset="spliceai_gencode/gencode", build_if_missing=False, batch_size=12,
+      eval_batch_size=24, model_name="spliceai.SpliceAI", model_preset="10k",
+      model=dict(output="logits"), task_name="splice_sites", task={},
+      optimizer=dict(learning_rate=1e-3, schedule="constant", warmup_steps=0,
+                     end_learning_rate_factor=1.0, clip_norm=0.0, eps=1e-7),
+      num_train_steps=10 * _GENCODE_TRAIN_BLOCKS // 12, log_every_steps=200,
+      eval_every_steps=steps_per_epoch, checkpoint_every_steps=2000,
+      best_metric="valid/top_k_accuracy")
+  config.max_eval_batches = 100  # A capped valid pass each epoch.
 
   if variant == "synthetic":
     config.dataset.name = "synthetic_splicing/default"
     config.dataset.build_if_missing = True
     # 1,825 train blocks: 10 epochs at batch 12.
     config.num_train_steps = 1500
-    config.eval_every_steps = 500
-    config.checkpoint_every_steps = 500
-    config.log_every_steps = 50
-    config.max_eval_batches = None
+    use_full_eval(config, log_every_steps=50, eval_every_steps=500)
   elif variant == "tiny":
     config.dataset.name = "synthetic_splicing/tiny"
     config.dataset.build_if_missing = True
     config.model_preset = "80nt"
     config.model.channels = 16
-    config.batch_size = 64
-    config.eval_batch_size = 128
     config.optimizer.learning_rate = 3e-3
-    config.num_train_steps = 400
-    config.log_every_steps = 50
-    config.eval_every_steps = 200
-    config.checkpoint_every_steps = 200
-    config.max_eval_batches = None
+    use_tiny_batches(config, num_train_steps=400)
   return config
+
+
+def use_full_eval(config: ml_collections.ConfigDict, log_every_steps: int,
+                  eval_every_steps: int) -> None:
+  """Uncapped evaluation every ``eval_every_steps`` (the small synthetic sets)."""
+  config.log_every_steps = log_every_steps
+  config.eval_every_steps = eval_every_steps
+  config.checkpoint_every_steps = eval_every_steps
+  config.max_eval_batches = None
+
+
+def use_tiny_batches(config: ml_collections.ConfigDict, num_train_steps: int) -> None:
+  """The splicing ``:tiny`` variants' batches, steps and evaluation (CPU minutes)."""
+  config.batch_size = 64
+  config.eval_batch_size = 128
+  config.num_train_steps = num_train_steps
+  use_full_eval(config, log_every_steps=50, eval_every_steps=200)
 
 
 def get_sweep(arg: str | None = None) -> list[dict]:

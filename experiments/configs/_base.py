@@ -1,0 +1,138 @@
+"""Fields every training config shares, so a config file holds only what is its own.
+
+A config starts from `base_config` (data, model, task, optimizer, mesh, logging and
+checkpoint fields with the framework's defaults) and overrides what its paper sets.
+The leading underscore keeps this module out of the ``--config=<name>`` list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import ml_collections
+
+# Adam with warm-up and cosine decay: the embedded-data default of the CNN configs.
+OPTIMIZER_DEFAULTS: dict[str, Any] = dict(
+    name="adam", learning_rate=1e-3, schedule="cosine", warmup_steps=100,
+    end_learning_rate_factor=0.01, clip_norm=1.0, weight_decay=0.0, momentum=0.9,
+    nesterov=False, b1=0.9, b2=0.999, eps=1e-8, grad_accum_steps=1)
+
+
+def base_config(*, dataset: str, model_name: str, model_preset: str,
+                model: Mapping[str, Any] | ml_collections.ConfigDict, task_name: str,
+                task: Mapping[str, Any], build_if_missing: bool = True,
+                model_inputs: Sequence[str] = ("sequence",), batch_size: int = 64,
+                eval_batch_size: int = 256, reverse_complement: bool = False,
+                max_shift: int = 0, optimizer: Mapping[str, Any] | None = None,
+                num_train_steps: int = 1500, log_every_steps: int = 50,
+                eval_every_steps: int = 500, checkpoint_every_steps: int = 500,
+                best_metric: str = "valid/auroc", best_mode: str = "max"
+                ) -> ml_collections.ConfigDict:
+  """A complete training config; keyword arguments are its non-default parts.
+
+  Args:
+    dataset: TFDS name (``"synthetic_motifs/default"``; ``{species}`` templates work).
+    model_name: registry name of the model (``genereg_jax.models``).
+    model_preset: preset of that model.
+    model: model fields (e.g. from `experiments.configs.model_config`).
+    task_name: registry name of the task (``genereg_jax.tasks``).
+    task: task fields.
+    build_if_missing: build the dataset on first use (embedded data) or fail with the
+      build command (real data).
+    model_inputs: batch keys passed to the model.
+    batch_size: global training batch.
+    eval_batch_size: global evaluation batch.
+    reverse_complement: reverse-complement augmentation.
+    max_shift: random shift augmentation, in bp.
+    optimizer: overrides of `OPTIMIZER_DEFAULTS`.
+    num_train_steps: training steps.
+    log_every_steps: steps between progress lines.
+    eval_every_steps: steps between validation passes.
+    checkpoint_every_steps: steps between checkpoints.
+    best_metric: ``<split>/<metric>`` that picks the best checkpoint.
+    best_mode: ``"max"`` or ``"min"`` for `best_metric`.
+
+  Returns:
+    The config, with every field the trainer reads.
+  """
+  config = ml_collections.ConfigDict()
+  config.seed = 0
+
+  config.dataset = ml_collections.ConfigDict(dict(
+      name=dataset, data_dir=ml_collections.FieldReference(None, str),
+      manual_dir=ml_collections.FieldReference(None, str),
+      build_if_missing=build_if_missing))
+  config.train_split = "train"
+  config.eval_splits = ("valid",)
+  config.final_eval_splits = ("test",)
+  config.model_inputs = tuple(model_inputs)
+  config.batch_size = batch_size
+  config.eval_batch_size = eval_batch_size
+  config.augment = ml_collections.ConfigDict(dict(
+      reverse_complement=reverse_complement, max_shift=max_shift))
+  config.data_workers = 0
+
+  config.model_name = model_name
+  config.model_preset = model_preset
+  config.model = ml_collections.ConfigDict(dict(model))
+  config.compute_dtype = "float32"
+
+  config.task_name = task_name
+  config.task = ml_collections.ConfigDict(dict(task))
+
+  config.optimizer = ml_collections.ConfigDict({**OPTIMIZER_DEFAULTS, **(optimizer or {})})
+  config.num_train_steps = num_train_steps
+
+  # Every device on "data" (data parallel) unless a config shards parameters too.
+  config.mesh_shape = (-1, 1)
+  config.logical_axis_rules = (("batch", "data"),)
+
+  config.log_every_steps = log_every_steps
+  config.eval_every_steps = eval_every_steps
+  config.max_eval_batches = ml_collections.FieldReference(None, int)
+  config.checkpoint_every_steps = checkpoint_every_steps
+  config.keep_checkpoints = 3
+  config.best_metric = best_metric
+  config.best_mode = best_mode
+  return config
+
+
+def use_tiny_synthetic_motifs(config: ml_collections.ConfigDict, learning_rate: float,
+                              num_train_steps: int = 600,
+                              eval_every_steps: int = 200) -> None:
+  """The shared ``:tiny`` variant of the CNN configs: 200 bp data, tiny preset.
+
+  Seconds to a minute on a CPU, for tests and a first look.
+  """
+  config.dataset.name = "synthetic_motifs/tiny"
+  config.model_preset = "tiny"
+  config.eval_batch_size = 128
+  config.optimizer.update(learning_rate=learning_rate, warmup_steps=20,
+                          end_learning_rate_factor=0.1)
+  config.num_train_steps = num_train_steps
+  config.eval_every_steps = eval_every_steps
+  config.checkpoint_every_steps = eval_every_steps
+
+
+def use_deepsea_bundle(config: ml_collections.ConfigDict) -> None:
+  """Train on the published DeepSEA ``.mat`` bundle: 919 labels named by the dataset.
+
+  Build it first: ``python -m data_builders.build --dataset=deepsea --manual_dir=DIR``.
+  """
+  config.dataset.name = "deepsea"
+  config.dataset.build_if_missing = False
+  config.model.num_outputs = 919
+  config.task.label_names = ()
+
+
+def check_variant(config_name: str, variant: str, valid: Sequence[str]) -> None:
+  """Raises a ValueError naming the valid variants when ``variant`` is not one."""
+  if variant not in valid:
+    raise ValueError(f"{config_name} config: unknown variant {variant!r}; valid: "
+                     f"{', '.join(valid)}")
+
+
+def learning_rate_sweep(*learning_rates: float) -> list[dict]:
+  """One trial per learning rate (``get_sweep`` of most configs)."""
+  return [{"optimizer.learning_rate": lr} for lr in learning_rates]
