@@ -30,6 +30,24 @@ Records are written in annotation order (chromosome, start), one per block, keye
 ``<gene_id>:<block>``. ``start`` is the 0-based genomic coordinate of label position 0;
 label position ``j`` is at ``start + j`` on the plus strand and ``start - j`` on the
 minus strand.
+
+Splice-site usage (config ``gencode_usage``, for Pangolin; Zeng & Li, Genome Biology
+2022): records also carry ``usage`` ``float32[block_length, len(tissues)]`` from a
+per-tissue usage table (`read_usage_table`), tab-separated with a header::
+
+  chrom  pos    strand  heart  liver  brain  testis
+  chr1   14830  -       0.95   0.90   NA     1
+
+one row per splice site seen in RNA-seq: ``pos`` the 1-based position of the site's
+nucleotide as labelled here (an acceptor's first exon base, a donor's last exon base),
+then the fraction of transcripts spliced at it in each tissue, in [0, 1] (SpliSER's
+splice site strength estimate, as Pangolin used, or any PSI-like usage), ``NA`` where
+unknown (e.g. the gene is not expressed in that tissue). Per transcript, as Pangolin's
+training data (``Pangolin_train``, ``preprocessing/utils_multi.py``): a position missing
+from the table has usage 0 (not a site of the tissue), a listed one its value (a site
+where > 0), ``NA`` is unknown (-1); a transcript without any table row on its strand is
+unknown (-1) throughout, as is the padding past its end. The GTF still gives the
+transcripts and ``label``; per-tissue sites come from the table alone.
 """
 
 from __future__ import annotations
@@ -51,6 +69,11 @@ PRIMARY_CHROMOSOMES = tuple(str(i) for i in range(1, 23)) + ("X", "Y")
 # Jaganathan et al. 2019, STAR Methods: "chromosomes 1, 3, 5, 7, and 9" are the test set.
 TEST_CHROMOSOMES = ("1", "3", "5", "7", "9")
 NEITHER, ACCEPTOR, DONOR, PADDING = 0, 1, 2, -1
+#: Tissues of Pangolin's usage targets (Zeng & Li 2022), in its output order.
+PANGOLIN_TISSUES = ("heart", "liver", "brain", "testis")
+#: ``usage`` of unquantified positions and of padding.
+USAGE_UNKNOWN = -1.0
+_NA = frozenset({"", "na", "nan", "."})
 
 MANUAL_DOWNLOAD_INSTRUCTIONS = """\
 Put two files in the manual directory (--manual_dir):
@@ -65,6 +88,14 @@ For the spliceai_grch38 / spliceai_grch37 configs only genome.fa is needed (GRCh
 GRCh37/hg19 respectively); the annotation is the table inside the `spliceai` package
 (`pip install --no-deps spliceai==1.3.1`). Chromosome names may differ by a "chr"
 prefix between the FASTA and the annotation.
+
+The gencode_usage config (Pangolin) also needs
+
+  usage.tsv          per-tissue splice-site usage (plain or gzipped), tab-separated:
+                     header "chrom pos strand heart liver brain testis", one row per
+                     splice site, pos 1-based (acceptor: first exon base; donor: last
+                     exon base), usage in [0, 1] or NA; e.g. SpliSER estimates from
+                     GTEx RNA-seq (see BUILD.md, "Splice-site usage for Pangolin").
 """
 
 
@@ -84,6 +115,9 @@ class SpliceaiGencodeConfig(tfds.core.BuilderConfig):
     context: flanking nucleotides per record, half on each side (10,000 for
       SpliceAI-10k; must be even).
     mask_outside_transcript: N outside the transcript, as the paper's code does.
+    usage_table: per-tissue usage TSV in ``manual_dir`` (or an absolute path); empty
+      for none. With it records carry ``usage`` (module docstring).
+    tissues: the table's columns to read, in this order (needed with ``usage_table``).
   """
 
   genome_fasta: str = "genome.fa"
@@ -95,8 +129,13 @@ class SpliceaiGencodeConfig(tfds.core.BuilderConfig):
   block_length: int = 5000
   context: int = 10000
   mask_outside_transcript: bool = True
+  usage_table: str = ""
+  tissues: tuple[str, ...] = ()
 
   def __post_init__(self):
+    if bool(self.usage_table) != bool(self.tissues):
+      raise ValueError(f"usage_table and tissues go together, got {self.usage_table!r} "
+                       f"and {self.tissues!r}")
     if self.block_length < 1:
       raise ValueError(f"block_length must be positive, got {self.block_length}")
     if self.context < 0 or self.context % 2:
@@ -149,21 +188,23 @@ def cut_blocks(one_hot: np.ndarray, labels: np.ndarray, block_length: int, conte
   Args:
     one_hot: ``[length + context, 4]``, transcript positions ``[-context/2, length +
       context/2)`` read 5'->3'.
-    labels: ``int8[length]`` per-nucleotide labels of the transcript.
+    labels: ``[length, ...]`` per-nucleotide targets of the transcript (``int8`` labels,
+      ``float32`` usage ...).
     block_length: labelled nucleotides per record.
     context: flanking nucleotides per record, half on each side.
 
   Yields:
-    ``(block_index, sequence uint8[block_length + context, 4], label
-    int8[block_length])``; labels past the transcript end are -1 and the sequence
-    there is N.
+    ``(block_index, sequence uint8[block_length + context, 4], labels[block_length,
+    ...])`` with the labels' dtype; labels past the transcript end are -1 and the
+    sequence there is N.
   """
   length = labels.shape[0]
   if one_hot.shape[0] != length + context:
     raise ValueError(f"one_hot has {one_hot.shape[0]} positions, expected "
                      f"{length} + {context}")
   num_blocks = -(-length // block_length)
-  padded_labels = np.full(num_blocks * block_length, PADDING, dtype=np.int8)
+  padded_labels = np.full((num_blocks * block_length, *labels.shape[1:]), PADDING,
+                          dtype=labels.dtype)
   padded_labels[:length] = labels
   padded = np.zeros((num_blocks * block_length + context, 4), dtype=np.uint8)
   padded[:length + context] = one_hot
@@ -175,7 +216,8 @@ def cut_blocks(one_hot: np.ndarray, labels: np.ndarray, block_length: int, conte
 
 def gene_blocks(genome: gene_annotation.Genome, transcript: gene_annotation.Transcript,
                 chrom: str, block_length: int, context: int,
-                mask_outside_transcript: bool = True) -> Iterator[dict[str, Any]]:
+                mask_outside_transcript: bool = True,
+                usage: np.ndarray | None = None) -> Iterator[dict[str, Any]]:
   """The records of one transcript, block by block (see the module docstring).
 
   Args:
@@ -186,10 +228,12 @@ def gene_blocks(genome: gene_annotation.Genome, transcript: gene_annotation.Tran
     context: flanking nucleotides per record, half on each side.
     mask_outside_transcript: N outside ``[tx_start, tx_end)``; otherwise the genome
       up to ``context / 2`` past the transcript's ends (what any label can see).
+    usage: optional ``float32[tx_end - tx_start, tissues]`` from `transcript_usage`.
 
   Yields:
     ``{"sequence": uint8[block_length + context, 4], "label": int8[block_length],
-    "start": int, "block_index": int}``.
+    "start": int, "block_index": int}``, plus ``"usage": float32[block_length,
+    tissues]`` if ``usage`` is given.
   """
   half = context // 2
   length = transcript.tx_end - transcript.tx_start
@@ -199,13 +243,143 @@ def gene_blocks(genome: gene_annotation.Genome, transcript: gene_annotation.Tran
   one_hot = encoding.one_hot_dna(bases)
   if transcript.strand == "-":
     one_hot = encoding.reverse_complement(one_hot)
+  usage_blocks = ({} if usage is None else
+                  {i: u for i, _, u in cut_blocks(one_hot, usage, block_length, context)})
   for index, sequence, labels in cut_blocks(one_hot, transcript_labels(transcript),
                                             block_length, context):
     offset = index * block_length
     start = (transcript.tx_start + offset if transcript.strand == "+"
              else transcript.tx_end - 1 - offset)
-    yield {"sequence": np.ascontiguousarray(sequence), "label": labels, "start": start,
-           "block_index": index}
+    record = {"sequence": np.ascontiguousarray(sequence), "label": labels, "start": start,
+              "block_index": index}
+    if usage is not None:
+      record["usage"] = usage_blocks[index]
+    yield record
+
+
+@dataclasses.dataclass
+class UsageTable:
+  """Per-tissue splice-site usage by (chromosome without ``chr``, strand).
+
+  Attributes:
+    tissues: column names, the last axis of ``values``.
+    sites: ``{(chrom, strand): (positions int64[n] 0-based ascending, values
+      float32[n, tissues] with NaN unknown)}``.
+  """
+  tissues: tuple[str, ...]
+  sites: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]]
+
+  def rows_in(self, chrom: str, strand: str, start: int, end: int
+              ) -> tuple[np.ndarray, np.ndarray]:
+    """``(positions, values)`` of the sites in ``[start, end)`` on ``strand``."""
+    positions, values = self.sites.get(
+        (gene_annotation.without_chr(chrom), strand),
+        (np.zeros(0, np.int64), np.zeros((0, len(self.tissues)), np.float32)))
+    low, high = np.searchsorted(positions, [start, end])
+    return positions[low:high], values[low:high]
+
+
+def _usage_value(text: str, where: str, tissue: str) -> float:
+  if text.strip().lower() in _NA:
+    return float("nan")
+  try:
+    value = float(text)
+  except ValueError:
+    value = -1.0
+  if not 0.0 <= value <= 1.0:
+    raise gene_annotation.AnnotationFormatError(
+        f"{where}: {tissue} usage must be a number in [0, 1] or NA, got {text!r}")
+  return value
+
+
+def read_usage_table(path: str | os.PathLike, tissues: Sequence[str]) -> UsageTable:
+  """Reads a per-tissue splice-site usage TSV (format in the module docstring).
+
+  Lines starting with ``##`` are comments; the first other line is the header (a
+  leading ``#`` is allowed), columns ``chrom``, ``pos``, ``strand`` and one per tissue,
+  matched case-insensitively; other columns are ignored. A malformed line raises
+  `gene_annotation.AnnotationFormatError` naming the file and line.
+
+  Args:
+    path: the table, plain or gzipped.
+    tissues: tissue columns to read, in output order.
+
+  Returns:
+    The table's sites, positions 0-based.
+  """
+  path = os.fspath(path)
+  by_key: dict[tuple[str, str], dict[int, np.ndarray]] = {}
+  first_line: dict[tuple[str, str, int], int] = {}
+  columns = None
+  with gene_annotation.open_text(path) as f:
+    for number, line in enumerate(f, 1):
+      line = line.rstrip("\r\n")
+      if not line.strip() or line.startswith("##"):
+        continue
+      where = f"{path}:{number}"
+      fields = line.split("\t")
+      if columns is None:
+        names = [name.strip().lstrip("#").lower() for name in fields]
+        wanted = ["chrom", "pos", "strand", *(t.lower() for t in tissues)]
+        missing = [name for name in wanted if name not in names]
+        if missing:
+          raise gene_annotation.AnnotationFormatError(
+              f"{where}: the header needs columns {wanted}; missing {missing} (header: "
+              f"{names})")
+        columns = [names.index(name) for name in wanted]
+        width = len(names)
+        continue
+      if len(fields) != width:
+        raise gene_annotation.AnnotationFormatError(
+            f"{where}: expected {width} tab-separated columns as in the header, got "
+            f"{len(fields)}")
+      chrom, pos, strand = (fields[i].strip() for i in columns[:3])
+      try:
+        position = int(pos) - 1
+      except ValueError:
+        position = -1
+      if position < 0:
+        raise gene_annotation.AnnotationFormatError(
+            f"{where}: pos must be a 1-based position (integer >= 1), got {pos!r}")
+      if strand not in ("+", "-"):
+        raise gene_annotation.AnnotationFormatError(
+            f"{where}: strand must be + or -, got {strand!r}")
+      site = (gene_annotation.without_chr(chrom), strand, position)
+      if site in first_line:
+        raise gene_annotation.AnnotationFormatError(
+            f"{where}: site {chrom}:{pos}:{strand} is already on line {first_line[site]}")
+      first_line[site] = number
+      by_key.setdefault(site[:2], {})[position] = np.array(
+          [_usage_value(fields[i], where, tissue)
+           for i, tissue in zip(columns[3:], tissues)], np.float32)
+  if columns is None:
+    raise gene_annotation.AnnotationFormatError(f"{path}: empty usage table, no header")
+  sites = {}
+  for key, rows in by_key.items():
+    positions = np.array(sorted(rows), np.int64)
+    sites[key] = (positions, np.stack([rows[p] for p in positions.tolist()]))
+  return UsageTable(tuple(tissues), sites)
+
+
+def transcript_usage(transcript: gene_annotation.Transcript, table: UsageTable
+                     ) -> np.ndarray:
+  """``float32[tx_end - tx_start, tissues]`` usage in transcript (5'->3') orientation.
+
+  0 at positions the table does not list, the table's value at those it does, -1
+  (`USAGE_UNKNOWN`) for ``NA`` and everywhere if the table has no site of the
+  transcript (as Pangolin's ``create_datapoints``).
+  """
+  length = transcript.tx_end - transcript.tx_start
+  positions, values = table.rows_in(transcript.chrom, transcript.strand,
+                                    transcript.tx_start, transcript.tx_end)
+  if not positions.size:
+    return np.full((length, len(table.tissues)), USAGE_UNKNOWN, np.float32)
+  usage = np.zeros((length, len(table.tissues)), np.float32)
+  offsets = positions - transcript.tx_start
+  if transcript.strand == "-":
+    offsets = length - 1 - offsets
+  usage[offsets] = np.where(np.isnan(values), USAGE_UNKNOWN, values)
+  return usage
 
 
 def _manual_path(manual_dir, name: str) -> str:
@@ -232,6 +406,26 @@ def load_transcripts(config: SpliceaiGencodeConfig, manual_dir
   return gene_annotation.read_spliceai_table(path)
 
 
+def record_features(block_length: int, context: int, tissues: Sequence[str] = ()
+                    ) -> dict[str, tfds.features.FeatureConnector]:
+  """The TFDS features of a SpliceAI block record, with ``usage`` if ``tissues``."""
+  features = {
+      "sequence": tfds.features.Tensor(shape=(block_length + context, 4), dtype=np.uint8),
+      "label": tfds.features.Tensor(shape=(block_length,), dtype=np.int8),
+      "gene_id": tfds.features.Text(),
+      "gene_name": tfds.features.Text(),
+      "transcript_id": tfds.features.Text(),
+      "chrom": tfds.features.Text(),
+      "strand": tfds.features.Scalar(dtype=np.int8),
+      "start": tfds.features.Scalar(dtype=np.int64),
+      "block_index": tfds.features.Scalar(dtype=np.int32),
+  }
+  if tissues:
+    features["usage"] = tfds.features.Tensor(shape=(block_length, len(tissues)),
+                                             dtype=np.float32)
+  return features
+
+
 class SpliceaiGencode(tfds.core.GeneratorBasedBuilder):
   """SpliceAI blocks (Jaganathan et al. 2019) from a genome FASTA + gene annotation."""
 
@@ -251,26 +445,24 @@ class SpliceaiGencode(tfds.core.GeneratorBasedBuilder):
       SpliceaiGencodeConfig(
           name="tiny", block_length=200, context=80,
           description="GTF, 200-nt blocks with 80 nt of context (SpliceAI-80nt), tests."),
+      SpliceaiGencodeConfig(
+          name="gencode_usage", usage_table="usage.tsv", tissues=PANGOLIN_TISSUES,
+          description="As gencode, plus per-tissue splice-site usage (heart, liver, "
+          "brain, testis) from usage.tsv, for Pangolin (Zeng & Li 2022)."),
   ]
   DEFAULT_BUILDER_CONFIG_NAME = "gencode"
 
   def _info(self) -> tfds.core.DatasetInfo:
     config = self.builder_config
+    usage_metadata = {}
+    if config.usage_table:
+      usage_metadata = dict(tissues=list(config.tissues), usage_table=config.usage_table,
+                            usage_unknown=USAGE_UNKNOWN)
     return tfds.core.DatasetInfo(
         builder=self,
         description=__doc__,
-        features=tfds.features.FeaturesDict({
-            "sequence": tfds.features.Tensor(shape=(config.sequence_length, 4),
-                                             dtype=np.uint8),
-            "label": tfds.features.Tensor(shape=(config.block_length,), dtype=np.int8),
-            "gene_id": tfds.features.Text(),
-            "gene_name": tfds.features.Text(),
-            "transcript_id": tfds.features.Text(),
-            "chrom": tfds.features.Text(),
-            "strand": tfds.features.Scalar(dtype=np.int8),
-            "start": tfds.features.Scalar(dtype=np.int64),
-            "block_index": tfds.features.Scalar(dtype=np.int32),
-        }),
+        features=tfds.features.FeaturesDict(
+            record_features(config.block_length, config.context, config.tissues)),
         supervised_keys=("sequence", "label"),
         disable_shuffling=True,
         metadata=tfds.core.MetadataDict(
@@ -279,14 +471,15 @@ class SpliceaiGencode(tfds.core.GeneratorBasedBuilder):
             sequence_length=config.sequence_length,
             test_chromosomes=list(config.test_chromosomes),
             valid_fraction=config.valid_fraction, annotation=config.annotation,
-            mask_outside_transcript=config.mask_outside_transcript),
+            mask_outside_transcript=config.mask_outside_transcript, **usage_metadata),
     )
 
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
     config = self.builder_config
     packaged = config.annotation.startswith("spliceai:")
-    needs_manual_dir = not (os.path.isabs(config.genome_fasta)
-                            and (packaged or os.path.isabs(config.annotation)))
+    files = [config.genome_fasta, *([] if packaged else [config.annotation]),
+             *([config.usage_table] if config.usage_table else [])]
+    needs_manual_dir = not all(os.path.isabs(name) for name in files)
     # TFDS' manual_dir raises with MANUAL_DOWNLOAD_INSTRUCTIONS when it is missing.
     manual_dir = dl_manager.manual_dir if needs_manual_dir else None
     fasta = _manual_path(manual_dir, config.genome_fasta)
@@ -296,12 +489,24 @@ class SpliceaiGencode(tfds.core.GeneratorBasedBuilder):
       split = split_of(transcript, config)
       if split is not None:
         by_split[split].append(transcript)
+    usage = None
+    if config.usage_table:
+      path = _manual_path(manual_dir, config.usage_table)
+      if not os.path.isfile(path):
+        raise FileNotFoundError(f"usage table {path} not found.\n" +
+                                MANUAL_DOWNLOAD_INSTRUCTIONS)
+      usage = read_usage_table(path, config.tissues)
+      if not any(usage.rows_in(t.chrom, t.strand, t.tx_start, t.tx_end)[0].size
+                 for genes in by_split.values() for t in genes):
+        raise ValueError(
+            f"no site of {path} lies in a transcript of {config.annotation} on its "
+            "strand: check the chromosome names, 1-based positions and strands.")
     # TFDS cannot write an empty split (e.g. valid_fraction=0); such splits are left out.
-    return {split: self._generate_examples(fasta, genes)
+    return {split: self._generate_examples(fasta, genes, usage)
             for split, genes in by_split.items() if genes}
 
-  def _generate_examples(self, fasta: str, transcripts: Sequence[gene_annotation.Transcript]
-                         ) -> Iterator[tuple[str, dict]]:
+  def _generate_examples(self, fasta: str, transcripts: Sequence[gene_annotation.Transcript],
+                         usage: UsageTable | None = None) -> Iterator[tuple[str, dict]]:
     config = self.builder_config
     genome = gene_annotation.Genome(fasta)
     try:
@@ -318,8 +523,10 @@ class SpliceaiGencode(tfds.core.GeneratorBasedBuilder):
               f"gene {transcript.gene_name} ends at {transcript.tx_end}, past the end of "
               f"{chrom} ({genome.lengths[chrom]} nt) in {fasta}: annotation and genome "
               "assemblies differ.")
-        for block in gene_blocks(genome, transcript, chrom, config.block_length,
-                                 config.context, config.mask_outside_transcript):
+        for block in gene_blocks(
+            genome, transcript, chrom, config.block_length, config.context,
+            config.mask_outside_transcript,
+            None if usage is None else transcript_usage(transcript, usage)):
           yield f"{transcript.gene_id}:{block['block_index']}", {
               **block,
               "gene_id": transcript.gene_id,

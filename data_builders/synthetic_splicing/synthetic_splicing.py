@@ -38,6 +38,23 @@ Records follow ``spliceai_gencode``: ``block_length`` labels with ``context / 2`
 N-padded sequence on each side (the gene is alone on its "chromosome"), keyed
 ``<gene>:<block>``, written unshuffled. Gene ``i`` of split ``s`` uses
 ``np.random.default_rng([seed, SPLITS.index(s), i])``.
+
+Per-tissue usage (configs ``usage`` and ``tiny_usage``: the same genes as ``default`` and
+``tiny``), for Pangolin (Zeng & Li, Genome Biology 2022), is SYNTHETIC: a deterministic
+function of the sequence around each designed site, not biology. A site's strength in
+[0, 1] is (`site_strength`)
+
+* donor: the log-probability of its 9-mer under ``DONOR_FREQUENCIES`` over the variable
+  positions (-3, -2, -1, +3, +6), scaled from the weakest possible (0) to the consensus
+  (1);
+* acceptor: 0.4 x the pyrimidine run before the ``AG`` (10 -> 0, >= 30 nt -> 1) + 0.3 if
+  the ``YAG`` is ``CAG`` + 0.3 if the exon starts with G;
+
+and its usage in tissue ``t`` is ``sigmoid(8 (strength - center_t) + gc_weight_t (gc -
+0.45) / 0.1)``, set to 0 (unused there) below 0.1, with ``gc`` the GC fraction of the 61
+nt centred on the site and (center, gc_weight) from ``TISSUE_USAGE_RULES``: testis
+permissive, liver strict, brain favouring GC-rich surroundings. Other positions have
+usage 0 (decoys included) and padding -1, as in ``spliceai_gencode``'s ``gencode_usage``.
 """
 
 from __future__ import annotations
@@ -76,6 +93,11 @@ DONOR_FREQUENCIES = np.array([
 DONOR_EXONIC_BASES = 3
 BRANCH_POINT_TO_SITE = (22, 41)
 SILENCER = "TAGGGA"
+#: Synthetic usage rules per tissue: (strength center, weight of local GC); see above.
+#: Of the tiny genes' sites, about 9% are unused in liver, 2% in brain, 1% in heart.
+TISSUE_USAGE_RULES = {"heart": (0.5, 0.0), "liver": (0.7, 0.0), "brain": (0.55, 1.0),
+                      "testis": (0.3, -0.5)}
+_USAGE_SLOPE, _MIN_USAGE, _GC_HALF_WINDOW = 8.0, 0.1, 30
 _SCRUB = re.compile(r"(?=(GT[AG]AG|[CT]T[AG]AC|TAGGG[AT]))")
 
 
@@ -96,6 +118,8 @@ class SyntheticSplicingConfig(tfds.core.BuilderConfig):
     gc_range: (low, high) of the per-gene uniform background GC fraction.
     decoys_per_kb: expected decoy donors and decoy acceptors per 1,000 nt, each.
     seed: first entry of every gene's RNG seed.
+    tissues: tissues of the synthetic ``usage`` target (keys of
+      ``TISSUE_USAGE_RULES``); empty for none.
   """
 
   block_length: int = 5000
@@ -110,8 +134,13 @@ class SyntheticSplicingConfig(tfds.core.BuilderConfig):
   gc_range: tuple[float, float] = (0.35, 0.6)
   decoys_per_kb: float = 1.0
   seed: int = 0
+  tissues: tuple[str, ...] = ()
 
   def __post_init__(self):
+    unknown = sorted(set(self.tissues) - set(TISSUE_USAGE_RULES))
+    if unknown:
+      raise ValueError(f"no synthetic usage rule for tissues {unknown}; have "
+                       f"{sorted(TISSUE_USAGE_RULES)}")
     if self.context % 2 or self.context < 0 or self.block_length < 1:
       raise ValueError(f"need block_length >= 1 and an even context >= 0, got "
                        f"{self.block_length}, {self.context}")
@@ -258,24 +287,64 @@ def sample_gene(rng: np.random.Generator, config: SyntheticSplicingConfig) -> Sy
   return SyntheticGene(bases, labels, decoys, exons, gc)
 
 
+def site_strength(gene: SyntheticGene) -> dict[int, float]:
+  """Strength in [0, 1] of each designed site, by position (module docstring)."""
+  frequencies = DONOR_FREQUENCIES[[0, 1, 2, 5, 8]]
+  logs = np.log(np.where(frequencies > 0, frequencies, np.nan))
+  weakest, consensus = np.nansum(np.nanmin(logs, 1)), np.nansum(np.nanmax(logs, 1))
+  strengths = {}
+  for site in np.flatnonzero(gene.labels == DONOR):
+    variable = gene.bases[site - DONOR_EXONIC_BASES + 1 + np.array([0, 1, 2, 5, 8])]
+    score = logs[np.arange(5), variable].sum()
+    strengths[int(site)] = float((score - weakest) / (consensus - weakest))
+  for site in np.flatnonzero(gene.labels == ACCEPTOR):
+    run = 0
+    while site - 3 - run >= 0 and gene.bases[site - 3 - run] in (_C, _T):
+      run += 1
+    strengths[int(site)] = float(0.4 * np.clip((run - 10) / 20, 0, 1)
+                                 + 0.3 * (gene.bases[site - 3] == _C)
+                                 + 0.3 * (gene.bases[site] == _G))
+  return strengths
+
+
+def synthetic_usage(gene: SyntheticGene, tissues: tuple[str, ...]) -> np.ndarray:
+  """``float32[len(gene.bases), len(tissues)]`` synthetic usage (module docstring)."""
+  usage = np.zeros((len(gene.bases), len(tissues)), np.float32)
+  is_gc = np.isin(gene.bases, (_C, _G))
+  for site, strength in site_strength(gene).items():
+    window = is_gc[max(site - _GC_HALF_WINDOW, 0):site + _GC_HALF_WINDOW + 1]
+    for t, tissue in enumerate(tissues):
+      center, gc_weight = TISSUE_USAGE_RULES[tissue]
+      value = 1 / (1 + np.exp(-(_USAGE_SLOPE * (strength - center)
+                                + gc_weight * (window.mean() - 0.45) / 0.1)))
+      usage[site, t] = value if value >= _MIN_USAGE else 0.0
+  return usage
+
+
 def example_rng(seed: int, split: str, index: int) -> np.random.Generator:
   """The generator of one gene: ``default_rng([seed, split_id, index])``."""
   return np.random.default_rng([seed, SPLITS.index(split), index])
 
 
-def gene_records(gene: SyntheticGene, block_length: int, context: int
-                 ) -> Iterator[dict[str, Any]]:
-  """``spliceai_gencode``-style records of one gene (N outside it), plus ``decoy``."""
+def gene_records(gene: SyntheticGene, block_length: int, context: int,
+                 tissues: tuple[str, ...] = ()) -> Iterator[dict[str, Any]]:
+  """``spliceai_gencode``-style records of one gene (N outside it), plus ``decoy`` and,
+  with ``tissues``, the synthetic ``usage``."""
   half = context // 2
   one_hot = np.zeros((len(gene.bases) + context, 4), dtype=np.uint8)
   one_hot[np.arange(len(gene.bases)) + half, gene.bases] = 1
-  decoys = dict((i, d) for i, _, d in spliceai_gencode.cut_blocks(
-      one_hot, gene.decoys, block_length, context))
+  blocks = lambda targets: {i: t for i, _, t in spliceai_gencode.cut_blocks(
+      one_hot, targets, block_length, context)}
+  decoys = blocks(gene.decoys)
+  usage = blocks(synthetic_usage(gene, tissues)) if tissues else {}
   for index, sequence, labels in spliceai_gencode.cut_blocks(
       one_hot, gene.labels, block_length, context):
-    yield {"sequence": sequence, "label": labels,
-           "decoy": np.maximum(decoys[index], 0).astype(np.int8),
-           "start": index * block_length, "block_index": index}
+    record = {"sequence": sequence, "label": labels,
+              "decoy": np.maximum(decoys[index], 0).astype(np.int8),
+              "start": index * block_length, "block_index": index}
+    if tissues:
+      record["usage"] = usage[index]
+    yield record
 
 
 class SyntheticSplicing(tfds.core.GeneratorBasedBuilder):
@@ -292,28 +361,33 @@ class SyntheticSplicing(tfds.core.GeneratorBasedBuilder):
           num_test=60, num_exons=(2, 5), intron_length=(80, 400),
           log_uniform_introns=False,
           description="200-nt blocks, 80 nt context (SpliceAI-80nt), for tests."),
+      SyntheticSplicingConfig(
+          name="usage", tissues=spliceai_gencode.PANGOLIN_TISSUES,
+          description="default's genes plus synthetic usage in Pangolin's four tissues."),
+      SyntheticSplicingConfig(
+          name="tiny_usage", block_length=200, context=80, num_train=600, num_valid=60,
+          num_test=60, num_exons=(2, 5), intron_length=(80, 400),
+          log_uniform_introns=False, tissues=spliceai_gencode.PANGOLIN_TISSUES,
+          description="tiny's genes plus synthetic usage in Pangolin's four tissues."),
   ]
   DEFAULT_BUILDER_CONFIG_NAME = "default"
 
   def _info(self) -> tfds.core.DatasetInfo:
     config = self.builder_config
     length = config.block_length + config.context
+    features = spliceai_gencode.record_features(config.block_length, config.context,
+                                                config.tissues)
+    features["decoy"] = tfds.features.Tensor(shape=(config.block_length,), dtype=np.int8)
+    features["gc"] = tfds.features.Scalar(dtype=np.float32)
+    usage_metadata = {}
+    if config.tissues:
+      usage_metadata = dict(
+          tissues=list(config.tissues), usage_unknown=spliceai_gencode.USAGE_UNKNOWN,
+          synthetic_usage_rules={t: list(TISSUE_USAGE_RULES[t]) for t in config.tissues})
     return tfds.core.DatasetInfo(
         builder=self,
         description=__doc__,
-        features=tfds.features.FeaturesDict({
-            "sequence": tfds.features.Tensor(shape=(length, 4), dtype=np.uint8),
-            "label": tfds.features.Tensor(shape=(config.block_length,), dtype=np.int8),
-            "decoy": tfds.features.Tensor(shape=(config.block_length,), dtype=np.int8),
-            "gene_id": tfds.features.Text(),
-            "gene_name": tfds.features.Text(),
-            "transcript_id": tfds.features.Text(),
-            "chrom": tfds.features.Text(),
-            "strand": tfds.features.Scalar(dtype=np.int8),
-            "start": tfds.features.Scalar(dtype=np.int64),
-            "block_index": tfds.features.Scalar(dtype=np.int32),
-            "gc": tfds.features.Scalar(dtype=np.float32),
-        }),
+        features=tfds.features.FeaturesDict(features),
         supervised_keys=("sequence", "label"),
         disable_shuffling=True,
         metadata=tfds.core.MetadataDict(
@@ -321,7 +395,7 @@ class SyntheticSplicing(tfds.core.GeneratorBasedBuilder):
             block_length=config.block_length, context=config.context,
             sequence_length=length, donor_frequencies=DONOR_FREQUENCIES.tolist(),
             silencer=SILENCER, branch_point="YTRAC",
-            branch_point_to_site=list(BRANCH_POINT_TO_SITE)),
+            branch_point_to_site=list(BRANCH_POINT_TO_SITE), **usage_metadata),
     )
 
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
@@ -333,7 +407,8 @@ class SyntheticSplicing(tfds.core.GeneratorBasedBuilder):
     for index in range(config.num_genes(split)):
       gene = sample_gene(example_rng(config.seed, split, index), config)
       name = f"synthetic_{split}_{index}"
-      for record in gene_records(gene, config.block_length, config.context):
+      for record in gene_records(gene, config.block_length, config.context,
+                                 config.tissues):
         yield f"{index}:{record['block_index']}", {
             **record, "gene_id": name, "gene_name": name, "transcript_id": name,
             "chrom": name, "strand": 1, "gc": np.float32(gene.gc)}

@@ -108,7 +108,8 @@ def match_chromosome(name: str, available: Iterable[str]) -> str | None:
   return None
 
 
-def _open_text(path: str | os.PathLike):
+def open_text(path: str | os.PathLike):
+  """Opens a text file for reading, gunzipping it if it starts with the gzip magic."""
   path = os.fspath(path)
   with open(path, "rb") as f:
     gzipped = f.read(2) == b"\x1f\x8b"
@@ -175,7 +176,7 @@ def _int_list(text: str, where: str, column: str) -> list[int]:
 def read_spliceai_table(path: str | os.PathLike) -> list[Transcript]:
   """Transcripts of a SpliceAI annotation table (``grch38.txt`` format), in file order."""
   transcripts = []
-  with _open_text(path) as f:
+  with open_text(path) as f:
     header = f.readline().rstrip("\r\n").split("\t")
     if header[:len(SPLICEAI_TABLE_COLUMNS)] != list(SPLICEAI_TABLE_COLUMNS):
       raise AnnotationFormatError(
@@ -241,7 +242,7 @@ class _GtfTranscript:
 
 def _gtf_transcripts(path, gene_types: frozenset[str] | None) -> Iterator[Transcript]:
   found: dict[str, _GtfTranscript] = {}
-  with _open_text(path) as f:
+  with open_text(path) as f:
     for line_no, line in enumerate(f, start=1):
       if line.startswith("#") or not line.strip():
         continue

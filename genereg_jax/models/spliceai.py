@@ -6,6 +6,9 @@ skip convolution after the stem and after every group summed into a running skip
 of ``context / 2`` nucleotides on each side and a 1x1 convolution to three classes
 (neither, acceptor, donor) per position.
 
+`SpliceAITrunk` is the network without its head, which Pangolin (Zeng & Li, Genome
+Biology 2022; `genereg_jax.models.pangolin`) reuses with per-tissue heads.
+
 Presets follow the paper's four flanking-context sizes (``80nt``, ``400nt``, ``2k``,
 ``10k``) plus a ``tiny`` one for tests. The released SpliceAI-10k ensemble (five Keras
 models shipped in the PyPI package ``spliceai``) is loaded with `load_official_weights`
@@ -36,6 +39,7 @@ NUM_OFFICIAL_MODELS = 5
 
 # Keras' BatchNormalization default, which the released models were trained with.
 _BN_EPSILON = 1e-3
+_BN_MOMENTUM = 0.99
 # Keras Conv1D's default initialiser (glorot_uniform), so a fresh model starts as the
 # paper's did.
 _KERNEL_INIT = nn.initializers.variance_scaling(1.0, "fan_avg", "uniform")
@@ -99,12 +103,18 @@ class ResidualUnit(nn.Module):
     dilation: convolution dilation rate ``AR``.
     dtype: compute dtype.
     param_dtype: parameter dtype.
+    bn_epsilon: BatchNorm epsilon (Keras' 1e-3 for SpliceAI; PyTorch's 1e-5 for the
+      PyTorch-trained Pangolin).
+    bn_momentum: BatchNorm running-average decay (Keras' 0.99; PyTorch's momentum 0.1
+      is a decay of 0.9).
   """
   channels: int
   kernel_size: int
   dilation: int
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
+  bn_epsilon: float = _BN_EPSILON
+  bn_momentum: float = _BN_MOMENTUM
 
   @nn.compact
   def __call__(self, x: jax.Array, *, train: bool = False) -> jax.Array:
@@ -120,8 +130,8 @@ class ResidualUnit(nn.Module):
     h = x
     for i in range(2):
       h = nn.BatchNorm(
-          use_running_average=not train, momentum=0.99, epsilon=_BN_EPSILON,
-          dtype=self.dtype, param_dtype=self.param_dtype,
+          use_running_average=not train, momentum=self.bn_momentum,
+          epsilon=self.bn_epsilon, dtype=self.dtype, param_dtype=self.param_dtype,
           scale_init=nn.with_logical_partitioning(nn.initializers.ones, ("conv_out",)),
           bias_init=nn.with_logical_partitioning(nn.initializers.zeros, ("conv_out",)),
           name=f"bn_{i}")(h)
@@ -131,28 +141,27 @@ class ResidualUnit(nn.Module):
     return x + h
 
 
-class SpliceAI(nn.Module):
-  """SpliceAI (Jaganathan et al., Cell 2019, Figure 1B and Figure S1).
+class SpliceAITrunk(nn.Module):
+  """The residual network of SpliceAI (Jaganathan et al., Cell 2019, Figure 1B), headless.
 
-  Defaults are SpliceAI-10k; see `PRESETS` for the other context sizes.
+  Stem, groups of `ResidualUnit` and the running sum of 1x1 skip convolutions, cropped
+  to the positions with full context. `SpliceAI` and Pangolin (Zeng & Li, Genome Biology
+  2022), which keeps this trunk and changes only the heads, subclass it; their
+  ``__call__`` calls `trunk` and adds heads, so the trunk's layers sit at the top of
+  their parameter trees (``stem``, ``skip_0``, ``group_<g>_unit_<u>``, ``skip_<g+1>``).
 
   Attributes:
     channels: width of every hidden convolution (the paper's ``L`` = 32).
     kernel_sizes: kernel width ``W`` per residual group.
     dilations: dilation rate ``AR`` per residual group.
     units_per_group: residual units per group (4 in the paper).
-    num_classes: output classes per position: neither, acceptor, donor.
-    output: ``"probs"`` for the softmax the paper reports, ``"logits"`` for the
-      pre-softmax scores a cross-entropy loss wants.
-    dtype: compute dtype; the output is always float32.
+    dtype: compute dtype (the models' outputs are float32).
     param_dtype: parameter dtype.
   """
   channels: int = 32
   kernel_sizes: Sequence[int] = (11, 11, 21, 41)
   dilations: Sequence[int] = (1, 4, 10, 25)
   units_per_group: Sequence[int] = (4, 4, 4, 4)
-  num_classes: int = 3
-  output: str = "probs"
   dtype: Any = jnp.float32
   param_dtype: Any = jnp.float32
 
@@ -169,6 +178,63 @@ class SpliceAI(nn.Module):
   def output_length(self, input_length: int) -> int:
     """Output positions for an input of ``input_length`` nucleotides."""
     return input_length - self.context
+
+  def pointwise(self, features: int, name: str) -> nn.Conv:
+    """A 1x1 convolution initialised as the trunk's (for heads)."""
+    return _conv(features, 1, 1, self.dtype, self.param_dtype, name)
+
+  def trunk(self, sequence: jax.Array, *, train: bool, bn_epsilon: float = _BN_EPSILON,
+            bn_momentum: float = _BN_MOMENTUM) -> jax.Array:
+    """The summed skip features of the central positions; call from a compact method.
+
+    Args:
+      sequence: one-hot ``[batch, length, 4]`` in A,C,G,T order, N all zeros;
+        ``length >= context``.
+      train: use batch statistics in BatchNorm and update the running ones.
+      bn_epsilon: BatchNorm epsilon of every residual unit.
+      bn_momentum: BatchNorm running-average decay of every residual unit.
+
+    Returns:
+      ``[batch, length - context, channels]``; position ``j`` is input position
+      ``j + context // 2``.
+    """
+    context = self.context
+    length = sequence.shape[-2]
+    if length < context:
+      raise ValueError(
+          f"{type(self).__name__} with {context} nt of context needs inputs of at least "
+          f"{context} nt (output length = input length - {context}); got length "
+          f"{length}. Pad the sequence with N (all-zero rows), {context // 2} on each side.")
+
+    # Stem.
+    x = _conv(self.channels, 1, 1, self.dtype, self.param_dtype, "stem")(sequence)
+    skip = _conv(self.channels, 1, 1, self.dtype, self.param_dtype, "skip_0")(x)
+    # Tower: each group's output also feeds the running skip sum.
+    for g, (kernel, dilation, units) in enumerate(
+        zip(self.kernel_sizes, self.dilations, self.units_per_group)):
+      for u in range(units):
+        x = ResidualUnit(self.channels, kernel, dilation, self.dtype, self.param_dtype,
+                         bn_epsilon, bn_momentum, name=f"group_{g}_unit_{u}")(x, train=train)
+      skip = skip + _conv(self.channels, 1, 1, self.dtype, self.param_dtype,
+                          f"skip_{g + 1}")(x)
+    # Only positions with full context on both sides are predicted.
+    return skip[..., context // 2:length - context // 2, :]
+
+
+class SpliceAI(SpliceAITrunk):
+  """SpliceAI (Jaganathan et al., Cell 2019, Figure 1B and Figure S1).
+
+  Defaults are SpliceAI-10k; see `PRESETS` for the other context sizes.
+
+  Attributes:
+    channels, kernel_sizes, dilations, units_per_group, dtype, param_dtype: the trunk's
+      (see `SpliceAITrunk`).
+    num_classes: output classes per position: neither, acceptor, donor.
+    output: ``"probs"`` for the softmax the paper reports, ``"logits"`` for the
+      pre-softmax scores a cross-entropy loss wants.
+  """
+  num_classes: int = 3
+  output: str = "probs"
 
   @nn.compact
   def __call__(self, sequence: jax.Array, *, train: bool = False) -> jax.Array:
@@ -187,29 +253,8 @@ class SpliceAI(nn.Module):
     """
     if self.output not in ("probs", "logits"):
       raise ValueError(f'output must be "probs" or "logits", got {self.output!r}.')
-    context = self.context
-    length = sequence.shape[-2]
-    if length < context:
-      raise ValueError(
-          f"SpliceAI with {context} nt of context needs inputs of at least {context} nt "
-          f"(output length = input length - {context}); got length {length}. Pad the "
-          f"sequence with N (all-zero rows), {context // 2} on each side.")
-
-    # Stem.
-    x = _conv(self.channels, 1, 1, self.dtype, self.param_dtype, "stem")(sequence)
-    skip = _conv(self.channels, 1, 1, self.dtype, self.param_dtype, "skip_0")(x)
-    # Tower: each group's output also feeds the running skip sum.
-    for g, (kernel, dilation, units) in enumerate(
-        zip(self.kernel_sizes, self.dilations, self.units_per_group)):
-      for u in range(units):
-        x = ResidualUnit(self.channels, kernel, dilation, self.dtype, self.param_dtype,
-                         name=f"group_{g}_unit_{u}")(x, train=train)
-      skip = skip + _conv(self.channels, 1, 1, self.dtype, self.param_dtype,
-                          f"skip_{g + 1}")(x)
-    # Head: only positions with full context on both sides are predicted.
-    skip = skip[..., context // 2:length - context // 2, :]
-    logits = _conv(self.num_classes, 1, 1, self.dtype, self.param_dtype, "head")(skip)
-    logits = logits.astype(jnp.float32)
+    skip = self.trunk(sequence, train=train)
+    logits = self.pointwise(self.num_classes, "head")(skip).astype(jnp.float32)
     return logits if self.output == "logits" else jax.nn.softmax(logits, axis=-1)
 
 

@@ -45,6 +45,40 @@ def auprc(scores: np.ndarray, labels: np.ndarray) -> float:
   return float(np.sum(np.diff(np.r_[0.0, recall]) * precision))
 
 
+def pearson_r(x: np.ndarray, y: np.ndarray) -> float:
+  """Pearson correlation of two 1-D arrays; NaN with < 2 points or a constant array."""
+  x = np.asarray(x, dtype=np.float64)
+  y = np.asarray(y, dtype=np.float64)
+  if x.size < 2:
+    return float("nan")
+  x, y = x - x.mean(), y - y.mean()
+  denominator = np.sqrt((x * x).sum() * (y * y).sum())
+  return float((x * y).sum() / denominator) if denominator > 0 else float("nan")
+
+
+def average_ranks(x: np.ndarray) -> np.ndarray:
+  """1-based ranks of ``x``, ties sharing their mean rank (``scipy.stats.rankdata``)."""
+  x = np.asarray(x)
+  order = np.argsort(x, kind="mergesort")
+  sorted_x = x[order]
+  starts = np.r_[True, sorted_x[1:] != sorted_x[:-1]]
+  group = np.cumsum(starts) - 1
+  first = np.flatnonzero(starts)
+  last = np.r_[first[1:], x.size] - 1
+  ranks = np.empty(x.size, dtype=np.float64)
+  ranks[order] = (first[group] + last[group]) / 2 + 1
+  return ranks
+
+
+def spearman_r(x: np.ndarray, y: np.ndarray) -> float:
+  """Spearman rank correlation (Pearson of average ranks, as ``scipy.stats.spearmanr``)."""
+  x = np.asarray(x)
+  y = np.asarray(y)
+  if x.size < 2:
+    return float("nan")
+  return pearson_r(average_ranks(x), average_ranks(y))
+
+
 @dataclasses.dataclass
 class MultilabelRanking:
   """AUROC and AUPRC per label and their means (over labels with both classes).

@@ -10,12 +10,38 @@ import ml_collections
 import optax
 
 _OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "nadam", "adamw", "radam")
-_SCHEDULES = ("constant", "cosine", "linear")
+_SCHEDULES = ("constant", "cosine", "linear", "cosine_restarts")
+
+
+def cosine_restarts_schedule(peak: float, first_period: int, period_multiplier: float,
+                             total_steps: int, end: float = 0.0) -> optax.Schedule:
+  """Cosine annealing with warm restarts (SGDR; Loshchilov & Hutter, ICLR 2017).
+
+  The rate decays from ``peak`` to ``end`` over ``first_period`` steps, jumps back to
+  ``peak``, and decays again over a period ``period_multiplier`` times longer, until
+  ``total_steps``: PyTorch's ``CosineAnnealingWarmRestarts(T_0, T_mult, eta_min)`` stepped
+  every batch, as Pangolin was trained (Zeng & Li 2022).
+  """
+  if first_period < 1 or period_multiplier < 1:
+    raise ValueError(f"need restart_steps >= 1 and restart_multiplier >= 1, got "
+                     f"{first_period} and {period_multiplier}")
+  schedules, boundaries, start, period = [], [], 0, float(first_period)
+  while True:
+    steps = max(int(round(period)), 1)
+    alpha = end / peak if peak else 0.0
+    schedules.append(optax.cosine_decay_schedule(peak, steps, alpha=alpha))
+    start += steps
+    if start >= total_steps:
+      break
+    boundaries.append(start)
+    period *= period_multiplier
+  return optax.join_schedules(schedules, boundaries) if boundaries else schedules[0]
 
 
 def learning_rate_schedule(config: ml_collections.ConfigDict,
                            num_train_steps: int) -> optax.Schedule:
-  """Linear warm-up from 0 over ``warmup_steps``, then constant / cosine / linear decay."""
+  """Linear warm-up from 0 over ``warmup_steps``, then constant / cosine / linear decay,
+  or cosine with warm restarts every ``restart_steps`` x ``restart_multiplier``^i."""
   peak = config.learning_rate
   warmup = int(config.get("warmup_steps", 0))
   decay_steps = max(num_train_steps - warmup, 1)
@@ -27,6 +53,9 @@ def learning_rate_schedule(config: ml_collections.ConfigDict,
     after = optax.cosine_decay_schedule(peak, decay_steps, alpha=end / peak if peak else 0.0)
   elif name == "linear":
     after = optax.linear_schedule(peak, end, decay_steps)
+  elif name == "cosine_restarts":
+    after = cosine_restarts_schedule(peak, int(config.restart_steps),
+                                     config.get("restart_multiplier", 1.0), decay_steps, end)
   else:
     raise ValueError(f"unknown schedule {name!r}; valid: {list(_SCHEDULES)}")
   if warmup <= 0:

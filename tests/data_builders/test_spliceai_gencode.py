@@ -2,9 +2,11 @@
 
 Checks what the SpliceAI recipe (Jaganathan et al. 2019) fixes: principal-transcript
 choice, acceptor/donor positions, blocks with N-padded context, reverse-complemented
-minus-strand genes, padding labels and the chromosome split.
+minus-strand genes, padding labels and the chromosome split; and Pangolin's per-tissue
+usage targets (Zeng & Li 2022) from a usage TSV written in the documented format.
 """
 
+import gzip
 import zlib
 
 import numpy as np
@@ -281,3 +283,137 @@ def test_spliceai_package_tables():
   assert (samd11.chrom, samd11.strand, samd11.tx_start, samd11.tx_end) == (
       "1", "+", 925737, 944575)
   assert samd11.exons[0] == (925737, 925800) and len(samd11.exons) == 14
+
+
+# ---------------------------------------------------------------------------------------
+# Per-tissue usage (gencode_usage, for Pangolin; Zeng & Li 2022).
+
+# Tissue columns out of order and an extra column, as a user's table may have them.
+USAGE_HEADER = "#chrom\tpos\tstrand\tgene\ttestis\tbrain\tliver\theart\n"
+USAGE_ROWS = [
+    "chr2\t200\t+\tPLUS1\t1\t0.9\t0.8\t0.7\n",    # donor, genomic 199
+    "chr2\t301\t+\tPLUS1\t1\tNA\t0\t0.5\n",       # acceptor 300: brain unknown, liver unused
+    "chr2\t251\t+\tPLUS1\t0.2\t0\t0\t0.3\n",      # an unannotated site, 250
+    "chr2\t400\t+\tPLUS1\t.\t1\t1\t1\n",          # donor 399, testis unknown
+    "chr2\t251\t-\tANTISENSE\t1\t1\t1\t1\n",      # other strand: no transcript
+    "1\t520\t-\tMINUS1\t0.6\t0.6\t0.6\t0.6\n",    # acceptor 519, no "chr" prefix
+    "1\t401\t-\tMINUS1\t0.1\t0.2\t0.3\t0.4\n",    # donor 400
+    "chr9\t100\t+\tNOWHERE\t1\t1\t1\t1\n",        # chromosome without genes
+]
+# Expected usage (heart, liver, brain, testis) by transcript offset; -1 unknown.
+EXPECTED_USAGE = {
+    "PLUS1": {99: (0.7, 0.8, 0.9, 1), 200: (0.5, 0, -1, 1), 150: (0.3, 0, 0, 0.2),
+              299: (1, 1, 1, -1)},  # Acceptor 500 is not in the table: 0 everywhere.
+    "MINUS1": {899 - 519: (0.6,) * 4, 899 - 400: (0.4, 0.3, 0.2, 0.1)},
+    # EDGE1 [10, 300) overlaps PLUS1 on the same strand and shares two of its sites.
+    "EDGE1": {189: (0.7, 0.8, 0.9, 1), 240: (0.3, 0, 0, 0.2)},
+}
+
+
+def _expected_usage(name):
+  gene = GENES[name]
+  length = gene["exons"][-1][1] - gene["exons"][0][0]
+  usage = np.full((-(-length // BLOCK) * BLOCK, 4), -1.0, np.float32)
+  usage[:length] = 0.0
+  for offset, values in EXPECTED_USAGE[name].items():
+    usage[offset] = values
+  return usage
+
+
+@pytest.fixture(scope="module")
+def usage_table(tmp_path_factory):
+  path = tmp_path_factory.mktemp("usage") / "usage.tsv"
+  path.write_text("## per-tissue usage for the test genome\n" + USAGE_HEADER +
+                  "".join(USAGE_ROWS))
+  return path
+
+
+def test_usage_targets_per_tissue(inputs, gtf_records, usage_table, tmp_path):
+  root, _ = inputs
+  records = _build(root, tmp_path, annotation="annotation.gtf",
+                   usage_table=str(usage_table), tissues=sg.PANGOLIN_TISSUES)
+  plain, with_usage = _by_gene(gtf_records), _by_gene(records)
+  assert set(with_usage) == set(plain) == set(EXPECTED_USAGE)
+  for name in EXPECTED_USAGE:
+    rows = [row for _, row in with_usage[name]]
+    assert [s for s, _ in with_usage[name]] == [s for s, _ in plain[name]]
+    for row, reference in zip(rows, (row for _, row in plain[name])):
+      # Sequence, labels and metadata as without usage; usage is added.
+      assert set(row) - set(reference) == {"usage"}
+      np.testing.assert_array_equal(row["sequence"], reference["sequence"])
+      np.testing.assert_array_equal(row["label"], reference["label"])
+      assert row["usage"].shape == (BLOCK, 4) and row["usage"].dtype == np.float32
+    np.testing.assert_allclose(np.concatenate([r["usage"] for r in rows]),
+                               _expected_usage(name), atol=1e-7)
+
+
+def test_usage_config_metadata_and_unchanged_configs():
+  configs = sg.SpliceaiGencode.builder_configs
+  assert (configs["gencode_usage"].usage_table, configs["gencode_usage"].tissues) == (
+      "usage.tsv", ("heart", "liver", "brain", "testis"))
+  info = sg.SpliceaiGencode(config="gencode_usage", data_dir="/nonexistent").info
+  assert info.features["usage"].shape == (5000, 4)
+  assert info.metadata["tissues"] == ["heart", "liver", "brain", "testis"]
+  for name in ("gencode", "spliceai_grch38", "spliceai_grch37", "tiny"):
+    assert "usage" not in sg.SpliceaiGencode(config=name, data_dir="/nonexistent").info.features
+  with pytest.raises(ValueError, match="usage_table and tissues go together"):
+    sg.SpliceaiGencodeConfig(name="bad", usage_table="usage.tsv")
+
+
+def test_usage_table_reads_gzip_and_finds_sites(usage_table, tmp_path):
+  packed = tmp_path / "usage.tsv.gz"
+  packed.write_bytes(gzip.compress(usage_table.read_bytes()))
+  table = sg.read_usage_table(usage_table, ("heart", "testis"))
+  again = sg.read_usage_table(packed, ("heart", "testis"))
+  assert table.tissues == again.tissues == ("heart", "testis")
+  for key in table.sites:
+    np.testing.assert_array_equal(table.sites[key][0], again.sites[key][0])
+    np.testing.assert_array_equal(table.sites[key][1], again.sites[key][1])
+  positions, values = table.rows_in("chr2", "+", 100, 560)
+  assert positions.tolist() == [199, 250, 300, 399]
+  np.testing.assert_array_equal(values[2], [0.5, 1.0])
+  assert np.isnan(values[3, 1])
+  assert table.rows_in("2", "-", 0, 800)[0].tolist() == [250]
+  # A transcript without any row in the table is unquantified: unknown throughout; one
+  # with rows is 0 where the table has none.
+  lone = gene_annotation.Transcript("G", "G", "T", "chr2", "+", 600, 700,
+                                    ((600, 650), (660, 700)))
+  np.testing.assert_array_equal(sg.transcript_usage(lone, table), -np.ones((100, 2)))
+  plus1 = gene_annotation.Transcript("G", "G", "T", "chr2", "+", 100, 560,
+                                     ((100, 200), (300, 400), (500, 560)))
+  usage = sg.transcript_usage(plus1, table)
+  assert usage.shape == (460, 2) and np.flatnonzero(usage[:, 0]).tolist() == [99, 150, 200, 299]
+  np.testing.assert_array_equal(usage[299], [1.0, -1.0])
+
+
+@pytest.mark.parametrize("line,message", [
+    ("chr2\t200\t+\tG\t1\t0.9\t1.5\t0.7\n", r"bad\.tsv:3: liver usage must be a number in "
+     r"\[0, 1\] or NA, got '1\.5'"),
+    ("chr2\tx\t+\tG\t1\t1\t1\t1\n", r"bad\.tsv:3: pos must be a 1-based position"),
+    ("chr2\t0\t+\tG\t1\t1\t1\t1\n", r"bad\.tsv:3: pos must be a 1-based position"),
+    ("chr2\t200\t.\tG\t1\t1\t1\t1\n", r"bad\.tsv:3: strand must be \+ or -"),
+    ("chr2\t200\t+\t1\t1\t1\t1\n", r"bad\.tsv:3: expected 8 tab-separated columns"),
+    ("chr2\t400\t+\tG\t1\t1\t1\t1\n", r"bad\.tsv:3: site chr2:400:\+ is already on line 2"),
+    ("chr2\t500\t+\tG\tlow\t1\t1\t1\n", r"bad\.tsv:3: testis usage must be"),
+])
+def test_malformed_usage_lines_name_file_and_line(tmp_path, line, message):
+  bad = tmp_path / "bad.tsv"
+  bad.write_text(USAGE_HEADER + "chr2\t400\t+\tG\t1\t1\t1\t1\n" + line)
+  with pytest.raises(gene_annotation.AnnotationFormatError, match=message):
+    sg.read_usage_table(bad, sg.PANGOLIN_TISSUES)
+
+
+def test_bad_usage_tables_stop_the_build(inputs, tmp_path):
+  root, _ = inputs
+  header_only_heart = tmp_path / "heart.tsv"
+  header_only_heart.write_text("chrom\tpos\tstrand\theart\nchr2\t200\t+\t1\n")
+  with pytest.raises(gene_annotation.AnnotationFormatError,
+                     match=r"heart\.tsv:1: the header needs columns .* missing \['liver', "
+                     r"'brain', 'testis'\]"):
+    _build(root, tmp_path / "a", annotation="annotation.gtf",
+           usage_table=str(header_only_heart), tissues=sg.PANGOLIN_TISSUES)
+  elsewhere = tmp_path / "elsewhere.tsv"
+  elsewhere.write_text(USAGE_HEADER + USAGE_ROWS[-1] + USAGE_ROWS[4])
+  with pytest.raises(ValueError, match="no site of .*elsewhere.tsv lies in a transcript"):
+    _build(root, tmp_path / "b", annotation="annotation.gtf", usage_table=str(elsewhere),
+           tissues=sg.PANGOLIN_TISSUES)

@@ -1,6 +1,8 @@
 """The ``synthetic_splicing`` builder: the planted grammar is the whole truth, records
-follow ``spliceai_gencode`` (blocks, N context, -1 padding) and builds are deterministic."""
+follow ``spliceai_gencode`` (blocks, N context, -1 padding), builds are deterministic, and
+the ``usage`` configs add synthetic per-tissue usage by their documented rules."""
 
+import dataclasses
 import re
 
 import numpy as np
@@ -112,3 +114,64 @@ def test_tiny_config_geometry():
   info = ss.SyntheticSplicing(config="tiny", data_dir="/nonexistent").info
   assert info.features["sequence"].shape == (280, 4)
   assert isinstance(info.features["label"], tfds.features.Tensor)
+
+
+def test_synthetic_usage_follows_its_rules(genes):
+  tissues = ("heart", "liver", "brain", "testis")
+  strengths, usages = [], []
+  for gene in genes:
+    usage = ss.synthetic_usage(gene, tissues)
+    assert usage.shape == (len(gene.bases), 4)
+    assert (usage[gene.labels == 0] == 0).all()  # Decoys and background: unused.
+    strength = ss.site_strength(gene)
+    assert sorted(strength) == np.flatnonzero(gene.labels > 0).tolist()
+    for site, value in strength.items():
+      strengths.append(value)
+      usages.append(usage[site])
+  strengths, usages = np.array(strengths), np.array(usages)
+  assert 0 <= strengths.min() < 0.3 and strengths.max() == pytest.approx(1.0)
+  assert ((usages == 0) | ((usages >= 0.1) & (usages <= 1))).all()
+  # Heart and liver ignore GC: usage rises with strength, liver's threshold is higher.
+  order = np.argsort(strengths, kind="stable")
+  for t in (0, 1):
+    assert (np.diff(usages[order, t]) >= -1e-6).all()
+  assert (usages[:, 1] <= usages[:, 0] + 1e-6).all()
+  # Tissue-specific sites: unused in liver, used in testis.
+  assert 0.03 < ((usages[:, 1] == 0) & (usages[:, 3] > 0)).mean() < 0.3
+  assert np.corrcoef(usages[:, 2], usages[:, 0])[0, 1] < 0.99  # Brain also reads GC.
+
+
+def test_donor_strength_is_one_for_the_consensus():
+  consensus = "CAGGTAAGT"  # The most frequent base at each of the 9 positions.
+  bases = np.array(["ACGT".index(b) for b in "A" * 20 + consensus + "A" * 20], np.uint8)
+  labels = np.zeros(len(bases), np.int8)
+  labels[22] = ss.synthetic_splicing.DONOR  # Last exonic base of the 9-mer.
+  gene = ss.SyntheticGene(bases, labels, np.zeros_like(labels), [(0, 23), (30, 49)], 0.4)
+  assert ss.site_strength(gene) == {22: pytest.approx(1.0)}
+
+
+def test_usage_records_add_usage_to_the_same_genes(tmp_path):
+  with_usage = dataclasses.replace(SMALL, name="small_usage",
+                                   tissues=("heart", "liver", "brain", "testis"))
+  plain, records = _build(SMALL, tmp_path / "a"), _build(with_usage, tmp_path / "b")
+  for split in ss.SPLITS:
+    assert len(records[split]) == len(plain[split])
+    for a, b in zip(records[split], plain[split]):
+      np.testing.assert_array_equal(a["sequence"], b["sequence"])
+      np.testing.assert_array_equal(a["label"], b["label"])
+      assert "usage" in a and "usage" not in b
+  gene = ss.sample_gene(ss.example_rng(SMALL.seed, "valid", 1), SMALL)
+  rows = [r for r in records["valid"] if r["gene_id"] == b"synthetic_valid_1"]
+  usage = np.concatenate([r["usage"] for r in rows])
+  np.testing.assert_array_equal(usage[:len(gene.bases)],
+                                ss.synthetic_usage(gene, with_usage.tissues))
+  assert (usage[len(gene.bases):] == -1).all()
+  for name, base in (("usage", "default"), ("tiny_usage", "tiny")):
+    fields = [{k: v for k, v in dataclasses.asdict(ss.SyntheticSplicing.builder_configs[n])
+               .items() if k not in ("name", "description", "tissues")} for n in (name, base)]
+    assert fields[0] == fields[1]  # Same genes.
+  info = ss.SyntheticSplicing(config="tiny_usage", data_dir="/nonexistent").info
+  assert info.features["usage"].shape == (200, 4)
+  assert info.metadata["tissues"] == ["heart", "liver", "brain", "testis"]
+  with pytest.raises(ValueError, match="no synthetic usage rule"):
+    ss.SyntheticSplicingConfig(name="bad", tissues=("kidney",))

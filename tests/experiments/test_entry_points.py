@@ -39,7 +39,8 @@ EVERY_CONFIG = ["deepsea", "deepsea:tiny", "deepsea:real", "basset", "basset:tin
                 "enformer_human_mouse:synthetic", "enformer_human_mouse:tiny", "spliceai_10k",
                 "spliceai_10k:synthetic", "spliceai_10k:tiny", "bpnet", "bpnet:tiny", "bpnet_mesc",
                 "bpnet_mesc:lite", "danq:real", "basset:bed", "basenji2_human",
-                "basenji2_human:human_mouse", "basenji2_human:tiny"]
+                "basenji2_human:human_mouse", "basenji2_human:tiny", "pangolin",
+                "pangolin:synthetic", "pangolin:tiny"]
 
 
 @pytest.mark.parametrize("name", EVERY_CONFIG)

@@ -35,6 +35,20 @@ def test_warmup_then_cosine_and_linear():
   np.testing.assert_allclose(linear(50), 0.05, atol=1e-6)
 
 
+def test_cosine_warm_restarts_follow_pytorch_sgdr():
+  # PyTorch CosineAnnealingWarmRestarts(T_0=10, T_mult=2): cycles of 10, 20, 40 steps.
+  config = _config(schedule="cosine_restarts", restart_steps=10, restart_multiplier=2)
+  schedule = optim.learning_rate_schedule(config, 70)
+  steps = np.arange(70)
+  start = np.where(steps < 10, 0, np.where(steps < 30, 10, 30))
+  period = np.where(steps < 10, 10, np.where(steps < 30, 20, 40))
+  expected = 0.1 * (1 + np.cos(np.pi * (steps - start) / period)) / 2
+  np.testing.assert_allclose([schedule(s) for s in steps], expected, atol=1e-6)
+  assert float(schedule(10)) == pytest.approx(0.1) and float(schedule(30)) == pytest.approx(0.1)
+  with pytest.raises(ValueError, match="restart_steps"):
+    optim.learning_rate_schedule(_config(schedule="cosine_restarts", restart_steps=0), 10)
+
+
 def test_unknown_names_list_valid_ones():
   with pytest.raises(ValueError, match="radam"):
     optim.make_optimizer(_config(name="adamm"), 10)
