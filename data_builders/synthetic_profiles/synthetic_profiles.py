@@ -73,7 +73,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 from pyjaspar import jaspardb
 
-from data_builders.synthetic_motifs.synthetic_motifs import PSEUDOCOUNT
+from data_builders.synthetic_motifs import synthetic_motifs
 from data_builders.synthetic_motifs.synthetic_motifs import PlantedMotif
 from genereg_jax.data.encoding import one_hot_dna
 
@@ -161,27 +161,8 @@ def load_motifs(release: str | None = None) -> dict[str, PlantedMotif]:
 
   Returns:
     ``{name: PlantedMotif}`` in ``MOTIF_NAMES`` order.
-
-  Raises:
-    ValueError: if a matrix is missing or not CORE vertebrates.
   """
-  database = jaspardb(release=release) if release else jaspardb()
-  motifs = {}
-  for name, base_id in MOTIF_IDS.items():
-    matrix = database.fetch_motif_by_id(base_id)
-    if matrix is None:
-      raise ValueError(f"{database.release} has no JASPAR matrix {base_id} "
-                       f"({name}); synthetic_profiles needs every matrix in "
-                       "MOTIF_IDS.")
-    if matrix.collection != "CORE" or matrix.tax_group != "vertebrates":
-      raise ValueError(f"JASPAR {matrix.matrix_id} ({name}) is "
-                       f"{matrix.collection}/{matrix.tax_group}, expected CORE "
-                       "vertebrates.")
-    counts = np.array([matrix.counts[b] for b in "ACGT"], np.float64).T
-    frequencies = counts / counts.sum(axis=1, keepdims=True)
-    probabilities = (frequencies + PSEUDOCOUNT) / (1 + 4 * PSEUDOCOUNT)
-    motifs[name] = PlantedMotif(name, matrix.matrix_id, probabilities)
-  return motifs
+  return synthetic_motifs.load_motifs(release, MOTIF_IDS)
 
 
 # ---------------------------------------------------------------------------

@@ -83,7 +83,7 @@ def test_two_builds_are_identical_and_match_the_sampler(tmp_path, motifs):
 def test_features_shapes_and_metadata(tiny, tiny_records, widths):
   info = tiny.info
   assert tiny.name == "synthetic_motifs"
-  assert str(info.version) == "1.1.0"
+  assert str(info.version) == "1.2.0"
   assert {s: info.splits[s].num_examples for s in sm.SPLITS} == {
       "train": 8000, "valid": 512, "test": 512}
   assert info.features["sequence"].shape == (200, 4)
@@ -151,6 +151,27 @@ def test_planted_motifs_sit_at_recorded_positions(tiny_records, motifs):
     assert np.mean(scores > np.percentile(background, 95)) >= 0.9, name
   # CTCF is asymmetric and its orientation carries a label: strand must be right.
   assert np.mean(np.array(planted["CTCF"]) > np.array(other_strand["CTCF"])) > 0.99
+
+
+def test_planted_sites_are_strong_matches(tiny, tiny_records, motifs):
+  fraction = tiny.builder_config.min_score_fraction
+  assert fraction == sm_module.STRONG_SITE_FRACTION
+  for record in tiny_records["train"][:500]:
+    for name, start, strand in zip(record["motif_name"], record["motif_start"],
+                                   record["motif_strand"]):
+      motif = motifs[name.decode()]
+      window = record["sequence"][start:start + motif.width]
+      assert motif.score(window, strand) >= fraction * motif.max_score() - 1e-9
+
+
+def test_min_score_fraction_zero_keeps_every_draw(motifs):
+  # Without a threshold the PFM's weak tail (even negative log-odds) is planted too.
+  motif = motifs["GATA1"]
+  rng = np.random.default_rng(0)
+  scores = [motif.score(np.eye(4)[motif.sample(rng, 1)]) for _ in range(400)]
+  assert min(scores) < 0.5 * motif.max_score()
+  with pytest.raises(ValueError, match="min_score_fraction"):
+    sm.SyntheticMotifsConfig(name="bad", min_score_fraction=1.0)
 
 
 def test_background_gc_follows_recorded_gc(tiny_records, widths):
