@@ -389,6 +389,15 @@ class _Interrupted:
       signal.signal(signal.SIGTERM, self._previous)
 
 
+def _train_sources(config: ml_collections.ConfigDict,
+                   experiment: Experiment) -> dict[str | None, Any]:
+  """Each head's train split; its dataset metadata (label names, tracks) goes to the task."""
+  sources = {head: load_split(config, config.train_split, head) for head in experiment.heads}
+  for head, source in sources.items():
+    experiment.tasks[head].use_dataset_metadata(source.metadata)
+  return sources
+
+
 def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
   """Trains ``config`` in ``workdir`` (resuming if it has checkpoints); final metrics.
 
@@ -397,10 +406,7 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
   """
   config_json = write_config(config, workdir)
   experiment = Experiment(config)
-  train_sources = {head: load_split(config, config.train_split, head)
-                   for head in experiment.heads}
-  for head, source in train_sources.items():
-    experiment.tasks[head].use_dataset_metadata(source.metadata)
+  train_sources = _train_sources(config, experiment)
   state, shardings, abstract = experiment.create_state(train_sources[experiment.heads[0]][0])
   train_steps = experiment.jit_train_steps(shardings)
   eval_steps = experiment.jit_eval_steps(shardings)
@@ -533,8 +539,8 @@ def restore_for_eval(config: ml_collections.ConfigDict, workdir: str, which: str
                      step: int | None = None):
   """``(experiment, state, eval_steps)`` from a workdir's latest or best checkpoint."""
   experiment = Experiment(config)
-  example = load_split(config, config.train_split, experiment.heads[0])[0]
-  _, shardings, abstract = experiment.create_state(example)
+  train_sources = _train_sources(config, experiment)
+  _, shardings, abstract = experiment.create_state(train_sources[experiment.heads[0]][0])
   checkpointer = checkpointing.Checkpointer(workdir, best_metric=config.get("best_metric"),
                                             best_mode=config.get("best_mode", "max"))
   try:
@@ -555,6 +561,9 @@ def evaluate(config: ml_collections.ConfigDict, workdir: str, split: str,
                for k, v in experiment.evaluate(eval_steps, state, split, head).items()}
   scalars = {"step": int(state.step), "checkpoint": which, **_scalars(results)}
   per_label = {k: np.asarray(v).tolist() for k, v in results.items() if np.ndim(v) == 1}
+  label_names = getattr(experiment.task, "label_names", ())
+  if per_label and label_names and len(experiment.heads) == 1:
+    per_label["label_names"] = list(label_names)
   if jax.process_index() == 0:
     with open(os.path.join(workdir, f"eval_{split}.json"), "w") as f:
       json.dump({**scalars, **per_label}, f, indent=2)

@@ -22,16 +22,20 @@ def test_tiny_run_learns_and_evaluates(tiny_config, tmp_path):
   final = trainer.train_and_evaluate(tiny_config, workdir)
   losses = _losses(workdir)
   assert losses[max(losses)] < losses[min(losses)] - 0.05, losses
-  # Bars for 600 steps of the tiny model on 200 bp (chance is 0.5): the mean over all
-  # 13 labels (grammar labels learn slowly) and the easiest single-motif label.
-  assert final["test"]["auroc"] > 0.62, final["test"]
+  # Bars for 600 steps of the tiny model on 200 bp (chance is 0.5; measured 0.68): the
+  # mean over all 13 labels (grammar labels learn slowly) and the easiest single-motif
+  # label.
+  assert final["test"]["auroc"] > 0.65, final["test"]
   assert np.nanmax(final["test"]["auroc_per_label"]) > 0.9, final["test"]
   assert os.path.exists(os.path.join(workdir, "tensorboard"))
   assert json.load(open(os.path.join(workdir, "config.json")))["model_name"] == "deepsea"
   # Evaluating the saved checkpoint reproduces the final test metrics.
   results = trainer.evaluate(tiny_config, workdir, "test")
   np.testing.assert_allclose(results["auroc"], final["test"]["auroc"], atol=1e-6)
-  assert json.load(open(os.path.join(workdir, "eval_test.json")))["step"] == 600
+  written = json.load(open(os.path.join(workdir, "eval_test.json")))
+  assert written["step"] == 600
+  assert written["label_names"] == list(tiny_config.task.label_names)
+  assert len(written["auroc_per_label"]) == len(written["label_names"])
   best = trainer.evaluate(tiny_config, workdir, "valid", which="best")
   assert best["auroc"] > 0.6
 
