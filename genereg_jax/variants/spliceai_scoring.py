@@ -31,9 +31,10 @@ than ``2d`` or not matching the genome skips the record; records outside every g
 no entry. Deliberate differences, each so that every record gets a defined answer:
 
 * windows reaching past a chromosome end are padded with N, where the official tool
-  skips the record ("near chromosome end"); those bases lie outside every transcript
-  of the chromosome and would be N anyway, so the scores are those the official
-  computation gives without the skip;
+  skips the record ("near chromosome end" past the last base; before the first base
+  pyfaidx returns an empty window and the record fails the REF check, "ref issue");
+  those bases lie outside every transcript of the chromosome and would be N anyway, so
+  the scores are those the official computation gives without the skip;
 * genome letters other than ACGTN (IUPAC codes) read as N; the official encoder maps
   them to arbitrary bases (byte value mod 5);
 * REF is compared with the genome case-insensitively;
