@@ -1,7 +1,8 @@
 """Fields every training config shares, so a config file holds only what is its own.
 
 A config starts from `base_config` (data, model, task, optimizer, mesh, logging and
-checkpoint fields with the framework's defaults) and overrides what its paper sets.
+checkpoint fields with the framework's defaults), or from `coverage_config` for the
+coverage-track configs, and overrides what its paper sets.
 The leading underscore keeps this module out of the ``--config=<name>`` list.
 """
 
@@ -11,6 +12,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import ml_collections
+
+from experiments.configs import model_config
 
 # Adam with warm-up and cosine decay: the embedded-data default of the CNN configs.
 OPTIMIZER_DEFAULTS: dict[str, Any] = dict(
@@ -35,7 +38,8 @@ def base_config(*, dataset: str, model_name: str, model_preset: str,
     dataset: TFDS name (``"synthetic_motifs/default"``; ``{species}`` templates work).
     model_name: registry name of the model (``genereg_jax.models``).
     model_preset: preset of that model.
-    model: model fields (e.g. from `experiments.configs.model_config`).
+    model: model fields (e.g. from `experiments.configs.model_config`, whose typed
+      ``None`` placeholders are kept).
     task_name: registry name of the task (``genereg_jax.tasks``).
     task: task fields.
     build_if_missing: build the dataset on first use (embedded data) or fail with the
@@ -75,7 +79,7 @@ def base_config(*, dataset: str, model_name: str, model_preset: str,
 
   config.model_name = model_name
   config.model_preset = model_preset
-  config.model = ml_collections.ConfigDict(dict(model))
+  config.model = ml_collections.ConfigDict(model)
   config.compute_dtype = "float32"
 
   config.task_name = task_name
@@ -113,6 +117,64 @@ def use_tiny_synthetic_motifs(config: ml_collections.ConfigDict, learning_rate: 
   config.num_train_steps = num_train_steps
   config.eval_every_steps = eval_every_steps
   config.checkpoint_every_steps = eval_every_steps
+
+
+def coverage_config(*, species: Sequence[str], **kwargs) -> ml_collections.ConfigDict:
+  """A `base_config` for coverage tracks of one or more species (Basenji2, Enformer).
+
+  The Basenji2/Enformer data (``basenji_barnyard/{species}``, built from real data
+  only), one stream per species alternating step by step; reverse complement (with
+  target reversal) and ±3 bp shifts; Poisson NLL, Pearson R per track averaged per
+  species; output tracks on the "model" mesh axis. ``kwargs`` (model, optimizer,
+  batches, steps) go to `base_config`.
+  """
+  config = base_config(
+      dataset="basenji_barnyard/{species}", build_if_missing=False,
+      reverse_complement=True, max_shift=3, task_name="coverage",
+      task=dict(objective="poisson", log_pearson=False),
+      best_metric="valid/human/pearsonr", **kwargs)
+  config.species = tuple(species)
+  config.logical_axis_rules = (("batch", "data"), ("tracks", "model"))
+  return config
+
+
+def use_synthetic_coverage(config: ml_collections.ConfigDict, dataset: str, *,
+                           learning_rate: float, warmup_steps: int, num_train_steps: int,
+                           eval_every_steps: int,
+                           model: Mapping[str, Any] | None = None) -> None:
+  """Train a `coverage_config` on the embedded ``synthetic_coverage`` data.
+
+  ``dataset`` builds on first use; the model is the ``tiny`` preset of
+  ``config.model_name`` updated with ``model``; batch 8, clipping 1.0.
+  """
+  config.dataset.name = dataset
+  config.dataset.build_if_missing = True
+  config.model_preset = "tiny"
+  config.model = model_config(config.model_name, "tiny", **(model or {}))
+  config.batch_size = 8
+  config.eval_batch_size = 16
+  config.optimizer.update(learning_rate=learning_rate, warmup_steps=warmup_steps,
+                          clip_norm=1.0)
+  config.num_train_steps = num_train_steps
+  config.eval_every_steps = eval_every_steps
+  config.checkpoint_every_steps = eval_every_steps
+
+
+def use_full_eval(config: ml_collections.ConfigDict, log_every_steps: int,
+                  eval_every_steps: int) -> None:
+  """Uncapped evaluation every ``eval_every_steps`` (the small synthetic sets)."""
+  config.log_every_steps = log_every_steps
+  config.eval_every_steps = eval_every_steps
+  config.checkpoint_every_steps = eval_every_steps
+  config.max_eval_batches = None
+
+
+def use_tiny_batches(config: ml_collections.ConfigDict, num_train_steps: int) -> None:
+  """The splicing ``:tiny`` variants' batches, steps and evaluation (CPU minutes)."""
+  config.batch_size = 64
+  config.eval_batch_size = 128
+  config.num_train_steps = num_train_steps
+  use_full_eval(config, log_every_steps=50, eval_every_steps=200)
 
 
 def use_deepsea_bundle(config: ml_collections.ConfigDict) -> None:

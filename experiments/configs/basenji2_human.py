@@ -14,67 +14,26 @@ coverage data in a minute.
 
 import ml_collections
 
-from experiments.configs import model_config
+from experiments.configs import _base, model_config
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "real"
-  if variant not in ("real", "human_mouse", "tiny"):
-    raise ValueError(f"basenji2_human: unknown variant {variant!r}; valid: real, human_mouse, "
-                     "tiny")
-  config = ml_collections.ConfigDict()
-  config.seed = 0
-
-  config.species = ("human",)
-  config.dataset = ml_collections.ConfigDict(dict(
-      name="basenji_barnyard/{species}", data_dir=ml_collections.FieldReference(None, str),
-      manual_dir=ml_collections.FieldReference(None, str), build_if_missing=False))
-  config.train_split = "train"
-  config.eval_splits = ("valid",)
-  config.final_eval_splits = ("test",)
-  config.model_inputs = ("sequence",)
-  config.batch_size = 4
-  config.eval_batch_size = 8
-  config.augment = ml_collections.ConfigDict(dict(reverse_complement=True, max_shift=3))
-  config.data_workers = 0
-
-  config.model_name = "basenji"
-  config.model_preset = "paper"
-  config.model = model_config("basenji", "paper")
-  config.compute_dtype = "float32"
-
-  config.task_name = "coverage"
-  config.task = ml_collections.ConfigDict(dict(objective="poisson", log_pearson=False))
-
+  _base.check_variant("basenji2_human", variant, ("real", "human_mouse", "tiny"))
   # params_human.json: sgd, learning_rate 0.15, momentum 0.99, clipnorm 2, batch 4.
-  config.optimizer = ml_collections.ConfigDict(dict(
-      name="sgd", learning_rate=0.15, momentum=0.99, nesterov=False, schedule="constant",
-      warmup_steps=0, clip_norm=2.0, weight_decay=0.0, grad_accum_steps=1))
-  config.num_train_steps = 500_000
-
-  config.mesh_shape = (-1, 1)
-  config.logical_axis_rules = (("batch", "data"), ("tracks", "model"))
-
-  config.log_every_steps = 100
-  config.eval_every_steps = 10_000
-  config.max_eval_batches = ml_collections.FieldReference(None, int)
-  config.checkpoint_every_steps = 2_000
-  config.keep_checkpoints = 3
-  config.best_metric = "valid/human/pearsonr"
-  config.best_mode = "max"
+  config = _base.coverage_config(
+      species=("human",), batch_size=4, eval_batch_size=8, model_name="basenji",
+      model_preset="paper", model=model_config("basenji", "paper"),
+      optimizer=dict(name="sgd", learning_rate=0.15, momentum=0.99, schedule="constant",
+                     warmup_steps=0, clip_norm=2.0),
+      num_train_steps=500_000, log_every_steps=100, eval_every_steps=10_000,
+      checkpoint_every_steps=2_000)
 
   if variant == "human_mouse":
     config.species = ("human", "mouse")
   elif variant == "tiny":
-    config.dataset.name = "synthetic_coverage/tiny_{species}"
-    config.dataset.build_if_missing = True
-    config.model_preset = "tiny"
-    config.model = model_config("basenji", "tiny")
-    config.batch_size = 8
-    config.eval_batch_size = 16
-    config.optimizer.update(dict(name="adam", learning_rate=2e-3, warmup_steps=20,
-                                 clip_norm=1.0, momentum=0.9))
-    config.num_train_steps = 600
-    config.eval_every_steps = 200
-    config.checkpoint_every_steps = 200
+    config.optimizer.update(name="adam", momentum=0.9)
+    _base.use_synthetic_coverage(config, "synthetic_coverage/tiny_{species}",
+                                 learning_rate=2e-3, warmup_steps=20, num_train_steps=600,
+                                 eval_every_steps=200)
   return config

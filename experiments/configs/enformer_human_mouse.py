@@ -63,7 +63,7 @@ step 1,600 to 2,000 (0.537 -> 0.543 human) at the constant learning rate.
 
 import ml_collections
 
-from experiments.configs import model_config
+from experiments.configs import _base, model_config
 
 VARIANTS = ("real", "synthetic", "synthetic_local", "tiny")
 
@@ -86,87 +86,36 @@ def conv_receptive_field_bp(num_downsamples: int, stem_kernel: int = 15,
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "real"
-  if variant not in VARIANTS:
-    raise ValueError(f"enformer_human_mouse: unknown variant {variant!r}; "
-                     f"valid: {', '.join(VARIANTS)}")
-  config = ml_collections.ConfigDict()
-  config.seed = 0
-
-  # Data: one stream per species, alternating step by step.
-  config.species = ("human", "mouse")
-  config.dataset = ml_collections.ConfigDict(dict(
-      name="basenji_barnyard/{species}", data_dir=ml_collections.FieldReference(None, str),
-      manual_dir=ml_collections.FieldReference(None, str), build_if_missing=False))
-  config.train_split = "train"
-  config.eval_splits = ("valid",)
-  config.final_eval_splits = ("test",)
-  config.model_inputs = ("sequence",)
-  config.batch_size = 64
-  config.eval_batch_size = 64
-  config.augment = ml_collections.ConfigDict(dict(reverse_complement=True, max_shift=3))
-  config.data_workers = 0
-
+  _base.check_variant("enformer_human_mouse", variant, VARIANTS)
   # Model: the paper's Enformer, heads human 5,313 and mouse 1,643 tracks.
-  config.model_name = "enformer"
-  config.model_preset = "paper"
-  config.model = model_config("enformer", "paper", remat=False)
-  config.compute_dtype = "float32"
-
-  # Task: Poisson NLL on coverage; Pearson R per track, averaged per species.
-  config.task_name = "coverage"
-  config.task = ml_collections.ConfigDict(dict(objective="poisson", log_pearson=False))
-
   # Optimizer (paper, Methods: Adam, lr 5e-4, 5,000 warm-up steps, clip 0.2).
-  config.optimizer = ml_collections.ConfigDict(dict(
-      name="adam", learning_rate=5e-4, schedule="constant", warmup_steps=5000,
-      clip_norm=0.2, b1=0.9, b2=0.999, eps=1e-8, weight_decay=0.0, grad_accum_steps=1))
-  config.num_train_steps = 150_000
-
+  config = _base.coverage_config(
+      species=("human", "mouse"), batch_size=64, eval_batch_size=64,
+      model_name="enformer", model_preset="paper",
+      model=model_config("enformer", "paper", remat=False),
+      optimizer=dict(learning_rate=5e-4, schedule="constant", warmup_steps=5000,
+                     clip_norm=0.2),
+      num_train_steps=150_000, log_every_steps=100, eval_every_steps=5000,
+      checkpoint_every_steps=1000)
   # Parallelism: attention heads, MLP hidden units and output tracks on "model".
-  config.mesh_shape = (-1, 1)
   config.logical_axis_rules = (("batch", "data"), ("heads", "model"), ("mlp", "model"),
                                ("tracks", "model"))
 
-  config.log_every_steps = 100
-  config.eval_every_steps = 5000
-  config.max_eval_batches = ml_collections.FieldReference(None, int)
-  config.checkpoint_every_steps = 1000
-  config.keep_checkpoints = 3
-  config.best_metric = "valid/human/pearsonr"
-  config.best_mode = "max"
-
   if variant in ("synthetic", "synthetic_local"):
     # 24,576 bp, 160 bins of 128 bp; 6 human and 3 mouse tracks (synthetic_coverage).
-    config.dataset.name = "synthetic_coverage/{species}"
-    config.dataset.build_if_missing = True
-    config.model_preset = "tiny"
-    config.model = model_config("enformer", "tiny", dim=96, depth=2, heads=4, attn_dim_key=16,
-                                num_downsamples=7, dim_divisible_by=16, target_length=160)
-    config.batch_size = 8
-    config.eval_batch_size = 16
-    config.optimizer.learning_rate = 1e-3
-    config.optimizer.warmup_steps = 100
-    config.optimizer.clip_norm = 1.0
-    config.num_train_steps = 800
+    _base.use_synthetic_coverage(
+        config, "synthetic_coverage/{species}",
+        model=dict(dim=96, depth=2, heads=4, attn_dim_key=16, num_downsamples=7,
+                   dim_divisible_by=16, target_length=160),
+        learning_rate=1e-3, warmup_steps=100, num_train_steps=800, eval_every_steps=400)
     config.log_every_steps = 50
-    config.eval_every_steps = 400
-    config.checkpoint_every_steps = 400
     if variant == "synthetic_local":
       # The same conv tower with no transformer: each bin sees 646 bp.
       config.model.depth = 0
   elif variant == "tiny":
     # 2,048 bp, 48 bins of 32 bp (synthetic_coverage/tiny_*).
-    config.dataset.name = "synthetic_coverage/tiny_{species}"
-    config.dataset.build_if_missing = True
-    config.model_preset = "tiny"
-    config.model = model_config("enformer", "tiny", num_downsamples=5, target_length=48)
-    config.batch_size = 8
-    config.eval_batch_size = 16
-    config.optimizer.learning_rate = 2e-3
-    config.optimizer.warmup_steps = 20
-    config.optimizer.clip_norm = 1.0
-    config.num_train_steps = 1000
-    config.log_every_steps = 100
-    config.eval_every_steps = 250
-    config.checkpoint_every_steps = 250
+    _base.use_synthetic_coverage(
+        config, "synthetic_coverage/tiny_{species}",
+        model=dict(num_downsamples=5, target_length=48), learning_rate=2e-3,
+        warmup_steps=20, num_train_steps=1000, eval_every_steps=250)
   return config

@@ -34,7 +34,7 @@ Variants:
 
 import ml_collections
 
-from experiments.configs import _base, model_config, spliceai_10k
+from experiments.configs import _base, model_config
 
 # Train blocks of the GENCODE principal transcripts off chromosomes 1/3/5/7/9 less the
 # 10% held out (as spliceai_10k); 1,825 for synthetic_splicing/usage.
@@ -77,8 +77,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     steps_per_epoch = _SYNTHETIC_TRAIN_BLOCKS // config.batch_size
     config.optimizer.restart_steps = _FIRST_CYCLE_EPOCHS * steps_per_epoch
     config.num_train_steps = _EPOCHS * steps_per_epoch
-    spliceai_10k.use_full_eval(config, log_every_steps=50,
-                               eval_every_steps=2 * steps_per_epoch)
+    _base.use_full_eval(config, log_every_steps=50, eval_every_steps=2 * steps_per_epoch)
   elif variant == "tiny":
     config.dataset.name = "synthetic_splicing/tiny_usage"
     config.dataset.build_if_missing = True
@@ -87,7 +86,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model.tissues = tissues
     # A rate fit for 400 steps; restarts after 100 steps, then one 300-step cycle.
     config.optimizer.update(dict(learning_rate=3e-3, restart_steps=100, restart_multiplier=3.0))
-    spliceai_10k.use_tiny_batches(config, num_train_steps=400)
+    _base.use_tiny_batches(config, num_train_steps=400)
   return config
 
 

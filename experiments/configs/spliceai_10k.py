@@ -58,32 +58,15 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.dataset.build_if_missing = True
     # 1,825 train blocks: 10 epochs at batch 12.
     config.num_train_steps = 1500
-    use_full_eval(config, log_every_steps=50, eval_every_steps=500)
+    _base.use_full_eval(config, log_every_steps=50, eval_every_steps=500)
   elif variant == "tiny":
     config.dataset.name = "synthetic_splicing/tiny"
     config.dataset.build_if_missing = True
     config.model_preset = "80nt"
     config.model.channels = 16
     config.optimizer.learning_rate = 3e-3
-    use_tiny_batches(config, num_train_steps=400)
+    _base.use_tiny_batches(config, num_train_steps=400)
   return config
-
-
-def use_full_eval(config: ml_collections.ConfigDict, log_every_steps: int,
-                  eval_every_steps: int) -> None:
-  """Uncapped evaluation every ``eval_every_steps`` (the small synthetic sets)."""
-  config.log_every_steps = log_every_steps
-  config.eval_every_steps = eval_every_steps
-  config.checkpoint_every_steps = eval_every_steps
-  config.max_eval_batches = None
-
-
-def use_tiny_batches(config: ml_collections.ConfigDict, num_train_steps: int) -> None:
-  """The splicing ``:tiny`` variants' batches, steps and evaluation (CPU minutes)."""
-  config.batch_size = 64
-  config.eval_batch_size = 128
-  config.num_train_steps = num_train_steps
-  use_full_eval(config, log_every_steps=50, eval_every_steps=200)
 
 
 def get_sweep(arg: str | None = None) -> list[dict]:

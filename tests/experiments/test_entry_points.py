@@ -36,11 +36,11 @@ def test_configs_build_and_match_their_model(name):
 
 EVERY_CONFIG = ["deepsea", "deepsea:tiny", "deepsea:real", "basset", "basset:tiny", "danq",
                 "danq:tiny", "deepbind", "deepbind:tiny", "enformer_human_mouse",
-                "enformer_human_mouse:synthetic", "enformer_human_mouse:tiny", "spliceai_10k",
-                "spliceai_10k:synthetic", "spliceai_10k:tiny", "bpnet", "bpnet:tiny", "bpnet_mesc",
-                "bpnet_mesc:lite", "danq:real", "basset:bed", "basenji2_human",
-                "basenji2_human:human_mouse", "basenji2_human:tiny", "pangolin",
-                "pangolin:synthetic", "pangolin:tiny"]
+                "enformer_human_mouse:synthetic", "enformer_human_mouse:synthetic_local",
+                "enformer_human_mouse:tiny", "spliceai_10k", "spliceai_10k:synthetic",
+                "spliceai_10k:tiny", "bpnet", "bpnet:tiny", "bpnet_mesc", "bpnet_mesc:lite",
+                "danq:real", "basset:bed", "basenji2_human", "basenji2_human:human_mouse",
+                "basenji2_human:tiny", "pangolin", "pangolin:synthetic", "pangolin:tiny"]
 
 
 @pytest.mark.parametrize("name", EVERY_CONFIG)
