@@ -82,9 +82,9 @@ def spliceai_context(kernel_sizes: Sequence[int], dilations: Sequence[int],
 
 
 def _conv(features: int, kernel_size: int, dilation: int, dtype, param_dtype,
-          name: str) -> nn.Conv:
+          name: str, padding: str = "SAME") -> nn.Conv:
   return nn.Conv(
-      features, (kernel_size,), kernel_dilation=(dilation,), padding="SAME",
+      features, (kernel_size,), kernel_dilation=(dilation,), padding=padding,
       dtype=dtype, param_dtype=param_dtype,
       kernel_init=nn.with_logical_partitioning(
           _KERNEL_INIT, ("conv_width", "conv_in", "conv_out")),
@@ -96,6 +96,10 @@ class ResidualUnit(nn.Module):
   """SpliceAI residual unit (Jaganathan et al. 2019, Figure 1B).
 
   ``x + conv(relu(bn(conv(relu(bn(x))))))`` with 'same'-padded dilated convolutions.
+  With ``valid=True`` the convolutions are unpadded and ``x`` is cropped to match, so
+  the output is ``2 * dilation * (kernel_size - 1)`` positions shorter; at inference
+  these are exactly the central positions of the 'same' output, computed without the
+  edge positions that `SpliceAITrunk` would crop anyway.
 
   Attributes:
     channels: width of both convolutions (and of the input).
@@ -117,15 +121,18 @@ class ResidualUnit(nn.Module):
   bn_momentum: float = _BN_MOMENTUM
 
   @nn.compact
-  def __call__(self, x: jax.Array, *, train: bool = False) -> jax.Array:
+  def __call__(self, x: jax.Array, *, train: bool = False, valid: bool = False
+               ) -> jax.Array:
     """Applies the unit.
 
     Args:
       x: ``[batch, length, channels]``.
       train: use batch statistics and update the running ones.
+      valid: unpadded convolutions (see the class docstring).
 
     Returns:
-      ``[batch, length, channels]``.
+      ``[batch, length, channels]``, or ``2 * dilation * (kernel_size - 1)`` shorter
+      with ``valid``.
     """
     h = x
     for i in range(2):
@@ -137,8 +144,14 @@ class ResidualUnit(nn.Module):
           name=f"bn_{i}")(h)
       h = nn.relu(h)
       h = _conv(self.channels, self.kernel_size, self.dilation, self.dtype,
-                self.param_dtype, name=f"conv_{i}")(h)
-    return x + h
+                self.param_dtype, name=f"conv_{i}", padding="VALID" if valid else "SAME")(h)
+    return _crop_to(x, h.shape[-2]) + h
+
+
+def _crop_to(x: jax.Array, length: int) -> jax.Array:
+  """The central ``length`` positions of ``[..., positions, channels]``."""
+  start = (x.shape[-2] - length) // 2
+  return x[..., start:start + length, :]
 
 
 class SpliceAITrunk(nn.Module):
@@ -197,6 +210,11 @@ class SpliceAITrunk(nn.Module):
     Returns:
       ``[batch, length - context, channels]``; position ``j`` is input position
       ``j + context // 2``.
+
+    At inference (``train=False``) the residual convolutions are unpadded, so each
+    layer computes only the positions the output still needs: the same numbers as
+    the paper's 'same' padding and final crop, with less work. Training keeps 'same'
+    padding, whose BatchNorm batch statistics span the whole input.
     """
     context = self.context
     length = sequence.shape[-2]
@@ -214,11 +232,12 @@ class SpliceAITrunk(nn.Module):
         zip(self.kernel_sizes, self.dilations, self.units_per_group)):
       for u in range(units):
         x = ResidualUnit(self.channels, kernel, dilation, self.dtype, self.param_dtype,
-                         bn_epsilon, bn_momentum, name=f"group_{g}_unit_{u}")(x, train=train)
-      skip = skip + _conv(self.channels, 1, 1, self.dtype, self.param_dtype,
-                          f"skip_{g + 1}")(x)
+                         bn_epsilon, bn_momentum, name=f"group_{g}_unit_{u}")(
+                             x, train=train, valid=not train)
+      skip = _crop_to(skip, x.shape[-2]) + _conv(
+          self.channels, 1, 1, self.dtype, self.param_dtype, f"skip_{g + 1}")(x)
     # Only positions with full context on both sides are predicted.
-    return skip[..., context // 2:length - context // 2, :]
+    return _crop_to(skip, length - context)
 
 
 class SpliceAI(SpliceAITrunk):

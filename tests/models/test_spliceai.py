@@ -85,6 +85,20 @@ def test_tiny_forward_and_gradient_step():
   assert new_loss < loss
 
 
+def test_unpadded_inference_equals_same_padding_then_crop():
+  # Inference skips the edge positions the crop drops; training keeps 'same' padding.
+  unit = spliceai.ResidualUnit(channels=8, kernel_size=5, dilation=3)
+  rng = np.random.default_rng(2)
+  x = jnp.asarray(rng.standard_normal((2, 60, 8)), jnp.float32)
+  variables = unit.init(jax.random.key(0), x)
+  variables = jax.tree.map(  # Non-trivial running statistics.
+      lambda v: v + jnp.asarray(rng.uniform(0.5, 1.5, v.shape), v.dtype), variables)
+  same = unit.apply(variables, x)
+  valid = unit.apply(variables, x, valid=True)
+  assert valid.shape == (2, 60 - 2 * 3 * 4, 8)
+  np.testing.assert_allclose(valid, same[:, 12:-12], atol=1e-6)
+
+
 def test_bfloat16_compute_stays_close():
   config = spliceai.PRESETS["tiny"]
   tokens = np.random.default_rng(1).integers(0, 4, (2, 50))
