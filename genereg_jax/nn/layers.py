@@ -32,14 +32,19 @@ def activation(name: str) -> Callable[[jnp.ndarray], jnp.ndarray]:
 
 
 def conv(features: int, kernel_size: int, *, dilation: int = 1, padding: str = "SAME",
-         use_bias: bool = True, dtype: Dtype = jnp.float32, name: str | None = None,
+         use_bias: bool = True, bias_init: float = 0.0, dtype: Dtype = jnp.float32,
+         name: str | None = None,
          axes: tuple[str, str, str] = ("conv_width", "conv_in", "conv_out")) -> nn.Conv:
-  """1-D convolution ``[batch, length, in] -> [batch, length', features]`` with named axes."""
+  """1-D convolution ``[batch, length, in] -> [batch, length', features]`` with named axes.
+
+  The bias starts at the constant ``bias_init`` (0 unless a model asks otherwise).
+  """
   return nn.Conv(
       features, (kernel_size,), kernel_dilation=(dilation,), padding=padding,
       use_bias=use_bias, dtype=dtype, name=name,
       kernel_init=nn.with_logical_partitioning(nn.initializers.lecun_normal(), axes),
-      bias_init=nn.with_logical_partitioning(nn.initializers.zeros_init(), (axes[-1],)))
+      bias_init=nn.with_logical_partitioning(nn.initializers.constant(bias_init),
+                                             (axes[-1],)))
 
 
 def dense(features: int, *, use_bias: bool = True, dtype: Dtype = jnp.float32,
@@ -68,11 +73,12 @@ class ConvBlock(nn.Module):
   activation: str = "relu"
   dtype: Dtype = jnp.float32
   pool_stride: int | None = None
+  bias_init: float = 0.0
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool) -> jnp.ndarray:
     x = conv(self.features, self.kernel_size, dilation=self.dilation, padding=self.padding,
-             use_bias=not self.batch_norm, dtype=self.dtype)(x)
+             use_bias=not self.batch_norm, bias_init=self.bias_init, dtype=self.dtype)(x)
     if self.batch_norm:
       x = nn.BatchNorm(use_running_average=not train, momentum=0.9, dtype=self.dtype)(x)
     x = activation(self.activation)(x)
@@ -86,7 +92,8 @@ class ConvTower(nn.Module):
   """A stack of ``ConvBlock``s, one per entry of ``features``/``kernel_sizes``/``pool_sizes``.
 
   ``pool_strides`` (one per block) allows overlapping pooling windows; None means each
-  block pools with stride equal to its pool size.
+  block pools with stride equal to its pool size. ``first_bias_init`` is the initial
+  bias of the first convolution (the others start at 0).
   """
   features: Sequence[int]
   kernel_sizes: Sequence[int]
@@ -96,6 +103,7 @@ class ConvTower(nn.Module):
   padding: str = "VALID"
   dtype: Dtype = jnp.float32
   pool_strides: Sequence[int] | None = None
+  first_bias_init: float = 0.0
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, *, train: bool) -> jnp.ndarray:
@@ -107,12 +115,13 @@ class ConvTower(nn.Module):
                        "pool_strides must have equal lengths, got "
                        f"{self.features}, {self.kernel_sizes}, {self.pool_sizes}, "
                        f"{self.dropout_rates}, {self.pool_strides}")
-    for features, kernel, pool, stride, rate in zip(self.features, self.kernel_sizes,
-                                                    self.pool_sizes, pool_strides,
-                                                    self.dropout_rates):
+    for index, (features, kernel, pool, stride, rate) in enumerate(zip(
+        self.features, self.kernel_sizes, self.pool_sizes, pool_strides,
+        self.dropout_rates)):
       x = ConvBlock(features, kernel, pool_size=pool, dropout_rate=rate,
                     padding=self.padding, batch_norm=self.batch_norm, dtype=self.dtype,
-                    pool_stride=stride)(x, train=train)
+                    pool_stride=stride,
+                    bias_init=self.first_bias_init if index == 0 else 0.0)(x, train=train)
     return x
 
 

@@ -56,3 +56,12 @@ def test_unknown_model_preset_and_field_errors():
     get_model("deepsea", "huge")
   with pytest.raises(ValueError, match="num_outputs"):
     get_model("deepsea", None, {"num_output": 3})
+
+
+def test_first_conv_bias_sets_only_the_first_convolution():
+  model = get_model("deepsea", "tiny", {"first_conv_bias": -1.0})
+  params = meta.unbox(model.init(jax.random.key(0), jnp.zeros((1, 200, 4))))["params"]
+  tower = params["tower"]
+  np.testing.assert_array_equal(tower["ConvBlock_0"]["Conv_0"]["bias"], -1.0)
+  for block in ("ConvBlock_1", "ConvBlock_2"):
+    np.testing.assert_array_equal(tower[block]["Conv_0"]["bias"], 0.0)

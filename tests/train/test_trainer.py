@@ -22,10 +22,10 @@ def test_tiny_run_learns_and_evaluates(tiny_config, tmp_path):
   final = trainer.train_and_evaluate(tiny_config, workdir)
   losses = _losses(workdir)
   assert losses[max(losses)] < losses[min(losses)] - 0.05, losses
-  # Bars for 600 steps of the tiny model on 200 bp (chance is 0.5; measured 0.68): the
+  # Bars for 600 steps of the tiny model on 200 bp (chance is 0.5; measured 0.76): the
   # mean over all 13 labels (grammar labels learn slowly) and the easiest single-motif
   # label.
-  assert final["test"]["auroc"] > 0.65, final["test"]
+  assert final["test"]["auroc"] > 0.72, final["test"]
   assert np.nanmax(final["test"]["auroc_per_label"]) > 0.9, final["test"]
   assert os.path.exists(os.path.join(workdir, "tensorboard"))
   assert json.load(open(os.path.join(workdir, "config.json")))["model_name"] == "deepsea"
