@@ -147,9 +147,7 @@ class PlantedMotif:
     """
     cdf = np.cumsum(self.probabilities, axis=1)
     log_odds = self.log_odds()
-    # The consensus score from the same matrix (`max_score`), not a second log_odds().
-    threshold = (min_score_fraction * log_odds.max(axis=1).sum() if min_score_fraction > 0
-                 else -np.inf)
+    threshold = min_score_fraction * self.max_score() if min_score_fraction > 0 else -np.inf
     while True:
       draws = rng.random(self.width)
       indices = np.minimum((draws[:, None] >= cdf).sum(axis=1), 3)
