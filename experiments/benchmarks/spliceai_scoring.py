@@ -1,58 +1,35 @@
-r"""SpliceAI variant scoring, ours against the official ``spliceai`` 1.3.1 command line.
+r"""Compare: SpliceAI variant scoring, ours against the official ``spliceai`` 1.3.1.
 
-  python -m experiments.benchmarks.spliceai_scoring                         # ~200 variants
-  python -m experiments.benchmarks.spliceai_scoring --variants=300 --output=r.json \
-      --official_cli=/work/tf-venv/bin/spliceai --workdir=/tmp/spliceai_bench
+  python -m experiments.benchmarks.spliceai_scoring                  # 1,000 variants, 2 rounds
+  python -m experiments.benchmarks.spliceai_scoring --variants=300 --rounds=1 \
+      --official_cli=/work/tf-venv/bin/spliceai --output=/tmp/spliceai.json
 
-Run it from the repository root with the project's Python. The official tool runs in a
-separate virtual environment with TensorFlow (never a dependency of genereg_jax; see
-``experiments/benchmarks/README.md`` for the exact install), passed as ``--official_cli``
-(its ``python`` beside it runs the precision check and the model-only timing below).
+Run it from the repository root with the project's Python. Three files: the inputs
+(``spliceai_inputs``: synthetic genome, annotation, a VCF of ``--variants`` records and
+a one-record VCF), the one-side children (``spliceai_side``: model-only timing of
+either side, the official full-precision scores) and this driver. The official tool
+runs in a separate virtual environment with TensorFlow (never a dependency of
+genereg_jax; see ``experiments/benchmarks/README.md``), passed as ``--official_cli``;
+its ``python`` beside it runs the official children. Without it, only our side runs.
 
-Inputs (written to ``--workdir``, deterministic in ``--seed``):
+Every process is started by ``timing.run_child``: after waiting (at most
+``--max_wait_s``) for the 1-minute load to fall below the core count, with the load
+before and after recorded and the run flagged ``loaded`` otherwise.
 
-  genome.fa      two chromosomes of i.i.d. background holding designed genes from
-                 ``data_builders.synthetic_splicing.sample_gene`` (consensus donors,
-                 branch points, polypyrimidine tracts, acceptors) on both strands, at
-                 least 5,100 nt from the chromosome ends, plus one gene that starts
-                 300 nt into chr2 (edge gene) and an antisense transcript overlapping
-                 a plus-strand gene (records in both get two entries).
-  genes.txt      the genes as a SpliceAI annotation table (``#NAME CHROM STRAND
-                 TX_START TX_END EXON_START EXON_END``, comma-terminated exon lists).
-  variants.vcf   ``--variants`` records inside genes, sorted: about half within 12 nt of
-                 an exon boundary (large deltas), the rest anywhere in the transcript;
-                 ~76 % SNVs, ~10 % deletions (REF 2-6 nt), ~8 % insertions (ALT 2-5 nt),
-                 ~3 % two-ALT records, ~2 % complex (REF and ALT > 1 nt: dots), a few
-                 outside every gene, and ``--edge_variants`` within 5,050 nt of the
-                 start of chr2, which the official tool skips (pyfaidx returns an
-                 empty window that starts before the chromosome, so the record fails
-                 its REF check: "Skipping record (ref issue)") and ours scores with N
-                 padding.
-
-Both command lines are run back to back as fresh processes (ours first, then the
-official; ``--rounds`` alternates the order), each on the full
-VCF (end to end: imports, weight loading, compilation, scoring, writing) and on a
-one-record VCF (the same startup with one SNV scored; ours with ``--batch_size=2``, its
-two windows, rather than a padded batch of 32), so ``startup`` ~ the one-record time
-and the steady rate = (records - 1) / (full - one-record time). variants/s counts VCF
-records. Both outputs are parsed and compared entry by entry (keyed by record,
-ALT and gene): ``|delta DS|`` of the printed two-decimal scores, DP mismatches, dot
-entries, and entries present in only one output.
-
-Printed scores have two decimals, so the same computation can differ there by 0.01 when
-a score lies near a rounding boundary. ``--precise_records`` (default 40, spread evenly
-over the VCF) are therefore scored once more at full precision: ours through the
-library (`SpliceAIScorer`, unrounded ``GeneScore.scores``), the official through its own
-``spliceai.utils.get_delta_scores`` with the format string ``{:.2f}`` replaced by
-``{:.6f}`` and nothing else changed (run with the official environment's Python, this
-file as a script: ``--side=official_precise``).
-
-``--rounds=N`` repeats the timed pair, alternating which tool goes first (medians and
-per-round ratios are reported). Last, "model only" times the bare five-model ensemble
-on random windows of ``10,000 + 2d + 1`` nt, no VCF work: ours the scorer's jitted
-`Predictor` on ``--batch_size`` windows per call, the official five Keras
-``model.predict`` calls on one window averaged, as ``get_delta_scores`` does (ensemble
-windows/s; per VCF entry the official tool evaluates two windows, REF and ALT).
+  end to end      both command lines as fresh processes on the full VCF and on the
+                  one-record VCF (startup: imports, weights, compilation, one SNV; ours
+                  with ``--batch_size=2`` there), so steady variants/s = (records - 1) /
+                  (full - one-record time); ``--rounds`` alternates which tool goes
+                  first; ratios per round and their median.
+  compile cache   ours on the full VCF twice more with JAX's persistent compilation
+                  cache in ``--workdir``: cold (empty cache), then warm.
+  agreement       both output VCFs entry by entry (record, ALT, gene): the four DS at
+                  the printed two decimals, the four DP, dot entries, entries only one
+                  tool wrote; ``--precise_records`` records again at full precision
+                  (ours through the library, the official through its own
+                  ``get_delta_scores`` with ``{:.2f}`` -> ``{:.6f}``).
+  model only      the bare five-model ensemble on random 10,101-nt windows at the same
+                  batch sizes on both sides (``--model_batch_sizes``, default 1 and 32).
 """
 
 from __future__ import annotations
@@ -60,190 +37,17 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
 import sys
-import time
+from typing import Callable
 
 import numpy as np
 
+from experiments.benchmarks import spliceai_inputs
+from experiments.benchmarks import timing
+
 SCORE_FIELDS = ("DS_AG", "DS_AL", "DS_DG", "DS_DL")
-CHROMOSOMES = ("chr1", "chr2")
-FLANK = 5_100          # Background before the first / after the last gene (> 5,050).
-EDGE_GENE_START = 300  # The edge gene on chr2 starts here (its windows cross the start).
-_COMPLEMENT = str.maketrans("ACGT", "TGCA")
-
-
-def _repo_root() -> str:
-  return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-# ----------------------------------------------------------------------------------
-# Synthetic inputs.
-# ----------------------------------------------------------------------------------
-
-
-def _background(rng: np.random.Generator, n: int, gc: float = 0.42) -> str:
-  at = (1 - gc) / 2
-  return "".join(np.array(list("ACGT"))[rng.choice(4, n, p=[at, gc / 2, gc / 2, at])])
-
-
-def _designed_gene(rng: np.random.Generator, config) -> tuple[str, list[tuple[int, int]]]:
-  """A gene 5'->3' as text and its exons (0-based half-open, gene coordinates)."""
-  from data_builders.synthetic_splicing import synthetic_splicing
-  gene = synthetic_splicing.sample_gene(rng, config)
-  return "".join(np.array(list("ACGT"))[gene.bases]), list(gene.exons)
-
-
-def make_genome(seed: int) -> tuple[dict[str, str], list[dict]]:
-  """Chromosome sequences and transcripts (dicts in the annotation table's terms)."""
-  from data_builders.synthetic_splicing import synthetic_splicing
-  config = synthetic_splicing.SyntheticSplicingConfig(
-      name="benchmark", num_exons=(3, 7), intron_length=(80, 1500))
-  layout = {"chr1": ["+", "-", "+", "-"], "chr2": ["edge+", "-", "+"]}
-  chroms, transcripts = {}, []
-  for chrom_index, (chrom, strands) in enumerate(layout.items()):
-    rng = np.random.default_rng([seed, chrom_index])
-    parts, position = [], 0
-    for gene_index, strand in enumerate(strands):
-      gap = (EDGE_GENE_START if strand == "edge+" else
-             FLANK if gene_index == 0 else int(rng.integers(800, 2000)))
-      if strand != "edge+":  # Only the edge gene comes within 5,050 nt of an end.
-        gap = max(gap, FLANK - position)
-      parts.append(_background(rng, gap))
-      position += gap
-      bases, exons = _designed_gene(
-          np.random.default_rng([seed, chrom_index, gene_index]), config)
-      length = len(bases)
-      if strand == "-":
-        bases = bases.translate(_COMPLEMENT)[::-1]
-        exons = sorted((length - end, length - start) for start, end in exons)
-      name = f"G{chrom_index + 1}{gene_index + 1}"
-      transcripts.append(dict(name=name, chrom=chrom, strand=strand[-1],
-                              tx_start=position, tx_end=position + length,
-                              exons=[(position + s, position + e) for s, e in exons],
-                              edge=strand == "edge+"))
-      parts.append(bases)
-      position += length
-    parts.append(_background(rng, FLANK))
-    chroms[chrom] = "".join(parts)
-  # An antisense transcript over the second half of chr1's first gene and beyond: records
-  # there get two entries. Its exons are arbitrary (no designed sites on this strand).
-  first = transcripts[0]
-  start = (first["tx_start"] + first["tx_end"]) // 2
-  end = first["tx_end"] + 600
-  exons = [(start, start + 150), ((start + end) // 2, (start + end) // 2 + 120),
-           (end - 200, end)]
-  transcripts.insert(1, dict(name="AS11", chrom="chr1", strand="-", tx_start=start,
-                             tx_end=end, exons=exons, edge=False))
-  return chroms, transcripts
-
-
-def make_variants(chroms: dict[str, str], transcripts: list[dict], count: int,
-                  edge_count: int, seed: int) -> list[tuple[str, int, str, str]]:
-  """``count`` sorted, distinct ``(chrom, pos, ref, alts)`` records (1-based pos)."""
-  rng = np.random.default_rng([seed, 99])
-  inner = [t for t in transcripts if not t["edge"]]
-  edge = [t for t in transcripts if t["edge"]]
-  chosen: dict[tuple[str, int], tuple[str, int, str, str]] = {}
-
-  def record(chrom: str, pos: int) -> tuple[str, int, str, str]:
-    seq = chroms[chrom]
-    ref = seq[pos - 1]
-    others = [b for b in "ACGT" if b != ref]
-    kind = rng.random()
-    if kind < 0.76:
-      return chrom, pos, ref, str(rng.choice(others))
-    if kind < 0.86:
-      length = int(rng.integers(2, 7))
-      return chrom, pos, seq[pos - 1:pos - 1 + length], ref
-    if kind < 0.94:
-      inserted = "".join(rng.choice(list("ACGT"), int(rng.integers(1, 5))))
-      return chrom, pos, ref, ref + inserted
-    if kind < 0.97:
-      first, second = rng.choice(others, 2, replace=False)
-      return chrom, pos, ref, f"{first},{second}"
-    length = int(rng.integers(2, 4))
-    return chrom, pos, seq[pos - 1:pos - 1 + length], "".join(
-        rng.choice(list("ACGT"), int(rng.integers(2, 4))))
-
-  def add(chrom: str, pos: int) -> None:
-    if (chrom, pos) not in chosen:
-      chosen[(chrom, pos)] = record(chrom, pos)
-
-  intergenic = max(count // 50, 2)
-  edge_count = min(edge_count, count)
-  while len(chosen) < count - intergenic - edge_count:
-    t = inner[int(rng.integers(len(inner)))]
-    if rng.random() < 0.5:
-      boundary = [s + 1 for s, _ in t["exons"]] + [e for _, e in t["exons"]]
-      pos = int(rng.choice(boundary)) + int(rng.integers(-12, 13))
-    else:
-      pos = int(rng.integers(t["tx_start"] + 1, t["tx_end"] + 1))
-    if t["tx_start"] < pos <= t["tx_end"] - 6:
-      add(t["chrom"], pos)
-  for t in edge:
-    while sum(1 for c, p in chosen if c == t["chrom"] and p <= t["tx_end"]) < edge_count:
-      add(t["chrom"], int(rng.integers(t["tx_start"] + 1, min(t["tx_end"] - 6, 5_000))))
-  spans = [(t["chrom"], t["tx_start"], t["tx_end"]) for t in transcripts]
-  while len(chosen) < count:
-    chrom = CHROMOSOMES[int(rng.integers(2))]
-    pos = int(rng.integers(FLANK // 2, len(chroms[chrom]) - FLANK // 2))
-    if not any(c == chrom and s < pos + 6 and pos - 1 <= e for c, s, e in spans):
-      add(chrom, pos)
-  return sorted(chosen.values(), key=lambda r: (CHROMOSOMES.index(r[0]), r[1]))
-
-
-def write_inputs(workdir: str, count: int, edge_count: int, seed: int) -> dict:
-  """genome.fa, genes.txt, variants.vcf and one.vcf (one SNV) under ``workdir``: their
-  paths, plus ``records`` and ``transcripts``."""
-  os.makedirs(workdir, exist_ok=True)
-  chroms, transcripts = make_genome(seed)
-  paths = {name: os.path.join(workdir, name)
-           for name in ("genome.fa", "genes.txt", "variants.vcf", "one.vcf")}
-  for stale in (paths["genome.fa"] + ".fai",):
-    if os.path.exists(stale):
-      os.remove(stale)
-  with open(paths["genome.fa"], "w") as f:
-    for name, seq in chroms.items():
-      f.write(f">{name}\n" + "".join(seq[i:i + 60] + "\n" for i in range(0, len(seq), 60)))
-  with open(paths["genes.txt"], "w") as f:
-    f.write("#NAME\tCHROM\tSTRAND\tTX_START\tTX_END\tEXON_START\tEXON_END\n")
-    for t in transcripts:
-      starts = "".join(f"{s}," for s, _ in t["exons"])
-      ends = "".join(f"{e}," for _, e in t["exons"])
-      f.write(f"{t['name']}\t{t['chrom']}\t{t['strand']}\t{t['tx_start']}\t{t['tx_end']}"
-              f"\t{starts}\t{ends}\n")
-  records = make_variants(chroms, transcripts, count, edge_count, seed)
-  header = (["##fileformat=VCFv4.2"]
-            + [f"##contig=<ID={c},length={len(s)}>" for c, s in chroms.items()]
-            + ["#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO"])
-
-  def write_vcf(path, rows):
-    with open(path, "w") as f:
-      f.write("\n".join(header) + "\n")
-      for chrom, pos, ref, alts in rows:
-        f.write(f"{chrom}\t{pos}\t.\t{ref}\t{alts}\t.\t.\t.\n")
-
-  write_vcf(paths["variants.vcf"], records)
-  inner = [t for t in transcripts if not t["edge"]]
-  one = next(r for r in records if len(r[2]) == 1 and len(r[3]) == 1
-             and any(t["chrom"] == r[0] and t["tx_start"] < r[1] <= t["tx_end"]
-                     for t in inner))
-  write_vcf(paths["one.vcf"], [one])
-  paths["records"] = records
-  paths["transcripts"] = transcripts
-  return paths
-
-
-def subset_vcf(source: str, path: str, count: int) -> None:
-  """``count`` records of ``source`` spread evenly over it."""
-  with open(source) as f:
-    lines = f.read().splitlines()
-  header = [l for l in lines if l.startswith("#")]
-  body = [l for l in lines if not l.startswith("#")]
-  picked = sorted(set(np.linspace(0, len(body) - 1, min(count, len(body))).astype(int)))
-  with open(path, "w") as f:
-    f.write("\n".join(header + [body[i] for i in picked]) + "\n")
+SIDES = ("ours", "official")
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 # ----------------------------------------------------------------------------------
@@ -307,37 +111,6 @@ def compare_entries(ours: dict[tuple, list[str]], official: dict[tuple, list[str
   }
 
 
-# ----------------------------------------------------------------------------------
-# Running the two tools.
-# ----------------------------------------------------------------------------------
-
-
-def _timed(command: list[str], timeout: float, env: dict | None = None) -> dict:
-  start = time.perf_counter()
-  done = subprocess.run(command, cwd=_repo_root(), capture_output=True, text=True,
-                        timeout=timeout, env=env)
-  wall = time.perf_counter() - start
-  if done.returncode:
-    raise RuntimeError(f"{' '.join(command)} exited {done.returncode}:\n"
-                       f"{done.stderr[-3000:]}")
-  return {"wall_s": wall, "stdout": done.stdout, "stderr": done.stderr[-4000:]}
-
-
-def run_ours(vcf: str, fasta: str, annotation: str, out: str, distance: int,
-             batch_size: int, timeout: float) -> dict:
-  return _timed([sys.executable, "-m", "experiments.score_variants", "--config=spliceai_10k",
-                 f"--vcf={vcf}", f"--fasta={fasta}", f"--annotation={annotation}",
-                 f"--out={out}", f"--distance={distance}", f"--batch_size={batch_size}"],
-                timeout)
-
-
-def run_official(cli: str, vcf: str, fasta: str, annotation: str, out: str, distance: int,
-                 timeout: float) -> dict:
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  return _timed([cli, "-I", vcf, "-O", out, "-R", fasta, "-A", annotation,
-                 "-D", str(distance)], timeout, env)
-
-
 def precise_ours(vcf: str, fasta: str, annotation: str, distance: int,
                  batch_size: int) -> dict[tuple, list[str]]:
   """Unrounded entries from the library (same arithmetic as the command line)."""
@@ -367,105 +140,113 @@ def precise_ours(vcf: str, fasta: str, annotation: str, distance: int,
   return entries
 
 
-def official_precise_side(args) -> None:
-  """Child in the official environment: get_delta_scores with 6 printed decimals."""
-  import inspect
-  import types
-  import pysam
-  import spliceai.utils as utils
-  source = inspect.getsource(utils)
-  assert source.count("{:.2f}") == 4, "unexpected spliceai.utils source"
-  module = types.ModuleType("spliceai.utils")
-  module.__file__ = utils.__file__
-  exec(compile(source.replace("{:.2f}", "{:.6f}"), utils.__file__, "exec"),
-       module.__dict__)
-  start = time.perf_counter()
-  annotator = module.Annotator(args.fasta, args.annotation)
-  loaded = time.perf_counter()
-  entries = []
-  vcf = pysam.VariantFile(args.vcf)
-  for record in vcf:
-    for entry in module.get_delta_scores(record, annotator, args.distance, 0):
-      entries.append([record.chrom, record.pos, record.ref, ",".join(record.alts), entry])
-  print(json.dumps({"load_s": loaded - start, "score_s": time.perf_counter() - loaded,
-                    "entries": entries}))
+# ----------------------------------------------------------------------------------
+# Running the tools (each a fresh process, gated on load).
+# ----------------------------------------------------------------------------------
 
 
-def precise_official(cli: str, vcf: str, fasta: str, annotation: str, distance: int,
-                     timeout: float) -> tuple[dict[tuple, list[str]], dict]:
-  python = os.path.join(os.path.dirname(cli), "python")
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  # This file as a script, so that the experiments package (which imports JAX) is not.
-  run = _timed([python, os.path.abspath(__file__), "--side=official_precise",
-                f"--vcf={vcf}", f"--fasta={fasta}", f"--annotation={annotation}",
-                f"--distance={distance}"], timeout, env)
-  result = json.loads(run["stdout"].strip().splitlines()[-1])
+def tool_command(side: str, vcf: str, inputs: dict, out: str, *, distance: int,
+                 batch_size: int | None, official_cli: str | None) -> list[str]:
+  if side == "ours":
+    return ([sys.executable, "-m", "experiments.score_variants", "--config=spliceai_10k",
+             f"--vcf={vcf}", f"--fasta={inputs['genome.fa']}",
+             f"--annotation={inputs['genes.txt']}", f"--out={out}",
+             f"--distance={distance}"]
+            + ([f"--batch_size={batch_size}"] if batch_size else []))
+  return [official_cli, "-I", vcf, "-O", out, "-R", inputs["genome.fa"], "-A",
+          inputs["genes.txt"], "-D", str(distance)]
+
+
+def official_python(official_cli: str) -> str:
+  return os.path.join(os.path.dirname(official_cli), "python")
+
+
+def _env(**extra) -> dict:
+  return dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", **extra)
+
+
+def time_tool(side: str, inputs: dict, out: str, args, run: Callable[..., dict],
+              log: Callable[[str], None]) -> dict:
+  """End-to-end rows of one tool: the one-record VCF, then the full one."""
+  runs = {}
+  for name, vcf in (("one_record", inputs["one.vcf"]), ("full", inputs["variants.vcf"])):
+    # One record = two windows: batch 2, so that the startup run is not a padded batch.
+    batch = args.batch_size if name == "full" else 2
+    target = out if name == "full" else out + ".one.vcf"
+    row = run(tool_command(side, vcf, inputs, target, distance=args.distance,
+                           batch_size=batch, official_cli=args.official_cli),
+              cwd=REPO, env=_env(), timeout=args.timeout, max_wait_s=args.max_wait_s,
+              expect_json=False)
+    runs[name] = row
+    log(f"{side:<8} {name:<10} " + (f"ERROR {row['error']}" if "error" in row else
+                                    f"{row['process_wall_s']:8.1f} s") +
+        f"  load {row['load_before'][0]:.2f}->{row['load_after'][0]:.2f}"
+        + (" LOADED" if row["loaded"] else ""))
+  records = len(inputs["records"])
+  full, one = runs["full"], runs["one_record"]
+  if "error" not in full:
+    runs["variants_per_s"] = records / full["process_wall_s"]
+    if "error" not in one and full["process_wall_s"] > one["process_wall_s"]:
+      runs["steady_variants_per_s"] = (records - 1) / (full["process_wall_s"]
+                                                       - one["process_wall_s"])
+  return runs
+
+
+def compile_cache_runs(inputs: dict, args, run: Callable[..., dict]) -> dict:
+  """Ours on the full VCF with JAX's persistent compilation cache: cold, then warm."""
+  cache = os.path.join(args.workdir, "jax_cache")
+  if os.path.isdir(cache):
+    import shutil
+    shutil.rmtree(cache)
+  env = _env(JAX_COMPILATION_CACHE_DIR=cache, JAX_PERSISTENT_CACHE_MIN_COMPILE_TIME_SECS="0",
+             JAX_PERSISTENT_CACHE_MIN_ENTRY_SIZE_BYTES="0")
+  result = {}
+  for name in ("cold", "warm"):
+    row = run(tool_command("ours", inputs["variants.vcf"], inputs,
+                           os.path.join(args.workdir, f"ours.cache_{name}.vcf"),
+                           distance=args.distance, batch_size=args.batch_size,
+                           official_cli=None),
+              cwd=REPO, env=env, timeout=args.timeout, max_wait_s=args.max_wait_s,
+              expect_json=False)
+    if "error" not in row:
+      row["variants_per_s"] = len(inputs["records"]) / row["process_wall_s"]
+    result[name] = row
+  return result
+
+
+def precise_official(inputs: dict, vcf: str, args, run: Callable[..., dict]
+                     ) -> tuple[dict[tuple, list[str]], dict]:
+  row = run([official_python(args.official_cli), "-m", "experiments.benchmarks.spliceai_side",
+             "--side=official_precise", f"--vcf={vcf}", f"--fasta={inputs['genome.fa']}",
+             f"--annotation={inputs['genes.txt']}", f"--distance={args.distance}"],
+            cwd=REPO, env=_env(), timeout=args.timeout, max_wait_s=args.max_wait_s)
+  if "error" in row:
+    raise RuntimeError(f"official precise scoring failed: {row['error']}")
   entries = {}
-  for chrom, pos, ref, alts, entry in result["entries"]:
+  for chrom, pos, ref, alts, entry in row.pop("entries"):
     fields = entry.split("|")
     entries[(chrom, pos, ref, alts, fields[0], fields[1])] = fields[2:]
-  return entries, {"wall_s": run["wall_s"], "load_s": result["load_s"],
-                   "score_s": result["score_s"]}
+  return entries, row
 
 
-# ----------------------------------------------------------------------------------
-# Model only: ensemble windows/s of each side, no VCF, FASTA or annotation work.
-# ----------------------------------------------------------------------------------
-
-
-def _random_windows(count: int, width: int, seed: int = 0) -> np.ndarray:
-  index = np.random.default_rng(seed).integers(0, 4, (count, width))
-  return np.eye(4, dtype=np.uint8)[index]
-
-
-def model_only_ours(width: int, batch_size: int, reps: int) -> dict:
-  """The scorer's jitted five-model ensemble on ``batch_size`` windows at a time."""
-  from genereg_jax.models import spliceai
-  from genereg_jax.variants import spliceai_scoring as ss
-  start = time.perf_counter()
-  predict = ss.Predictor(spliceai.SpliceAIEnsemble(), spliceai.load_official_weights(None))
-  loaded = time.perf_counter()
-  x = _random_windows(batch_size, width)
-  np.asarray(predict(x))
-  compiled = time.perf_counter()
-  times = []
-  for _ in range(reps):
-    t = time.perf_counter()
-    np.asarray(predict(x))
-    times.append(time.perf_counter() - t)
-  return {"load_s": loaded - start, "compile_and_first_s": compiled - loaded,
-          "batch_size": batch_size, "batch_s": times,
-          "ensemble_windows_per_s": batch_size / float(np.median(times))}
-
-
-def official_model_side(args) -> None:
-  """Child in the official environment: what get_delta_scores does per window."""
-  from pkg_resources import resource_filename
-  from keras.models import load_model
-  start = time.perf_counter()
-  models = [load_model(resource_filename("spliceai", f"models/spliceai{i}.h5"))
-            for i in range(1, 6)]
-  loaded = time.perf_counter()
-  x = _random_windows(1, args.width).astype(np.int64)  # one_hot_encode's dtype.
-  run = lambda: np.mean([m.predict(x) for m in models], axis=0)
-  run()
-  first = time.perf_counter()
-  times = []
-  for _ in range(args.reps):
-    t = time.perf_counter()
-    run()
-    times.append(time.perf_counter() - t)
-  print(json.dumps({"load_s": loaded - start, "compile_and_first_s": first - loaded,
-                    "batch_size": 1, "batch_s": times,
-                    "ensemble_windows_per_s": 1 / float(np.median(times))}))
-
-
-def model_only_official(cli: str, width: int, reps: int, timeout: float) -> dict:
-  python = os.path.join(os.path.dirname(cli), "python")
-  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
-  run = _timed([python, os.path.abspath(__file__), "--side=official_model",
-                f"--width={width}", f"--reps={reps}"], timeout, env)
-  return json.loads(run["stdout"].strip().splitlines()[-1])
+def model_only(args, sides, run: Callable[..., dict]) -> dict:
+  """Ensemble windows/s of each side at the same batch sizes."""
+  width = 10_000 + 2 * args.distance + 1
+  result = {"window": width, "batch_sizes": args.model_batch_sizes}
+  for side in sides:
+    python = sys.executable if side == "ours" else official_python(args.official_cli)
+    result[side] = run([python, "-m", "experiments.benchmarks.spliceai_side",
+                        f"--side={side}_model", f"--width={width}",
+                        f"--batch_sizes={args.model_batch_sizes}",
+                        f"--reps={args.model_reps}"],
+                       cwd=REPO, env=_env(), timeout=args.timeout,
+                       max_wait_s=args.max_wait_s)
+  if all("error" not in result.get(s, {"error": 1}) for s in SIDES):
+    result["ratio_ours_over_official"] = {
+        b: result["ours"]["batch"][b]["ensemble_windows_per_s"]
+        / result["official"]["batch"][b]["ensemble_windows_per_s"]
+        for b in result["ours"]["batch"] if b in result["official"]["batch"]}
+  return result
 
 
 # ----------------------------------------------------------------------------------
@@ -473,183 +254,137 @@ def model_only_official(cli: str, width: int, reps: int, timeout: float) -> dict
 # ----------------------------------------------------------------------------------
 
 
-def _median(values) -> float:
-  return float(np.median(values))
+def _median(values) -> float | None:
+  values = [v for v in values if v is not None]
+  return float(np.median(values)) if values else None
 
 
-def time_side(side: str, args, inputs: dict, out: str) -> dict:
-  """End-to-end wall times of one tool: the one-record VCF, then the full one."""
-  fasta, genes = inputs["genome.fa"], inputs["genes.txt"]
-  runs = {"load_before": os.getloadavg()}
-  for name, path in (("one_record", inputs["one.vcf"]), ("full", inputs["variants.vcf"])):
-    if name == "one_record" and args.skip_one_record:
-      continue
-    target = out if name == "full" else out + ".one.vcf"
-    if side == "ours":
-      # One record = two windows: batch 2, so that the startup run is not a padded
-      # 32-window batch.
-      run = run_ours(path, fasta, genes, target, args.distance,
-                     args.batch_size if name == "full" else 2, args.timeout)
-    else:
-      run = run_official(args.official_cli, path, fasta, genes, target, args.distance,
-                         args.timeout)
-    runs[name] = run["wall_s"]
-    print(f"{side:<8} {name:<10} {run['wall_s']:8.1f} s", flush=True)
-    if side == "ours" and name == "full":
-      print("         " + run["stdout"].strip().splitlines()[-1], flush=True)
-  runs["load_after"] = os.getloadavg()
-  records = len(inputs["records"])
-  runs["variants_per_s"] = records / runs["full"]
-  if "one_record" in runs and runs["full"] > runs["one_record"]:
-    runs["steady_variants_per_s"] = (records - 1) / (runs["full"] - runs["one_record"])
-  return runs
-
-
-def _print_comparison(name: str, c: dict, digits: str) -> None:
-  print(f"{name}: {c['entries_compared']} entries compared "
-        f"({c['dot_entries_equal']} dot entries equal), max |dDS| "
-        f"{c['max_abs_delta_ds']:{digits}}, {c['scores_differing']} entries with any DS "
-        f"differing, {c['dp_mismatches']} DP mismatches, "
-        f"{len(c['dot_entries_differing'])} dot mismatches; only ours "
-        f"{len(c['only_ours'])}, only official {len(c['only_official'])}")
-  for key in c["only_ours"][:10]:
-    print(f"  only ours: {key}")
-  for key in c["only_official"][:10]:
-    print(f"  only official: {key}")
-
-
-def main(argv=None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--variants", type=int, default=200, help="VCF records")
-  parser.add_argument("--edge_variants", type=int, default=4,
-                      help="of which within 5,050 nt of a chromosome start")
-  parser.add_argument("--seed", type=int, default=0)
-  parser.add_argument("--distance", type=int, default=50, help="-D of both tools")
-  parser.add_argument("--batch_size", type=int, default=32, help="ours: windows per call")
-  parser.add_argument("--official_cli", default="/work/tf-venv/bin/spliceai",
-                      help="the official spliceai command (its venv's python runs the "
-                      "precision check and the model-only timing)")
-  parser.add_argument("--workdir", default="/tmp/spliceai_bench",
-                      help="inputs and outputs are written here")
-  parser.add_argument("--rounds", type=int, default=1,
-                      help="repeat the (ours, official) pair, alternating which goes first")
-  parser.add_argument("--precise_records", type=int, default=40,
-                      help="records scored again at full precision by both (0: skip)")
-  parser.add_argument("--model_reps", type=int, default=3,
-                      help="timed ensemble calls per side for the model-only figure "
-                      "(0: skip)")
-  parser.add_argument("--skip_one_record", action="store_true",
-                      help="skip the one-record runs (no startup / steady-rate split)")
-  parser.add_argument("--timeout", type=float, default=7200.0, help="seconds per run")
-  parser.add_argument("--output", default=None, help="also write the summary as JSON")
-  parser.add_argument("--side", default="driver", help=argparse.SUPPRESS,
-                      choices=("driver", "official_precise", "official_model"))
-  for hidden in ("vcf", "fasta", "annotation"):
-    parser.add_argument(f"--{hidden}", help=argparse.SUPPRESS)
-  parser.add_argument("--width", type=int, default=10_101, help=argparse.SUPPRESS)
-  parser.add_argument("--reps", type=int, default=3, help=argparse.SUPPRESS)
-  args = parser.parse_args(argv)
-  if args.side == "official_precise":
-    official_precise_side(args)
-    return
-  if args.side == "official_model":
-    official_model_side(args)
-    return
-  if not os.access(args.official_cli, os.X_OK):
-    parser.error(f"--official_cli {args.official_cli} is not an executable; see "
-                 "experiments/benchmarks/README.md for the environment")
-
-  inputs = write_inputs(args.workdir, args.variants, args.edge_variants, args.seed)
-  fasta, genes, vcf = inputs["genome.fa"], inputs["genes.txt"], inputs["variants.vcf"]
-  out = {side: os.path.join(args.workdir, f"{side}.vcf") for side in ("ours", "official")}
+def compare(args, run: Callable[..., dict] = timing.run_child,
+            log: Callable[[str], None] = print) -> dict:
+  """The whole comparison for parsed ``args`` (see ``parser``); returns the summary."""
+  sides = SIDES if args.official_cli and os.access(args.official_cli, os.X_OK) else ("ours",)
+  inputs = spliceai_inputs.write_inputs(args.workdir, args.variants, args.edge_variants,
+                                        args.seed)
   records = inputs["records"]
   kinds = {"snv": 0, "deletion": 0, "insertion": 0, "multi_alt": 0, "complex": 0}
   for _, _, ref, alts in records:
     kinds["multi_alt" if "," in alts else "complex" if len(ref) > 1 and len(alts) > 1
           else "deletion" if len(ref) > 1 else "insertion" if len(alts) > 1 else "snv"] += 1
-  print(f"{len(records)} records ({kinds}) on {len(inputs['transcripts'])} transcripts "
-        f"in {args.workdir}", flush=True)
-  load_before = os.getloadavg()
-  print("load average before: {:.2f} {:.2f} {:.2f}".format(*load_before),
-        f"on {os.cpu_count()} CPUs", flush=True)
-
-  rounds = []
-  for round_ in range(args.rounds):
-    order = ("ours", "official") if round_ % 2 == 0 else ("official", "ours")
-    result = {"order": list(order)}
-    for side in order:
-      result[side] = time_side(side, args, inputs, out[side])
-    result["ratio"] = result["ours"]["variants_per_s"] / result["official"]["variants_per_s"]
-    if "steady_variants_per_s" in result["ours"] and "steady_variants_per_s" in result[
-        "official"]:
-      result["steady_ratio"] = (result["ours"]["steady_variants_per_s"]
-                                / result["official"]["steady_variants_per_s"])
-    rounds.append(result)
-  load_after = os.getloadavg()
-
-  n_ours, ours = parse_entries(out["ours"])
-  n_official, official = parse_entries(out["official"])
-  if n_ours != len(records) or n_official != len(records):
-    raise RuntimeError(f"record counts differ: input {len(records)}, ours {n_ours}, "
-                       f"official {n_official}")
+  log(f"{len(records)} records ({kinds}) on {len(inputs['transcripts'])} transcripts in "
+      f"{args.workdir}; sides {sides}")
+  out = {side: os.path.join(args.workdir, f"{side}.vcf") for side in SIDES}
   summary = {"records": len(records), "kinds": kinds,
              "transcripts": len(inputs["transcripts"]), "distance": args.distance,
-             "seed": args.seed, "cpus": os.cpu_count(), "batch_size": args.batch_size,
-             "load_average": {"before": load_before, "after": load_after},
-             "rounds": rounds}
-  for side in ("ours", "official"):
-    summary[side] = {key: _median([r[side][key] for r in rounds])
-                     for key in ("full", "one_record", "variants_per_s",
-                                 "steady_variants_per_s") if key in rounds[0][side]}
-  summary["ratio_ours_over_official"] = _median([r["ratio"] for r in rounds])
-  if all("steady_ratio" in r for r in rounds):
-    summary["steady_ratio_ours_over_official"] = _median([r["steady_ratio"] for r in rounds])
-  summary["printed_scores"] = compare_entries(ours, official)
-
-  if args.precise_records > 0:
-    subset = os.path.join(args.workdir, "precise.vcf")
-    subset_vcf(vcf, subset, args.precise_records)
-    ours_precise = precise_ours(subset, fasta, genes, args.distance, args.batch_size)
-    official_precise, run = precise_official(args.official_cli, subset, fasta, genes,
-                                             args.distance, args.timeout)
-    precise = compare_entries(ours_precise, official_precise)
-    precise["records"] = args.precise_records
-    precise["official_run"] = run
-    summary["full_precision"] = precise
-
+             "seed": args.seed, "cores": timing.cores(), "batch_size": args.batch_size,
+             "sides": list(sides), "rounds": []}
+  for order in timing.round_orders(sides, args.rounds):
+    summary["rounds"].append({"order": list(order), **{
+        side: time_tool(side, inputs, out[side], args, run, log) for side in order}})
+  for side in sides:
+    summary[side] = {key: _median([r[side].get(key) for r in summary["rounds"]])
+                     for key in ("variants_per_s", "steady_variants_per_s")}
+  if len(sides) == 2:
+    for key in ("variants_per_s", "steady_variants_per_s"):
+      summary[f"ratio_{key}"] = timing.round_ratios(
+          {i: r["ours"].get(key) for i, r in enumerate(summary["rounds"])},
+          {i: r["official"].get(key) for i, r in enumerate(summary["rounds"])})
+    _, ours = parse_entries(out["ours"])
+    _, official = parse_entries(out["official"])
+    summary["printed_scores"] = compare_entries(ours, official)
+    if args.precise_records > 0:
+      subset = os.path.join(args.workdir, "precise.vcf")
+      spliceai_inputs.subset_vcf(inputs["variants.vcf"], subset, args.precise_records)
+      ours_precise = precise_ours(subset, inputs["genome.fa"], inputs["genes.txt"],
+                                  args.distance, args.batch_size or 32)
+      official_precise, row = precise_official(inputs, subset, args, run)
+      summary["full_precision"] = {**compare_entries(ours_precise, official_precise),
+                                   "records": args.precise_records, "official_run": row}
+  if args.compile_cache:
+    summary["compile_cache"] = compile_cache_runs(inputs, args, run)
   if args.model_reps > 0:
-    width = 10_000 + 2 * args.distance + 1
-    summary["model_only"] = {
-        "window": width,
-        "ours": model_only_ours(width, args.batch_size, args.model_reps),
-        "official": model_only_official(args.official_cli, width, args.model_reps,
-                                        args.timeout)}
+    summary["model_only"] = model_only(args, sides, run)
+  summary["loaded_runs"] = sum(
+      bool(row.get("loaded")) for row in _rows(summary))
+  return summary
 
-  print()
-  print("medians over rounds")
-  print(f"{'':<10}{'wall s':>9}{'variants/s':>12}{'1-record s':>12}{'steady v/s':>12}")
-  for side in ("ours", "official"):
-    s = summary[side]
-    print(f"{side:<10}{s['full']:9.1f}{s['variants_per_s']:12.3f}"
-          f"{s.get('one_record', float('nan')):12.1f}"
-          f"{s.get('steady_variants_per_s', float('nan')):12.3f}")
-  print(f"ratio ours / official: {summary['ratio_ours_over_official']:.2f}x end to end "
-        "[" + ", ".join(f"{r['ratio']:.2f}" for r in rounds) + "]"
-        + (f", {summary['steady_ratio_ours_over_official']:.2f}x steady"
-           if "steady_ratio_ours_over_official" in summary else ""))
-  _print_comparison("printed scores (2 decimals)", summary["printed_scores"], ".2f")
-  if "full_precision" in summary:
-    _print_comparison("full precision", summary["full_precision"], ".1e")
-  if "model_only" in summary:
-    m = summary["model_only"]
-    print(f"model only ({m['window']} nt windows, five-model ensemble): ours "
-          f"{m['ours']['ensemble_windows_per_s']:.3f} windows/s (batch "
-          f"{m['ours']['batch_size']}), official {m['official']['ensemble_windows_per_s']:.3f}"
-          f" windows/s (batch 1, 5 x Keras predict)")
-  print("load average after: {:.2f} {:.2f} {:.2f}".format(*load_after))
+
+def _rows(summary: dict):
+  """Every process row of a summary (those with a load record)."""
+  for r in summary["rounds"]:
+    for side in summary["sides"]:
+      yield from (r[side][k] for k in ("one_record", "full") if k in r[side])
+  yield from summary.get("compile_cache", {}).values()
+  yield from (summary.get("model_only", {}).get(s) for s in summary["sides"]
+              if s in summary.get("model_only", {}))
+
+
+def summary_text(s: dict) -> str:
+  lines = [f"{s['records']} records; loaded runs: {s['loaded_runs']}"]
+  for side in s["sides"]:
+    lines.append(f"{side:<9} variants/s {s[side]['variants_per_s'] or float('nan'):.3f}"
+                 f" end to end, {s[side]['steady_variants_per_s'] or float('nan'):.3f} steady")
+  if "ratio_variants_per_s" in s:
+    r = s["ratio_variants_per_s"]
+    lines.append(f"ratio ours / official end to end {r['median'] or float('nan'):.2f}x "
+                 f"{r['per_round']}")
+  for name, digits in (("printed_scores", ".2f"), ("full_precision", ".1e")):
+    if name in s:
+      c = s[name]
+      lines.append(f"{name}: {c['entries_compared']} entries, max |dDS| "
+                   f"{c['max_abs_delta_ds']:{digits}}, {c['dp_mismatches']} DP mismatches, "
+                   f"only ours {len(c['only_ours'])}, only official {len(c['only_official'])}")
+  if "compile_cache" in s:
+    c = s["compile_cache"]
+    lines.append("compile cache: " + ", ".join(
+        f"{k} {v['process_wall_s']:.1f} s" for k, v in c.items() if "error" not in v))
+  if "model_only" in s:
+    m = s["model_only"]
+    for side in s["sides"]:
+      if "error" in m[side]:
+        lines.append(f"model only {side}: ERROR {m[side]['error']}")
+        continue
+      lines.append(f"model only {side}: " + ", ".join(
+          f"batch {b} {v['ensemble_windows_per_s']:.3f} windows/s"
+          for b, v in m[side]["batch"].items()))
+  return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+  p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+  p.add_argument("--variants", type=int, default=spliceai_inputs.DEFAULT_VARIANTS)
+  p.add_argument("--edge_variants", type=int, default=4,
+                 help="of which within 5,050 nt of a chromosome start")
+  p.add_argument("--seed", type=int, default=0)
+  p.add_argument("--distance", type=int, default=50, help="-D of both tools")
+  p.add_argument("--batch_size", type=int, default=None,
+                 help="ours: windows per call (default: the scorer's)")
+  p.add_argument("--official_cli", default="/work/tf-venv/bin/spliceai",
+                 help="the official spliceai command; missing: our side only")
+  p.add_argument("--workdir", default="/tmp/spliceai_bench")
+  p.add_argument("--rounds", type=int, default=2,
+                 help="repeat the (ours, official) pair, alternating which goes first")
+  p.add_argument("--precise_records", type=int, default=40,
+                 help="records scored again at full precision by both (0: skip)")
+  p.add_argument("--compile_cache", type=int, default=1,
+                 help="1: also time ours with the persistent compilation cache")
+  p.add_argument("--model_batch_sizes", default="1,32",
+                 help="model only: windows per call, on both sides")
+  p.add_argument("--model_reps", type=int, default=timing.TIMED_STEPS,
+                 help="model only: timed calls per batch size (0: skip)")
+  p.add_argument("--max_wait_s", type=float, default=300.0,
+                 help="wait at most this long for load < cores before each process")
+  p.add_argument("--timeout", type=float, default=7200.0, help="seconds per process")
+  p.add_argument("--output", default=None, help="also write the summary as JSON")
+  return p
+
+
+def main(argv=None) -> None:
+  args = parser().parse_args(argv)
+  summary = compare(args)
+  print(summary_text(summary))
   if args.output:
-    with open(args.output, "w") as f:
-      json.dump(summary, f, indent=2)
+    from genereg_jax import files
+    files.write_json(args.output, summary)
 
 
 if __name__ == "__main__":
