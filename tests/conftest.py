@@ -10,7 +10,21 @@ import pathlib
 import pytest
 
 REPO = pathlib.Path(__file__).resolve().parents[1]
-FIXTURES = REPO.parent / "shared" / "fixtures"
+FIXTURES = REPO / "tests" / "fixtures"
+
+
+def fixture_path(name: str) -> pathlib.Path:
+  """``tests/fixtures/<name>``; fails (never skips) when it is missing.
+
+  The reference outputs are part of the repository (tests/fixtures/README.md
+  says where each comes from), so a missing one is a broken checkout.
+  """
+  path = FIXTURES / name
+  if not path.is_file():
+    pytest.fail(f"reference fixture {path} is missing; it is part of the "
+                "repository (see tests/fixtures/README.md to regenerate it)",
+                pytrace=False)
+  return path
 
 
 @pytest.fixture(scope="session")

@@ -360,18 +360,24 @@ def _n_layers(sd: Mapping[str, np.ndarray]) -> int:
   return len(indices)
 
 
-def bpnet_config_from_state_dict(sd: Mapping[str, Any],
-                                 prefix: str = "") -> dict[str, Any]:
+def bpnet_config_from_state_dict(sd: Mapping[str, Any], prefix: str = "",
+                                 **given: Any) -> dict[str, Any]:
   """BPNet constructor arguments read off a bpnet-lite BPNet state dict.
 
   Args:
     sd: ``{name: array}`` with bpnet-lite keys (``iconv.weight``,
       ``rconvs.{i}.weight``, ``fconv.weight``, ``linear.weight`` and biases).
     prefix: prepended to every key, e.g. ``"bias."`` inside a ChromBPNet.
+    **given: ``BPNet`` fields the caller sets (e.g. ``trimming``, which the
+      weights do not store); they are returned as given. One the weights fix
+      (e.g. ``n_filters``) must agree with them.
 
   Returns:
-    ``BPNet`` keyword arguments. ``trimming`` is not stored in a state dict
-    and is left to BPNet's default, which equals bpnet-lite's.
+    ``BPNet`` keyword arguments. Without a given ``trimming`` it is left to
+    BPNet's default, which equals bpnet-lite's.
+
+  Raises:
+    ValueError: if the weights are inconsistent or contradict ``given``.
   """
   sd = _select(sd, prefix)
   n_filters, _, first_kernel = sd["iconv.weight"].shape
@@ -388,12 +394,17 @@ def bpnet_config_from_state_dict(sd: Mapping[str, Any],
     raise ValueError(f"{prefix}linear.weight takes {count_in} inputs; with "
                      f"{n_filters} filters and {n_control} control tracks "
                      f"BPNet expects {n_filters + (1 if n_control else 0)}.")
-  return dict(n_filters=int(n_filters), n_layers=n_layers,
+  read = dict(n_filters=int(n_filters), n_layers=n_layers,
               first_kernel_size=int(first_kernel),
               profile_kernel_size=int(profile_kernel),
               n_outputs=int(n_outputs), n_count_outputs=int(n_count_outputs),
               n_control_tracks=int(n_control),
               profile_bias="fconv.bias" in sd, count_bias="linear.bias" in sd)
+  if conflicts := [f"{k}={v!r} (the weights have {read[k]!r})"
+                   for k, v in given.items() if k in read and v != read[k]]:
+    raise ValueError(f"BPNet settings contradict the bpnet-lite weights under "
+                     f"{prefix!r}: {', '.join(conflicts)}.")
+  return {**read, **given}
 
 
 def convert_bpnet_lite_state_dict(sd: Mapping[str, Any],
@@ -494,13 +505,14 @@ def load_bpnet_lite(path: str | os.PathLike[str], prefix: str = "", *,
       imported only for the latter.
     prefix: prepended to every key inside the file.
     trust_pickle: allow unpickling arbitrary objects from a PyTorch file.
-    **overrides: BPNet fields not stored in weights, e.g. ``trimming``.
+    **overrides: BPNet fields, e.g. ``trimming`` (not stored in weights);
+      see ``bpnet_config_from_state_dict``.
 
   Returns:
     ``(model, params)``; call ``model.apply({"params": params}, x)``.
   """
   sd = _read_state_dict(path, trust_pickle)
-  config = {**bpnet_config_from_state_dict(sd, prefix), **overrides}
+  config = bpnet_config_from_state_dict(sd, prefix, **overrides)
   return BPNet(**config), convert_bpnet_lite_state_dict(sd, prefix)
 
 
@@ -523,9 +535,10 @@ def load_chrombpnet_lite(
     ``(model, params)`` with ``params = {"bias": ..., "accessibility": ...}``.
   """
   sd = _read_state_dict(path, trust_pickle)
-  config = chrombpnet_config_from_state_dict(sd, prefix)
-  model = ChromBPNet(
-      bias=BPNet(**{**config["bias"], **(bias_overrides or {})}),
-      accessibility=BPNet(**{**config["accessibility"],
-                             **(accessibility_overrides or {})}))
+  overrides = {"bias": bias_overrides or {},
+               "accessibility": accessibility_overrides or {}}
+  model = ChromBPNet(**{
+      part: BPNet(**bpnet_config_from_state_dict(sd, f"{prefix}{part}.",
+                                                 **given))
+      for part, given in overrides.items()})
   return model, convert_chrombpnet_state_dict(sd, prefix)

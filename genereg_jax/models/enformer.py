@@ -327,7 +327,7 @@ class Enformer(nn.Module):
     """
     if self.tf_gammas is not None and not self.use_tf_gamma:
       raise ValueError("tf_gammas is given but use_tf_gamma is False")
-    if (self.dim // self.heads) % 6:
+    if self.depth and (self.dim // self.heads) % 6:
       raise ValueError(f"dim // heads = {self.dim // self.heads} must be "
                        "divisible by 6 (relative positional basis)")
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
@@ -432,36 +432,70 @@ def _numbered(state_dict: Mapping[str, Any], prefix: str) -> int:
   return len(indices)
 
 
-def config_from_state_dict(state_dict: Mapping[str, Any]) -> dict[str, Any]:
+def _divisors(n: int) -> list[int]:
+  """Positive divisors of ``n``, largest first."""
+  return [d for d in range(n, 0, -1) if n % d == 0]
+
+
+def config_from_state_dict(state_dict: Mapping[str, Any],
+                           **given: Any) -> dict[str, Any]:
   """``Enformer`` fields read off an enformer-pytorch state dict.
 
   Args:
     state_dict: ``{key: array}`` with enformer-pytorch keys.
+    **given: ``Enformer`` fields the caller sets. They win: each is returned
+      as given and not inferred. ``dim_divisible_by`` is checked against the
+      tower widths, since several values can build the same network.
 
   Returns:
-    ``dim``, ``depth``, ``heads``, ``attn_dim_key``, ``num_downsamples``,
-    ``dim_divisible_by`` (the largest power of two up to 128 that reproduces
-    the tower widths) and ``output_heads``. ``target_length``, dropout rates
-    and ``use_tf_gamma`` are not stored in weights.
+    ``given`` plus, where not given: ``dim``, ``depth``, ``heads`` and
+    ``attn_dim_key`` (those two only with ``depth > 0``), ``num_downsamples``,
+    ``dim_divisible_by`` (the largest divisor of ``dim`` that reproduces the
+    tower widths; any that does builds the same network) and
+    ``output_heads``. ``target_length``, dropout rates and ``use_tf_gamma``
+    are not stored in weights.
+
+  Raises:
+    ValueError: if no ``dim_divisible_by`` reproduces the tower widths, or the
+      given one does not.
   """
-  dim = 2 * int(np.shape(state_dict["stem.0.weight"])[0])
+  config = dict(given)
+  # The final pointwise conv maps dim to 2 dim whatever the rest looks like
+  # (the stem has dim // 2 channels, which loses an odd dim).
+  config.setdefault(
+      "dim", int(np.shape(state_dict["final_pointwise.1.2.weight"])[0]) // 2)
+  dim = config["dim"]
   num_blocks = _numbered(state_dict, "conv_tower.")
+  config.setdefault("num_downsamples", num_blocks + 1)
   widths = [int(np.shape(state_dict[f"conv_tower.{i}.0.2.weight"])[0])
             for i in range(num_blocks)]
-  divisible_by = next(
-      (d for d in (128, 64, 32, 16, 8, 4, 2, 1)
-       if exponential_linspace_int(dim // 2, dim, num_blocks, d) == widths),
-      None)
-  if divisible_by is None:
-    raise ValueError(f"conv tower widths {widths} are not an exponential "
-                     f"progression from {dim // 2} to {dim}")
-  bias_shape = np.shape(state_dict["transformer.0.0.fn.1.rel_content_bias"])
-  heads = {m.group(1): int(np.shape(v)[0]) for k, v in state_dict.items()
-           if (m := re.fullmatch(r"_heads\.(\w+)\.0\.weight", k))}
-  return dict(dim=dim, depth=_numbered(state_dict, "transformer."),
-              heads=int(bias_shape[1]), attn_dim_key=int(bias_shape[3]),
-              num_downsamples=num_blocks + 1, dim_divisible_by=divisible_by,
-              output_heads=heads)
+
+  def reproduces(divisible_by: int) -> bool:
+    return exponential_linspace_int(dim // 2, dim, num_blocks,
+                                    divisible_by) == widths
+
+  if "dim_divisible_by" in config:
+    divisible_by = config["dim_divisible_by"]
+    if not reproduces(divisible_by):
+      got = exponential_linspace_int(dim // 2, dim, num_blocks, divisible_by)
+      raise ValueError(f"dim_divisible_by={divisible_by} gives conv tower "
+                       f"widths {got}, but the weights have {widths}")
+  else:
+    divisible_by = next((d for d in _divisors(dim) if reproduces(d)), None)
+    if divisible_by is None:
+      raise ValueError(
+          f"conv tower widths {widths} are not an exponential progression "
+          f"from {dim // 2} to {dim} rounded to a divisor of {dim}")
+    config["dim_divisible_by"] = divisible_by
+  config.setdefault("depth", _numbered(state_dict, "transformer."))
+  if config["depth"] and not {"heads", "attn_dim_key"} <= set(config):
+    bias_shape = np.shape(state_dict["transformer.0.0.fn.1.rel_content_bias"])
+    config.setdefault("heads", int(bias_shape[1]))
+    config.setdefault("attn_dim_key", int(bias_shape[3]))
+  config.setdefault("output_heads", {
+      m.group(1): int(np.shape(v)[0]) for k, v in state_dict.items()
+      if (m := re.fullmatch(r"_heads\.(\w+)\.0\.weight", k))})
+  return config
 
 
 def _variable_shapes(model: Enformer) -> dict[str, Any]:
@@ -482,12 +516,12 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
     state_dict: ``{key: array}`` (NumPy arrays or CPU tensors) as
       ``Enformer.state_dict()`` gives it in enformer-pytorch 0.8; the
       ``_trunk.*`` aliases and ``num_batches_tracked`` are skipped.
-    **model_kwargs: ``Enformer`` fields; those readable from the weights
-      default to ``config_from_state_dict``.
+    **model_kwargs: ``Enformer`` fields; they win over what
+      ``config_from_state_dict`` reads off the weights.
 
   Returns:
     ``{"params": ..., "batch_stats": ...}`` of float32 NumPy arrays, checked
-    against ``Enformer(**config_from_state_dict(sd), **model_kwargs)``.
+    against ``Enformer(**config_from_state_dict(sd, **model_kwargs))``.
 
   Raises:
     ValueError: on keys left over, missing or of the wrong shape.
@@ -495,7 +529,7 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
   sd = {k: np.asarray(v, dtype=np.float32) for k, v in state_dict.items()
         if not k.startswith("_trunk.") and
         not k.endswith("num_batches_tracked")}
-  config = {**config_from_state_dict(sd), **model_kwargs}
+  config = config_from_state_dict(sd, **model_kwargs)
   model = Enformer(**config)
   used: set[str] = set()
 
@@ -652,8 +686,9 @@ def load_pretrained(path: str | os.PathLike[str], *,
     tf_gammas_path: enformer-pytorch's ``tf_gammas.pt``; sets
       ``use_tf_gamma`` and uses the exact table (1,536 bins only).
     prefix: key prefix inside the file.
-    **model_kwargs: ``Enformer`` fields over those from ``config.json`` and
-      the weights (e.g. ``target_length``, ``use_tf_gamma``).
+    **model_kwargs: ``Enformer`` fields; they win over ``config.json``,
+      which wins over what the weights show (e.g. ``target_length``,
+      ``use_tf_gamma``, ``dim_divisible_by``).
 
   Returns:
     ``(model, variables)``; ``model.apply(variables, x)`` predicts.
@@ -674,6 +709,5 @@ def load_pretrained(path: str | os.PathLike[str], *,
   if tf_gammas_path is not None:
     config.update(use_tf_gamma=True, tf_gammas=load_tf_gammas(tf_gammas_path))
   state_dict = load_state_dict(path, prefix)
-  variables = convert_pytorch_state_dict(state_dict, **config)
-  model = Enformer(**{**config_from_state_dict(state_dict), **config})
-  return model, variables
+  config = config_from_state_dict(state_dict, **config)
+  return Enformer(**config), convert_pytorch_state_dict(state_dict, **config)

@@ -1,11 +1,11 @@
 """Tests for BPNet (Avsec et al. 2021) and ChromBPNet (Pampari et al.).
 
-Parity is against bpnet-lite 1.1.0 outputs in ``shared/fixtures``
-(``bpnet_lite_small.npz``, see its README); the rest runs the ``tiny`` presets.
+Parity is against bpnet-lite 1.1.0 outputs in
+``tests/fixtures/bpnet_lite_small.npz`` (see tests/fixtures/README.md); the
+rest runs the ``tiny`` presets.
 """
 
 import json
-import pathlib
 
 import jax
 import jax.numpy as jnp
@@ -13,18 +13,16 @@ import numpy as np
 import optax
 import pytest
 
+from conftest import fixture_path
 from genereg_jax.models import bpnet as bpnet_lib
 
-FIXTURE = (pathlib.Path(__file__).resolve().parents[2].parent / "shared"
-           / "fixtures" / "bpnet_lite_small.npz")
+FIXTURE = "bpnet_lite_small.npz"
 TOLERANCE = 1e-4
 
 
 @pytest.fixture(scope="module")
 def fixture():
-  if not FIXTURE.exists():
-    pytest.skip(f"bpnet-lite reference fixture not found at {FIXTURE}")
-  with np.load(FIXTURE) as data:
+  with np.load(fixture_path(FIXTURE)) as data:
     return {k: data[k] for k in data.files}
 
 
@@ -38,7 +36,8 @@ def _max_diff(ours, reference):
 
 
 def test_bpnet_matches_bpnet_lite(fixture):
-  model, params = bpnet_lib.load_bpnet_lite(FIXTURE, prefix="bpnet/sd/")
+  model, params = bpnet_lib.load_bpnet_lite(fixture_path(FIXTURE),
+                                            prefix="bpnet/sd/")
   kwargs = json.loads(str(fixture["kwargs_json"]))["bpnet"]
   assert (model.n_filters, model.n_layers, model.n_outputs,
           model.n_control_tracks) == (kwargs["n_filters"], kwargs["n_layers"],
@@ -59,7 +58,7 @@ def test_bpnet_matches_bpnet_lite(fixture):
 
 
 def test_chrombpnet_matches_bpnet_lite(fixture):
-  model, params = bpnet_lib.load_chrombpnet_lite(FIXTURE,
+  model, params = bpnet_lib.load_chrombpnet_lite(fixture_path(FIXTURE),
                                                  prefix="chrombpnet/sd/")
   trims = json.loads(str(fixture["meta_json"]))["trimming"]
   assert (model.bias.trim, model.accessibility.trim) == (trims["bias"],
@@ -96,6 +95,43 @@ def test_converter_reads_layout_and_rejects_stray_keys(fixture):
     bpnet_lib.convert_bpnet_lite_state_dict(
         {**sd, "chrombpnet/sd/bias.extra.weight": np.zeros(3)},
         "chrombpnet/sd/bias.")
+
+
+def test_loader_lets_explicit_settings_win(fixture):
+  """Settings the weights do not fix (trimming) are the caller's; ones they
+  fix must agree, with a message naming both values."""
+  path = fixture_path(FIXTURE)
+  model, _ = bpnet_lib.load_bpnet_lite(path, prefix="bpnet/sd/", trimming=100,
+                                       n_filters=32)
+  assert (model.trim, model.n_filters) == (100, 32)
+  with pytest.raises(ValueError, match=r"n_filters=64 \(the weights have 32\)"):
+    bpnet_lib.load_bpnet_lite(path, prefix="bpnet/sd/", n_filters=64)
+  model, _ = bpnet_lib.load_chrombpnet_lite(
+      path, prefix="chrombpnet/sd/", bias_overrides={"trimming": 557},
+      accessibility_overrides={"trimming": 500})
+  assert (model.bias.trim, model.accessibility.trim) == (557, 500)
+  with pytest.raises(ValueError, match=r"under 'chrombpnet/sd/bias\.'.*"
+                     r"n_layers=8 \(the weights have 4\)"):
+    bpnet_lib.load_chrombpnet_lite(path, prefix="chrombpnet/sd/",
+                                   bias_overrides={"n_layers": 8})
+
+
+def test_converter_accepts_every_bpnet_lite_layout():
+  """bpnet-lite also builds BPNets with no dilated layers, no control and
+  no output biases (profile_output_bias / count_output_bias False)."""
+  rng = np.random.default_rng(0)
+  sd = {"iconv.weight": rng.normal(size=(5, 4, 21)),
+        "iconv.bias": rng.normal(size=5),
+        "fconv.weight": rng.normal(size=(1, 5, 75)),
+        "linear.weight": rng.normal(size=(1, 5))}
+  model = bpnet_lib.BPNet(**bpnet_lib.bpnet_config_from_state_dict(sd))
+  params = bpnet_lib.convert_bpnet_lite_state_dict(sd)
+  assert (model.n_layers, model.n_control_tracks, model.profile_bias,
+          model.count_bias, model.trim) == (0, 0, False, False, 47)
+  shapes = jax.eval_shape(model.init, jax.random.key(0),
+                          jnp.zeros((1, 100, 4)))["params"]
+  assert jax.tree.map(lambda x: x.shape, shapes) == jax.tree.map(
+      np.shape, params)
 
 
 def _tiny_batch(model, length=100, batch=3, seed=0):

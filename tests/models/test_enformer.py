@@ -1,13 +1,12 @@
 """Tests for Enformer (Avsec et al., Nature Methods 2021) and its attention.
 
 Parity is against enformer-pytorch 0.8.12 outputs stored in
-``../shared/fixtures/enformer_pytorch_small.npz`` (see its README).
+``tests/fixtures/enformer_pytorch_small.npz`` (see tests/fixtures/README.md).
 """
 
 from __future__ import annotations
 
 import json
-import pathlib
 
 import flax.linen as nn
 import jax
@@ -16,20 +15,17 @@ import numpy as np
 import optax
 import pytest
 
+from conftest import fixture_path
 from genereg_jax import models
 from genereg_jax.models import enformer
 from genereg_jax.nn import attention
 
-FIXTURE = (pathlib.Path(__file__).resolve().parents[2].parent / "shared" /
-           "fixtures" / "enformer_pytorch_small.npz")
-needs_fixture = pytest.mark.skipif(
-    not FIXTURE.exists(),
-    reason=f"enformer-pytorch reference fixture not found at {FIXTURE}")
+FIXTURE = "enformer_pytorch_small.npz"
 
 
 @pytest.fixture(scope="module")
 def reference():
-  with np.load(FIXTURE) as data:
+  with np.load(fixture_path(FIXTURE)) as data:
     return {k: data[k] for k in data.files}
 
 
@@ -59,7 +55,6 @@ def test_attention_pool_masks_ragged_window():
   np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
 
 
-@needs_fixture
 def test_positional_features_match_enformer_pytorch(reference):
   features = attention.relative_position_features(64, 24)
   # enformer-pytorch computes them in float32 too; its own rounding error
@@ -68,7 +63,6 @@ def test_positional_features_match_enformer_pytorch(reference):
                              atol=2e-5, rtol=0)
 
 
-@needs_fixture
 def test_tf_gamma_convention_and_table(reference):
   table = reference["tf_gammas_1536"]
   distances = jnp.arange(-1535, 1536, dtype=jnp.float32)
@@ -99,11 +93,11 @@ def test_tf_gamma_convention_and_table(reference):
                    jax.random.PRNGKey(0), bins_1536)
 
 
-@needs_fixture
 def test_parity_with_enformer_pytorch(reference):
   kwargs = enformer.pytorch_config_to_kwargs(
       json.loads(str(reference["kwargs_json"])))
-  model, variables = enformer.load_pretrained(FIXTURE, prefix="sd/", **kwargs)
+  model, variables = enformer.load_pretrained(fixture_path(FIXTURE),
+                                              prefix="sd/", **kwargs)
   assert model == enformer.Enformer(**kwargs)
 
   @jax.jit
@@ -127,23 +121,42 @@ def test_parity_with_enformer_pytorch(reference):
                                err_msg=want)
 
 
-@needs_fixture
 def test_converter_reads_config_and_rejects_leftovers(reference):
   state_dict = {k[3:]: v for k, v in reference.items() if k.startswith("sd/")}
   config = enformer.config_from_state_dict(state_dict)
-  assert config["dim"] == 192 and config["depth"] == 2
-  assert config["heads"] == 8 and config["attn_dim_key"] == 32
-  assert config["num_downsamples"] == 5
-  assert config["output_heads"] == {"human": 16, "mouse": 8}
-  assert enformer.conv_tower_widths(192, 5, config["dim_divisible_by"]) == [
-      96, 128, 160, 192]
+  assert config == dict(dim=72, depth=2, heads=3, attn_dim_key=16,
+                        num_downsamples=5, dim_divisible_by=12,
+                        output_heads={"human": 12, "mouse": 6})
   with pytest.raises(ValueError, match="unconverted"):
     enformer.convert_pytorch_state_dict(
         {**state_dict, "transformer.0.0.fn.1.extra": np.zeros(3)},
-        target_length=32)
+        target_length=16)
   with pytest.raises(ValueError, match="no '_heads.rat.0.weight'"):
     enformer.convert_pytorch_state_dict(
-        state_dict, output_heads={"human": 16, "mouse": 8, "rat": 4})
+        state_dict, output_heads={"human": 12, "mouse": 6, "rat": 4})
+
+
+def test_converter_lets_explicit_settings_win(reference):
+  """dim_divisible_by=12 (the fixture's) is no power of two: inference
+  searches every divisor of dim, and a value the caller passes is used."""
+  state_dict = {k[3:]: v for k, v in reference.items() if k.startswith("sd/")}
+  widths = [36, 48, 60, 72]
+  assert enformer.conv_tower_widths(72, 5, 12) == widths
+  assert all(enformer.exponential_linspace_int(36, 72, 4, 2**i) != widths
+             for i in range(8))
+  # 6 builds the same widths as 12; the caller's choice is kept.
+  config = enformer.config_from_state_dict(state_dict, dim_divisible_by=6,
+                                           target_length=8)
+  assert (config["dim_divisible_by"], config["target_length"]) == (6, 8)
+  model, variables = enformer.load_pretrained(
+      fixture_path(FIXTURE), prefix="sd/", dim_divisible_by=6, target_length=8)
+  assert (model.dim_divisible_by, model.target_length, model.heads) == (6, 8, 3)
+  assert variables["params"]["conv_tower_2"]["conv"]["conv"]["kernel"].shape == (
+      5, 48, 60)
+  with pytest.raises(ValueError, match=r"dim_divisible_by=8 gives conv tower "
+                     r"widths \[32, 48, 56, 72\], but the weights have "
+                     r"\[36, 48, 60, 72\]"):
+    enformer.convert_pytorch_state_dict(state_dict, dim_divisible_by=8)
 
 
 def test_paper_parameter_count_and_axis_names():

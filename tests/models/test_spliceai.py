@@ -3,7 +3,6 @@ Keras .h5 conversion and parity with the official SpliceAI-10k ensemble."""
 
 import importlib.util
 import json
-import pathlib
 
 import flax.linen as nn
 import h5py
@@ -12,10 +11,9 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from conftest import fixture_path
 from genereg_jax.models import spliceai
 
-FIXTURE = (pathlib.Path(__file__).resolve().parents[2].parent / "shared" / "fixtures"
-           / "spliceai_official.npz")
 CONTEXTS = {"80nt": 80, "400nt": 400, "2k": 2000, "10k": 10000, "tiny": 24}
 
 
@@ -251,11 +249,11 @@ def test_convert_keras_h5_rejects_a_wrong_crop(tmp_path):
 
 @pytest.fixture(scope="module")
 def official():
-  if not FIXTURE.exists():
-    pytest.skip(f"reference fixture {FIXTURE} is absent")
+  path = fixture_path("spliceai_official.npz")
   if importlib.util.find_spec("spliceai") is None:
-    pytest.skip("the official weights need `pip install --no-deps spliceai==1.3.1`")
-  data = dict(np.load(FIXTURE))
+    pytest.fail("the official SpliceAI weights are missing: install them with "
+                "`pip install --no-deps spliceai==1.3.1`", pytrace=False)
+  data = dict(np.load(path))
   x = jnp.asarray(data["x"], jnp.float32)
   forward = jax.jit(spliceai.SpliceAI().apply)  # compiled once, reused for all five
   # Full float32 so that a GPU run does not fall back to TF32 convolutions.

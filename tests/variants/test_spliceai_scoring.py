@@ -4,7 +4,7 @@ Deltas from the batched, windowed scorer equal a direct computation from two run
 the model over the whole (gene-masked) chromosome, reference and alternative, for SNVs,
 insertions and deletions on both strands, near gene and chromosome edges. VCF handling
 writes every line and reports each unscored record. One test runs the official
-ensemble on the designed exon of ``../shared/fixtures/spliceai_official.npz``.
+ensemble on the designed exon of ``tests/fixtures/spliceai_official.npz``.
 """
 
 import gzip
@@ -16,13 +16,12 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import REPO, subprocess_env
+from conftest import REPO, fixture_path, subprocess_env
 from genereg_jax.data import encoding
 from genereg_jax.data import gene_annotation
 from genereg_jax.models import spliceai
 from genereg_jax.variants import spliceai_scoring as ss
 
-FIXTURE = REPO.parent / "shared" / "fixtures" / "spliceai_official.npz"
 DISTANCE = 20
 _COMPLEMENT = str.maketrans("ACGTN", "TGCAN")
 
@@ -271,16 +270,17 @@ def test_bad_header_names_the_file(genome, tiny_model, tmp_path):
     ss.score_vcf(_scorer(genome, tiny_model), vcf, tmp_path / "out.vcf")
 
 
-def _official_weights_or_skip():
+def _official_weights():
+  # A missing package fails (its message has the install command): never a skip.
   try:
     return spliceai.load_official_weights(None)
   except FileNotFoundError as e:
-    pytest.skip(str(e))
+    pytest.fail(str(e), pytrace=False)
 
 
 def test_command_line_writes_every_line(genome, tmp_path):
   """The entry point end to end on records that need no model run (fast)."""
-  _official_weights_or_skip()
+  _official_weights()
   fasta, chroms = genome
   annotation = tmp_path / "genes.txt"
   annotation.write_text(
@@ -310,10 +310,8 @@ def test_command_line_writes_every_line(genome, tmp_path):
 def test_official_ensemble_on_the_designed_exon(tmp_path):
   """A donor +2 T>A in the fixture's designed exon: donor loss; REF probabilities equal
   the official Keras ensemble's."""
-  variables = _official_weights_or_skip()
-  if not FIXTURE.is_file():
-    pytest.skip(f"{FIXTURE} is absent")
-  fixture = np.load(FIXTURE)
+  variables = _official_weights()
+  fixture = np.load(fixture_path("spliceai_official.npz"))
   sequence = encoding.decode_dna(fixture["x"][2])
   (tmp_path / "exon.fa").write_text(">chrE\n" + sequence + "\n")
   donor = 7567  # 0-based last exon base (fixture README).
