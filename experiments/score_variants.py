@@ -14,7 +14,9 @@ protein-coding genes). ``--out`` ending in ``.gz`` is written as BGZF (tabix-rea
 Every input line is written out. Records (or alleles) left unscored are listed with
 line number and reason in ``--log`` (default ``<out>.issues.tsv``); input problems
 (malformed records, reference mismatches, unknown chromosomes) are also printed as
-warnings. A progress bar shows variants/s and the ETA.
+warnings. A progress bar shows variants/s and the ETA. The inputs are checked before
+the model loads (an ``--out`` or ``--log`` that is an input is refused, the VCF header
+is read), and both outputs appear only when complete.
 """
 
 import sys
@@ -68,20 +70,30 @@ def load_official_predictor(config):
 def main(argv):
   del argv
   from tqdm import tqdm
+  from genereg_jax import files
   from genereg_jax.data import gene_annotation
   from genereg_jax.variants import spliceai_scoring
 
   logging.set_verbosity(logging.INFO)
+  log_path = FLAGS.log or FLAGS.out + ".issues.tsv"
+  # Every check on the inputs runs before the model loads and before anything is
+  # written; --out and --log appear (renamed from temporary names) only when complete.
+  inputs = (FLAGS.vcf, FLAGS.fasta, FLAGS.annotation)
+  try:
+    files.check_output_path(FLAGS.out, *inputs)
+    files.check_output_path(log_path, FLAGS.out, *inputs)
+    total = spliceai_scoring.count_records(FLAGS.vcf)
+    genome = gene_annotation.Genome(FLAGS.fasta)
+    genes = spliceai_scoring.GeneIndex(gene_annotation.load_annotation(FLAGS.annotation))
+  except (ValueError, OSError) as e:  # InputFormatError is a ValueError.
+    raise SystemExit(f"error: {e}") from None
   predict, context = load_official_predictor(FLAGS.config)
-  genome = gene_annotation.Genome(FLAGS.fasta)
-  genes = spliceai_scoring.GeneIndex(gene_annotation.load_annotation(FLAGS.annotation))
   scorer = spliceai_scoring.SpliceAIScorer(
       predict, context, genome, genes, distance=FLAGS.distance, mask=FLAGS.mask == "1",
       batch_size=FLAGS.batch_size)
-  log_path = FLAGS.log or FLAGS.out + ".issues.tsv"
-  total = spliceai_scoring.count_records(FLAGS.vcf)
-  with open(log_path, "w") as log, tqdm(total=total, unit="variant", file=sys.stderr,
-                                        dynamic_ncols=True) as progress:
+  with files.atomic_write(log_path) as log, tqdm(total=total, unit="variant",
+                                                 file=sys.stderr,
+                                                 dynamic_ncols=True) as progress:
     log.write("line\tchrom\tpos\tref\talt\tgene\tseverity\treason\n")
 
     def on_issue(issue, record):

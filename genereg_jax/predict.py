@@ -5,8 +5,8 @@ The ``predict`` tool of DESIGN.md, in the manner of Selene's ``get_predictions``
 sequences and a trained checkpoint, no code.
 
 * Inputs: FASTA records (``FastaRecords``) or BED regions of a genome
-  (``BedRegions``), read with the readers of ``data_builders.intervals`` (pyfaidx;
-  errors name the file and line or record). Every sequence is one-hot encoded (A,C,G,T;
+  (``BedRegions``), read with ``genereg_jax.data.genome`` and ``genereg_jax.data.bed``
+  (errors name the file and line or record). Every sequence is one-hot encoded (A,C,G,T;
   other IUPAC letters N, all zeros) and brought to the model's input length, the
   length of the training dataset's sequences: a longer FASTA record is centre-cropped,
   a shorter one N-padded on both sides (the extra base on the right), and a BED region
@@ -26,11 +26,15 @@ sequences and a trained checkpoint, no code.
   available), and a ``.npy`` beside the TSV for every output with more than one axis
   per example (``<out stem>.<output>.npy``, ``float32[records, ...]``, written through
   a memory map so large tracks never sit in RAM), plus ``<out stem>.json`` describing
-  the files, shapes, names and the checkpoint.
+  the files, shapes, names and the checkpoint. Every file is written under a temporary
+  name and renamed onto its own only when prediction has finished, the ``.json`` last,
+  so an interrupted run leaves no TSV that looks complete and an existing output is
+  untouched; an output that is one of the inputs is refused before anything runs.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -41,10 +45,12 @@ import jax
 import numpy as np
 from absl import logging
 
-from data_builders.intervals.intervals import FastaFormatError
-from data_builders.intervals.intervals import Genome
-from data_builders.intervals.intervals import read_bed
 from genereg_jax.data import encoding
+from genereg_jax.data.bed import read_bed
+from genereg_jax.data.genome import FastaFormatError
+from genereg_jax.data.genome import Genome
+from genereg_jax.files import atomic_path
+from genereg_jax.files import check_output_path
 from genereg_jax.train import partitioning
 
 # Output name of a single-head model whose task returns one array.
@@ -145,12 +151,13 @@ class FastaRecords:
 
   def __init__(self, path: str | os.PathLike, input_length: int):
     self.path = os.fspath(path)
+    self.inputs = (self.path,)
     self.input_length = int(input_length)
     self._genome = Genome(self.path)
     self.names = list(self._genome.sizes)
     empty = [name for name, size in self._genome.sizes.items() if size == 0]
     if empty:
-      raise FastaFormatError(f"{self.path}: record(s) {empty[:5]} have no sequence")
+      raise FastaFormatError(self.path, None, f"record(s) {empty[:5]} have no sequence")
     self.report = LengthReport(self.input_length)
     for size in self._genome.sizes.values():
       self.report.add_length(size)
@@ -188,6 +195,7 @@ class BedRegions:
   def __init__(self, bed_path: str | os.PathLike, genome_path: str | os.PathLike,
                input_length: int):
     self.input_length = int(input_length)
+    self.inputs = (os.fspath(bed_path), os.fspath(genome_path))
     self._genome = Genome(genome_path)
     self.bed = read_bed(os.fspath(bed_path), self._genome.sizes, self._genome.path)
     half = self.input_length // 2
@@ -377,12 +385,16 @@ class PredictionWriter:
   Columns are set by the first batch: the record's id columns, then for each output
   with at most one axis per example one column per entry (named by ``names_for``;
   prefixed ``<output>/`` when there are several such outputs). Outputs with more axes
-  go to ``npy_path(out, name)`` as ``float32[num_records, ...]``.
+  go to ``npy_path(out, name)`` as ``float32[num_records, ...]``. Each file is opened
+  at ``temporary(final path)`` (by default the final path itself; `predict_to_files`
+  passes temporary names that it renames once everything is written).
   """
 
   def __init__(self, out: str, num_records: int, id_columns: Sequence[str],
-               names_for: Callable[[str, int], Sequence[str]]):
+               names_for: Callable[[str, int], Sequence[str]],
+               temporary: Callable[[str], str] = lambda path: path):
     self.out = out
+    self.temporary = temporary
     self.num_records = num_records
     self.id_columns = tuple(id_columns)
     self.names_for = names_for
@@ -404,12 +416,12 @@ class PredictionWriter:
       self.columns.extend(labels)
     directory = os.path.dirname(os.path.abspath(self.out))
     os.makedirs(directory, exist_ok=True)
-    self._tsv = open(self.out, "w")
+    self._tsv = open(self.temporary(self.out), "w")
     self._tsv.write("\t".join(self.columns) + "\n")
     for name, value in outputs.items():
       if value.ndim > 2:
         self._arrays[name] = np.lib.format.open_memmap(
-            npy_path(self.out, name), mode="w+", dtype=np.float32,
+            self.temporary(npy_path(self.out, name)), mode="w+", dtype=np.float32,
             shape=(self.num_records, *value.shape[1:]))
 
   def write(self, ids: Sequence[tuple[Any, ...]], outputs: Mapping[str, np.ndarray]) -> None:
@@ -433,6 +445,10 @@ class PredictionWriter:
     for array in self._arrays.values():
       array.flush()
     return {name: npy_path(self.out, name) for name in self._arrays}
+
+  def array_shape(self, name: str) -> tuple[int, ...]:
+    """Shape of the ``.npy`` of output ``name``."""
+    return self._arrays[name].shape
 
 
 def _batches(records: Iterable[Record], batch_size: int) -> Iterator[list[Record]]:
@@ -509,35 +525,45 @@ def predict_to_files(predictor: Predictor, records: FastaRecords | BedRegions, o
                      batch_size: int = 64, show_progress: bool = True,
                      provenance: Mapping[str, Any] | None = None) -> dict[str, Any]:
   """Predicts every record into ``out`` (+ ``.npy`` files); returns the summary that is
-  also written to ``<out stem>.json``."""
+  also written to ``<out stem>.json``. Nothing appears under those names unless the
+  whole run succeeds (see the module docstring)."""
   from tqdm import tqdm
+  json_path = f"{output_stem(out)}.json"
+  for path in (out, json_path):
+    check_output_path(path, *records.inputs)
   if batch_size % predictor.data_devices:
     raise ValueError(f"--batch_size {batch_size} must be a multiple of the "
                      f"{predictor.data_devices} data devices")
   message = records.report.message()
   if message:
     logging.warning("%s", message)
-  writer = PredictionWriter(out, len(records), records.id_columns, predictor.output_names)
-  with tqdm(total=len(records), unit="seq", dynamic_ncols=True,
-            disable=not show_progress) as progress:
-    try:
-      count = predict_records(predictor, records, writer, batch_size=batch_size,
-                              progress=progress)
-    finally:
-      npy_files = writer.close()
-      records.close()
-  arrays = {}
-  for name, path in npy_files.items():
-    shape = np.load(path, mmap_mode="r").shape
-    arrays[name] = {"file": path, "shape": list(shape),
-                    "last_axis_names": list(predictor.output_names(name, shape[-1]))}
-  summary = {
-      "tsv": out, "records": count, "columns": writer.columns, "arrays": arrays,
-      "input_length": predictor.input_length,
-      "reverse_complement_average": predictor.reverse_complement_average,
-      "length_changes": records.report.as_dict(), "warning": message,
-      **dict(provenance or {}),
-  }
-  with open(f"{output_stem(out)}.json", "w") as f:
-    json.dump(summary, f, indent=2)
+  # Leaving the stack renames every temporary file onto its name in reverse order of
+  # creation, so the .json (created first) appears last; an error removes them all.
+  with contextlib.ExitStack() as outputs:
+    temporary = lambda path: outputs.enter_context(atomic_path(path))
+    json_tmp = temporary(json_path)
+    writer = PredictionWriter(out, len(records), records.id_columns,
+                              predictor.output_names, temporary)
+    with tqdm(total=len(records), unit="seq", dynamic_ncols=True,
+              disable=not show_progress) as progress:
+      try:
+        count = predict_records(predictor, records, writer, batch_size=batch_size,
+                                progress=progress)
+      finally:
+        npy_files = writer.close()
+        records.close()
+    arrays = {}
+    for name, path in npy_files.items():
+      shape = writer.array_shape(name)
+      arrays[name] = {"file": path, "shape": list(shape),
+                      "last_axis_names": list(predictor.output_names(name, shape[-1]))}
+    summary = {
+        "tsv": out, "records": count, "columns": writer.columns, "arrays": arrays,
+        "input_length": predictor.input_length,
+        "reverse_complement_average": predictor.reverse_complement_average,
+        "length_changes": records.report.as_dict(), "warning": message,
+        **dict(provenance or {}),
+    }
+    with open(json_tmp, "w") as f:
+      json.dump(summary, f, indent=2)
   return summary

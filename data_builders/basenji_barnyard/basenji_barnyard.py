@@ -52,6 +52,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from genereg_jax.data import tfrecord
+from genereg_jax.files import InputFormatError
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 ORGANISMS: tuple[str, ...] = ("human", "mouse")
@@ -79,7 +80,7 @@ same way. Then:
 """
 
 
-class BasenjiFormatError(ValueError):
+class BasenjiFormatError(InputFormatError):
   """An input file of the Basenji data layout is missing or malformed."""
 
 
@@ -92,17 +93,17 @@ def read_statistics(path: epath.PathLike) -> dict[str, Any]:
   """Reads ``statistics.json``; requires the sizes and per-split counts."""
   path = epath.Path(path)
   if not path.exists():
-    raise BasenjiFormatError(f"missing {path} (Basenji's statistics.json)")
+    raise BasenjiFormatError(None, None, f"missing {path} (Basenji's statistics.json)")
   try:
     statistics = json.loads(path.read_text())
   except json.JSONDecodeError as e:
-    raise BasenjiFormatError(f"{path}: not valid JSON ({e})") from e
+    raise BasenjiFormatError(path, None, f"not valid JSON ({e})") from e
   missing = [key for key in REQUIRED_STATISTICS if key not in statistics]
   if missing:
-    raise BasenjiFormatError(f"{path}: lacks {missing}; has {sorted(statistics)}")
+    raise BasenjiFormatError(path, None, f"lacks {missing}; has {sorted(statistics)}")
   for key in REQUIRED_STATISTICS:
     if not isinstance(statistics[key], int) or statistics[key] < 0:
-      raise BasenjiFormatError(f"{path}: {key} = {statistics[key]!r} is not a "
+      raise BasenjiFormatError(path, None, f"{key} = {statistics[key]!r} is not a "
                                "non-negative integer")
   return statistics
 
@@ -116,24 +117,24 @@ def read_targets(path: epath.PathLike) -> dict[str, list]:
   """
   path = epath.Path(path)
   if not path.exists():
-    raise BasenjiFormatError(f"missing {path} (Basenji's targets table)")
+    raise BasenjiFormatError(None, None, f"missing {path} (Basenji's targets table)")
   lines = path.read_text().splitlines()
   if not lines:
-    raise BasenjiFormatError(f"{path}: empty; expected a header line")
+    raise BasenjiFormatError(path, None, "empty; expected a header line")
   header = lines[0].split("\t")
   if header[0] == "":
     header[0] = "index"
   if "identifier" not in header:
-    raise BasenjiFormatError(f"{path}: header {header} has no 'identifier' column")
+    raise BasenjiFormatError(path, None, f"header {header} has no 'identifier' column")
   if len(set(header)) != len(header):
-    raise BasenjiFormatError(f"{path}: repeated column names in header {header}")
+    raise BasenjiFormatError(path, None, f"repeated column names in header {header}")
   columns: dict[str, list] = {name: [] for name in header}
   for line_number, line in enumerate(lines[1:], start=2):
     if not line.strip():
       continue
     fields = line.split("\t")
     if len(fields) != len(header):
-      raise BasenjiFormatError(f"{path}:{line_number}: {len(fields)} tab-separated fields, "
+      raise BasenjiFormatError(path, line_number, f"{len(fields)} tab-separated fields, "
                                f"header has {len(header)}")
     for name, value in zip(header, fields):
       try:
@@ -142,7 +143,7 @@ def read_targets(path: epath.PathLike) -> dict[str, list]:
         elif name in _FLOAT_COLUMNS:
           value = float(value)
       except ValueError:
-        raise BasenjiFormatError(f"{path}:{line_number}: column {name!r} = {value!r} is "
+        raise BasenjiFormatError(path, line_number, f"column {name!r} = {value!r} is "
                                  "not a number") from None
       columns[name].append(value)
   if "index" not in columns:
@@ -163,17 +164,17 @@ def strand_pair_positions(targets: Mapping[str, Sequence], source: str = "target
     return list(range(num_tracks))
   position = {index: i for i, index in enumerate(targets["index"])}
   if len(position) != num_tracks:
-    raise BasenjiFormatError(f"{source}: repeated values in the index column")
+    raise BasenjiFormatError(source, None, "repeated values in the index column")
   pairs = []
   for i, partner in enumerate(targets["strand_pair"]):
     if partner not in position:
-      raise BasenjiFormatError(f"{source}: track {targets['identifier'][i]!r} has "
+      raise BasenjiFormatError(source, None, f"track {targets['identifier'][i]!r} has "
                                f"strand_pair {partner}, which is no track's index")
     pairs.append(position[partner])
   for i, j in enumerate(pairs):
     if pairs[j] != i:
       raise BasenjiFormatError(
-          f"{source}: strand pairs are not symmetric: {targets['identifier'][i]!r} -> "
+          source, None, f"strand pairs are not symmetric: {targets['identifier'][i]!r} -> "
           f"{targets['identifier'][j]!r} -> {targets['identifier'][pairs[j]]!r}")
   return pairs
 
@@ -182,24 +183,24 @@ def read_regions(path: epath.PathLike) -> dict[str, list[tuple[str, int, int]]]:
   """Reads ``sequences.bed``: ``{fold: [(chrom, start, end), ...]}`` in file order."""
   path = epath.Path(path)
   if not path.exists():
-    raise BasenjiFormatError(f"missing {path} (Basenji's sequences.bed)")
+    raise BasenjiFormatError(None, None, f"missing {path} (Basenji's sequences.bed)")
   regions: dict[str, list[tuple[str, int, int]]] = {}
   for line_number, line in enumerate(path.read_text().splitlines(), start=1):
     if not line.strip() or line.startswith(("#", "track", "browser")):
       continue
     fields = line.split("\t")
     if len(fields) < 4:
-      raise BasenjiFormatError(f"{path}:{line_number}: expected chrom, start, end, fold; "
+      raise BasenjiFormatError(path, line_number, f"expected chrom, start, end, fold; "
                                f"got {len(fields)} field(s)")
     try:
       start, end = int(fields[1]), int(fields[2])
     except ValueError:
-      raise BasenjiFormatError(f"{path}:{line_number}: start/end {fields[1:3]} are not "
+      raise BasenjiFormatError(path, line_number, f"start/end {fields[1:3]} are not "
                                "integers") from None
     regions.setdefault(fields[3], []).append((fields[0], start, end))
   unknown = sorted(set(regions) - set(SPLITS))
   if unknown:
-    raise BasenjiFormatError(f"{path}: fold labels {unknown} are not {list(SPLITS)}")
+    raise BasenjiFormatError(path, None, f"fold labels {unknown} are not {list(SPLITS)}")
   return regions
 
 
@@ -219,25 +220,25 @@ def decode_record(record: bytes, seq_length: int, target_length: int, num_target
   try:
     features = tfrecord.parse_example(record)
   except message.DecodeError as e:
-    raise BasenjiFormatError(f"{source}: not a tf.train.Example ({e})") from e
+    raise BasenjiFormatError(source, None, f"not a tf.train.Example ({e})") from e
   values = {}
   for key in ("sequence", "target"):
     value = features.get(key)
     if not isinstance(value, list) or len(value) != 1:
-      raise BasenjiFormatError(f"{source}: needs one bytes value in feature {key!r}; "
+      raise BasenjiFormatError(source, None, f"needs one bytes value in feature {key!r}; "
                                f"features: {sorted(features)}")
     values[key] = value[0]
   if len(values["sequence"]) != seq_length * 4:
-    raise BasenjiFormatError(f"{source}: 'sequence' has {len(values['sequence'])} bytes, "
+    raise BasenjiFormatError(source, None, f"'sequence' has {len(values['sequence'])} bytes, "
                              f"expected seq_length x 4 = {seq_length * 4} (one-hot uint8)")
   if len(values["target"]) != target_length * num_targets * 2:
     raise BasenjiFormatError(
-        f"{source}: 'target' has {len(values['target'])} bytes, expected target_length x "
+        source, None, f"'target' has {len(values['target'])} bytes, expected target_length x "
         f"num_targets x 2 = {target_length * num_targets * 2} (float16)")
   sequence = np.frombuffer(values["sequence"], np.uint8).reshape(seq_length, 4)
   if sequence.max(initial=0) > 1 or sequence.sum(axis=1).max(initial=0) > 1:
-    raise BasenjiFormatError(f"{source}: 'sequence' is not one-hot (a position has a value "
-                             "> 1 or more than one base)")
+    raise BasenjiFormatError(source, None, "'sequence' is not one-hot (a position has a "
+                             "value > 1 or more than one base)")
   target = np.frombuffer(values["target"], np.float16).reshape(target_length, num_targets)
   return sequence, target
 
@@ -320,22 +321,22 @@ class BasenjiBarnyard(tfds.core.GeneratorBasedBuilder):
     config = self.builder_config
     directory = epath.Path(dl_manager.manual_dir) / config.organism
     if not directory.is_dir():
-      raise BasenjiFormatError(f"missing {directory}: copy the {config.organism!r} "
+      raise BasenjiFormatError(None, None, f"missing {directory}: copy the {config.organism!r} "
                                f"directory into manual_dir.\n{_MANUAL_DOWNLOAD_INSTRUCTIONS}")
     statistics = read_statistics(directory / "statistics.json")
     for key in ("seq_length", "target_length", "num_targets"):
       if statistics[key] != getattr(config, key):
         raise BasenjiFormatError(
-            f"{directory / 'statistics.json'}: {key} = {statistics[key]} but config "
+            directory / 'statistics.json', None, f"{key} = {statistics[key]} but config "
             f"{config.name!r} expects {getattr(config, key)}; build a config for this data "
             "with BasenjiBarnyardConfig.from_statistics")
     if statistics.get("seq_depth", 4) != 4:
-      raise BasenjiFormatError(f"{directory / 'statistics.json'}: seq_depth = "
+      raise BasenjiFormatError(directory / 'statistics.json', None, f"seq_depth = "
                                f"{statistics['seq_depth']}, only 4 (DNA) is supported")
     targets_path = directory / "targets.txt"
     targets = read_targets(targets_path)
     if len(targets["identifier"]) != config.num_targets:
-      raise BasenjiFormatError(f"{targets_path}: {len(targets['identifier'])} tracks, but "
+      raise BasenjiFormatError(targets_path, None, f"{len(targets['identifier'])} tracks, but "
                                f"statistics.json says num_targets = {config.num_targets}")
     strand_pair = strand_pair_positions(targets, str(targets_path))
     regions = read_regions(directory / "sequences.bed")
@@ -344,11 +345,11 @@ class BasenjiBarnyard(tfds.core.GeneratorBasedBuilder):
       expected = statistics[f"{split}_seqs"]
       found = len(regions.get(split, []))
       if found != expected:
-        raise BasenjiFormatError(f"{directory / 'sequences.bed'}: {found} {split} windows, "
+        raise BasenjiFormatError(directory / 'sequences.bed', None, f"{found} {split} windows, "
                                  f"but statistics.json says {split}_seqs = {expected}")
       files[split] = tfrecord_files(directory, split)
       if expected and not files[split]:
-        raise BasenjiFormatError(f"missing {directory / 'tfrecords'}/{split}-*.tfr "
+        raise BasenjiFormatError(None, None, f"missing {directory / 'tfrecords'}/{split}-*.tfr "
                                  f"(statistics.json says {split}_seqs = {expected})")
     self.info.metadata.update(
         statistics=statistics, targets=targets, track_names=list(targets["identifier"]),
@@ -366,7 +367,7 @@ class BasenjiBarnyard(tfds.core.GeneratorBasedBuilder):
       for record_index, record in enumerate(tfrecord.read_records(path, "ZLIB")):
         source = f"{path}: record {record_index}"
         if index >= expected:
-          raise BasenjiFormatError(f"{source}: {split} has more records than statistics."
+          raise BasenjiFormatError(source, None, f"{split} has more records than statistics."
                                    f"json's {split}_seqs = {expected}")
         sequence, target = decode_record(record, config.seq_length, config.target_length,
                                          config.num_targets, source)
@@ -376,5 +377,5 @@ class BasenjiBarnyard(tfds.core.GeneratorBasedBuilder):
         index += 1
     if index != expected:
       raise BasenjiFormatError(
-          f"{split}: {index} records in {len(files)} tfrecords/{split}-*.tfr file(s), but "
-          f"statistics.json says {split}_seqs = {expected}")
+          None, None, f"{split}: {index} records in {len(files)} "
+          f"tfrecords/{split}-*.tfr file(s), but statistics.json says {split}_seqs = {expected}")

@@ -58,6 +58,7 @@ from typing import Any
 import h5py
 import numpy as np
 import tensorflow_datasets as tfds
+from genereg_jax.files import InputFormatError
 
 SEQUENCE_LENGTH = 1000
 NUM_LABELS = 919
@@ -78,7 +79,7 @@ TO_ACGT = np.array([FILE_CHANNEL_ORDER.index(base) for base in "ACGT"])
 READ_CHUNK_EXAMPLES = 8192
 
 
-class DeepseaFormatError(ValueError):
+class DeepseaFormatError(InputFormatError):
   """A DeepSEA ``.mat`` file is missing, lacks a variable or has a bad shape."""
 
 
@@ -94,7 +95,7 @@ def find_bundle_file(manual_dir: str | os.PathLike, filename: str) -> str:
     if os.path.isfile(path):
       return path
   raise DeepseaFormatError(
-      f"DeepSEA file {filename} not found; looked for {candidates[0]} and "
+      None, None, f"DeepSEA file {filename} not found; looked for {candidates[0]} and "
       f"{candidates[1]}. Download and unpack {BUNDLE_URL} into the "
       "manual_dir.")
 
@@ -125,7 +126,7 @@ class MatVariable:
         present = sorted(k for k in self._file if not k.startswith("#"))
         self._file.close()
         raise DeepseaFormatError(
-            f"{path} (MATLAB v7.3/HDF5) has no variable {name!r}; it has "
+            path, None, f"MATLAB v7.3/HDF5 file has no variable {name!r}; it has "
             f"{present}")
       self._data = self._file[name]
       self.shape = tuple(reversed(self._data.shape))
@@ -137,11 +138,11 @@ class MatVariable:
         listing = {entry[0]: entry[1] for entry in scipy.io.whosmat(path)}
       except Exception as e:  # SciPy raises several types for bad files.
         raise DeepseaFormatError(
-            f"{path} is neither HDF5 (MATLAB v7.3) nor a readable MATLAB v5 "
+            path, None, f"the file is neither HDF5 (MATLAB v7.3) nor a readable MATLAB v5 "
             f"file: {type(e).__name__}: {e}") from e
       if name not in listing:
         raise DeepseaFormatError(
-            f"{path} (MATLAB v5) has no variable {name!r}; it has "
+            path, None, f"MATLAB v5 file has no variable {name!r}; it has "
             f"{sorted(listing)}")
       self._data = None
       self.shape = tuple(listing[name])
@@ -205,7 +206,7 @@ def open_split(manual_dir: str | os.PathLike,
     labels.close()
     layout = ("h5py shapes are these reversed" if sequences.is_hdf5
               else "as read by scipy.io.loadmat")
-    raise DeepseaFormatError(f"{path}: {'; '.join(problems)} ({layout})")
+    raise DeepseaFormatError(path, None, f"{'; '.join(problems)} ({layout})")
   return sequences, labels
 
 
@@ -215,7 +216,7 @@ def _check_binary(block: np.ndarray, variable: MatVariable,
   if bad.any():
     row = first_row + int(np.argwhere(bad)[0][0])
     raise DeepseaFormatError(
-        f"{variable.path}: {variable.name} row {row} (0-based) holds values "
+        variable.path, None, f"{variable.name} row {row} (0-based) holds values "
         f"other than 0/1, e.g. {block[bad][0]!r}")
 
 
@@ -257,7 +258,7 @@ def read_label_names(path: str) -> list[str]:
     names = [line.strip() for line in f if line.strip()]
   if len(names) != NUM_LABELS:
     raise DeepseaFormatError(
-        f"{path} has {len(names)} non-empty lines; expected {NUM_LABELS} "
+        path, None, f"{len(names)} non-empty lines; expected {NUM_LABELS} "
         "label names, one per line in output order")
   return names
 

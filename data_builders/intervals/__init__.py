@@ -8,22 +8,19 @@ name, ``intervals/<name>``, from its ``data_dir``.
 
 from data_builders.intervals.intervals import (
     MAX_SAMPLING_ROUNDS,
-    MISSING_LABEL,
     SPLITS,
-    BedFile,
-    BedFormatError,
     ChromosomeWindows,
     Coverage,
-    FastaFormatError,
-    Genome,
     Intervals,
     IntervalsConfig,
-    bed_column_names,
     plan_chromosome,
-    read_bed,
     sample_background,
     window_composition,
 )
+# The FASTA and BED readers live in the library; re-exported for the builder's users.
+from genereg_jax.data.bed import (MISSING_LABEL, BedFile, BedFormatError, bed_column_names,
+                                  read_bed)
+from genereg_jax.data.genome import FastaFormatError, Genome
 
 __all__ = [
     "MAX_SAMPLING_ROUNDS", "MISSING_LABEL", "SPLITS", "BedFile",

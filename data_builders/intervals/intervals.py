@@ -39,39 +39,32 @@ written in chromosome (FASTA) order then by start. ``info.metadata`` holds
 ``label_names``, the full config and per-split counts and mean GC of
 positives and negatives.
 
-Malformed input raises ``BedFormatError`` (``path:line: problem``, 1-based
-line numbers: too few columns, non-integer or negative coordinates, start >
-end, a chromosome the FASTA lacks, an end past the chromosome's length) or
-``FastaFormatError`` naming the FASTA file.
+The FASTA and BED readers are the library's (``genereg_jax.data.genome`` and
+``genereg_jax.data.bed``): malformed input raises ``BedFormatError`` or
+``FastaFormatError``, naming the file and the 1-based line.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
-import gzip
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import numpy as np
-import pyfaidx
 import tensorflow_datasets as tfds
 
+from genereg_jax.data.bed import BedFile
+from genereg_jax.data.bed import bed_column_names
+from genereg_jax.data.bed import read_bed
 from genereg_jax.data.encoding import one_hot_dna
+from genereg_jax.data.genome import Genome
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
-MISSING_LABEL = -1.0
-_MISSING_TOKENS = frozenset({"na", "nan", "."})
-_HEADER_FIRST_FIELDS = frozenset({"chrom", "chr", "chromosome", "seqname"})
-# IUPAC nucleotide codes (plus U) are valid FASTA letters; all but ACGT read as N.
-_IUPAC = "ACGTUNRYSWKMBDHV"
-_VALID_BYTES = np.zeros(256, dtype=bool)
 _ACGT_BYTES = np.zeros(256, dtype=bool)
 _GC_BYTES = np.zeros(256, dtype=bool)
-for _letter in _IUPAC:
-  _VALID_BYTES[ord(_letter)] = _VALID_BYTES[ord(_letter.lower())] = True
 for _letter in "ACGT":
   _ACGT_BYTES[ord(_letter)] = _ACGT_BYTES[ord(_letter.lower())] = True
 for _letter in "GC":
@@ -83,64 +76,9 @@ MAX_SAMPLING_ROUNDS = 50
 _CONFIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
-class BedFormatError(ValueError):
-  """A BED line is malformed; the message starts with ``path:line:``."""
-
-
-class FastaFormatError(ValueError):
-  """The FASTA is missing, malformed or holds non-nucleotide letters."""
-
-
 # ---------------------------------------------------------------------------
-# FASTA
+# Windows
 # ---------------------------------------------------------------------------
-
-
-class Genome:
-  """A FASTA file read through pyfaidx (which writes a ``.fai`` beside it).
-
-  Attributes:
-    path: the FASTA file.
-    sizes: ``{chromosome: length}`` in FASTA order.
-  """
-
-  def __init__(self, path: str | os.PathLike):
-    self.path = os.fspath(path)
-    if not os.path.isfile(self.path):
-      raise FastaFormatError(f"FASTA file {self.path} not found")
-    try:
-      self._fasta = pyfaidx.Fasta(self.path, as_raw=True, rebuild=True)
-    except (pyfaidx.FastaIndexingError, ValueError, UnicodeDecodeError) as e:
-      raise FastaFormatError(f"{self.path}: malformed FASTA: {e}") from e
-    self.sizes = {name: len(record)
-                  for name, record in self._fasta.records.items()}
-    if not self.sizes:
-      raise FastaFormatError(f"{self.path}: no sequences in the FASTA")
-
-  def sequence(self, chrom: str) -> np.ndarray:
-    """The whole chromosome as ``uint8`` ASCII codes, checked letter by letter."""
-    try:
-      text = self._fasta[chrom][:]
-    except (pyfaidx.FastaIndexingError, ValueError) as e:
-      raise FastaFormatError(f"{self.path}: cannot read {chrom}: {e}") from e
-    try:
-      codes = np.frombuffer(text.encode("ascii"), dtype=np.uint8)
-    except UnicodeEncodeError as e:
-      raise FastaFormatError(
-          f"{self.path}: sequence {chrom} has a non-ASCII character at "
-          f"position {e.start + 1}") from e
-    invalid = np.flatnonzero(~_VALID_BYTES[codes])
-    if invalid.size:
-      position = int(invalid[0])
-      raise FastaFormatError(
-          f"{self.path}: sequence {chrom} has invalid character "
-          f"{chr(codes[position])!r} at position {position + 1} (1-based); "
-          f"expected IUPAC nucleotide letters {_IUPAC}")
-    return codes
-
-  def close(self) -> None:
-    """Closes the file handle."""
-    self._fasta.close()
 
 
 def window_composition(sequence: np.ndarray, starts: np.ndarray,
@@ -172,185 +110,6 @@ def window_composition(sequence: np.ndarray, starts: np.ndarray,
 # ---------------------------------------------------------------------------
 # BED
 # ---------------------------------------------------------------------------
-
-
-@dataclasses.dataclass
-class BedFile:
-  """The records of one BED file, validated against a genome.
-
-  Attributes:
-    path: the file.
-    chroms: chromosome of each record.
-    starts: ``int64[n]`` 0-based starts.
-    ends: ``int64[n]`` exclusive ends.
-    centers: ``int64[n]`` summit (narrowPeak column 10, if >= 0) or midpoint.
-    labels: ``float32[n, k]`` label columns (columns mode) or None.
-    column_names: names of the label columns (columns mode) or None.
-  """
-
-  path: str
-  chroms: np.ndarray
-  starts: np.ndarray
-  ends: np.ndarray
-  centers: np.ndarray
-  labels: np.ndarray | None = None
-  column_names: list[str] | None = None
-
-  def on(self, chrom: str) -> np.ndarray:
-    """Indices of the records on ``chrom``, in file order."""
-    return np.flatnonzero(self.chroms == chrom)
-
-
-def _open_text(path: str):
-  if path.endswith(".gz"):
-    return gzip.open(path, "rt", encoding="utf-8")
-  return open(path, encoding="utf-8")
-
-
-def _split_fields(line: str) -> list[str]:
-  return line.split("\t") if "\t" in line else line.split()
-
-
-def _is_narrowpeak(path: str) -> bool:
-  name = path.lower()
-  name = name[:-3] if name.endswith(".gz") else name
-  return name.endswith("narrowpeak")
-
-
-def _parse_int(text: str, what: str, path: str, line_number: int) -> int:
-  try:
-    return int(text)
-  except ValueError:
-    raise BedFormatError(f"{path}:{line_number}: {what} {text!r} is not an "
-                         "integer") from None
-
-
-def _data_lines(path: str) -> Iterator[tuple[int, str, bool]]:
-  """``(1-based line number, text, is_comment)`` for non-blank lines."""
-  if not os.path.isfile(path):
-    raise BedFormatError(f"{path}: BED file not found")
-  with _open_text(path) as f:
-    for line_number, line in enumerate(f, start=1):
-      text = line.rstrip("\r\n")
-      if not text.strip():
-        continue
-      comment = text.startswith(("#", "track", "browser"))
-      yield line_number, text, comment
-
-
-def bed_column_names(path: str) -> list[str]:
-  """Label-column names of a columns-mode BED (header, else ``column_4``...).
-
-  The header is the last ``#`` line before the first record, or a first
-  record line whose first field is ``chrom``/``chr``/... . Raises
-  ``BedFormatError`` when the file has no record or no label column.
-  """
-  comment_header = None
-  for line_number, text, comment in _data_lines(path):
-    fields = _split_fields(text)
-    if comment:
-      if text.startswith("#"):
-        comment_header = _split_fields(text.lstrip("#").strip())
-      continue
-    if fields[0].lower() in _HEADER_FIRST_FIELDS:
-      header = fields
-    else:
-      header = comment_header if (comment_header and
-                                  len(comment_header) == len(fields)) else None
-    if len(fields) < 4:
-      raise BedFormatError(
-          f"{path}:{line_number}: {len(fields)} columns; a label BED needs "
-          "chrom, start, end and at least one label column")
-    if header is not None:
-      return [name.strip() for name in header[3:]]
-    return [f"column_{i}" for i in range(4, len(fields) + 1)]
-  raise BedFormatError(f"{path}: no BED records")
-
-
-def read_bed(path: str, sizes: Mapping[str, int], genome_path: str,
-             label_columns: bool = False) -> BedFile:
-  """Reads and validates a BED file against chromosome ``sizes``.
-
-  Args:
-    path: a BED file (optionally gzipped); tab- or whitespace-separated.
-    sizes: ``Genome.sizes``.
-    genome_path: the FASTA's path, for messages.
-    label_columns: columns mode: the 4th and later columns are numeric labels.
-
-  Returns:
-    The records as a ``BedFile``.
-
-  Raises:
-    BedFormatError: ``path:line: problem`` for the first malformed line.
-  """
-  narrowpeak = _is_narrowpeak(path) and not label_columns
-  column_names = bed_column_names(path) if label_columns else None
-  chroms, starts, ends, centers, labels = [], [], [], [], []
-  for line_number, text, comment in _data_lines(path):
-    if comment:
-      continue
-    fields = _split_fields(text)
-    if label_columns and fields[0].lower() in _HEADER_FIRST_FIELDS:
-      continue
-    where = f"{path}:{line_number}"
-    if len(fields) < 3:
-      raise BedFormatError(f"{where}: {len(fields)} column(s); BED needs at "
-                           "least chrom, start, end")
-    chrom = fields[0]
-    start = _parse_int(fields[1], "start", path, line_number)
-    end = _parse_int(fields[2], "end", path, line_number)
-    if start < 0:
-      raise BedFormatError(f"{where}: start {start} is negative")
-    if start > end:
-      raise BedFormatError(f"{where}: start {start} > end {end}")
-    if chrom not in sizes:
-      known = list(sizes)
-      shown = ", ".join(known[:10]) + (", ..." if len(known) > 10 else "")
-      raise BedFormatError(f"{where}: chromosome {chrom!r} is not in the FASTA "
-                           f"{genome_path} (it has {shown})")
-    if end > sizes[chrom]:
-      raise BedFormatError(
-          f"{where}: end {end} is past the end of {chrom} ({sizes[chrom]} bp "
-          f"in {genome_path}); is the BED from another assembly?")
-    center = (start + end) // 2
-    if narrowpeak:
-      if len(fields) < 10:
-        raise BedFormatError(f"{where}: {len(fields)} columns; narrowPeak has "
-                             "10 (summit offset in column 10)")
-      summit = _parse_int(fields[9], "summit offset", path, line_number)
-      if summit >= end - start:
-        raise BedFormatError(f"{where}: summit offset {summit} is outside "
-                             f"the peak [{start}, {end})")
-      if summit >= 0:
-        center = start + summit
-    if label_columns:
-      if len(fields) != 3 + len(column_names):
-        raise BedFormatError(
-            f"{where}: {len(fields)} columns, expected "
-            f"{3 + len(column_names)} (chrom, start, end, "
-            f"{len(column_names)} label(s))")
-      row = []
-      for name, value in zip(column_names, fields[3:]):
-        if value.strip().lower() in _MISSING_TOKENS:
-          row.append(MISSING_LABEL)
-          continue
-        try:
-          row.append(float(value))
-        except ValueError:
-          raise BedFormatError(f"{where}: label {name!r} value {value!r} is "
-                               "not a number") from None
-      labels.append(row)
-    chroms.append(chrom)
-    starts.append(start)
-    ends.append(end)
-    centers.append(center)
-  if not chroms:
-    raise BedFormatError(f"{path}: no BED records")
-  return BedFile(
-      path=path, chroms=np.array(chroms), starts=np.array(starts, np.int64),
-      ends=np.array(ends, np.int64), centers=np.array(centers, np.int64),
-      labels=(np.array(labels, np.float32) if label_columns else None),
-      column_names=column_names)
 
 
 class Coverage:
@@ -522,7 +281,7 @@ class IntervalsConfig(tfds.core.BuilderConfig):
   """What to build: genome, BEDs, window, splits and negative sampling.
 
   Attributes:
-    fasta: genome FASTA (pyfaidx writes ``<fasta>.fai`` beside it if missing).
+    fasta: genome FASTA (indexed by ``genereg_jax.data.genome``).
     beds: BED files: one per label (peaks mode) or exactly one with label
       columns (``label_columns=True``).
     label_columns: columns mode (see the module docstring).

@@ -63,6 +63,7 @@ import tensorflow_datasets as tfds
 
 from genereg_jax.data import encoding
 from genereg_jax.data import gene_annotation
+from genereg_jax.data import text as text_files
 
 SPLITS = ("train", "valid", "test")
 PRIMARY_CHROMOSOMES = tuple(str(i) for i in range(1, 23)) + ("X", "Y")
@@ -279,7 +280,7 @@ class UsageTable:
     return positions[low:high], values[low:high]
 
 
-def _usage_value(text: str, where: str, tissue: str) -> float:
+def _usage_value(text: str, where: tuple, tissue: str) -> float:
   if text.strip().lower() in _NA:
     return float("nan")
   try:
@@ -288,7 +289,7 @@ def _usage_value(text: str, where: str, tissue: str) -> float:
     value = -1.0
   if not 0.0 <= value <= 1.0:
     raise gene_annotation.AnnotationFormatError(
-        f"{where}: {tissue} usage must be a number in [0, 1] or NA, got {text!r}")
+        *where, f"{tissue} usage must be a number in [0, 1] or NA, got {text!r}")
   return value
 
 
@@ -311,49 +312,45 @@ def read_usage_table(path: str | os.PathLike, tissues: Sequence[str]) -> UsageTa
   by_key: dict[tuple[str, str], dict[int, np.ndarray]] = {}
   first_line: dict[tuple[str, str, int], int] = {}
   columns = None
-  with gene_annotation.open_text(path) as f:
-    for number, line in enumerate(f, 1):
-      line = line.rstrip("\r\n")
-      if not line.strip() or line.startswith("##"):
-        continue
-      where = f"{path}:{number}"
-      fields = line.split("\t")
-      if columns is None:
-        names = [name.strip().lstrip("#").lower() for name in fields]
-        wanted = ["chrom", "pos", "strand", *(t.lower() for t in tissues)]
-        missing = [name for name in wanted if name not in names]
-        if missing:
-          raise gene_annotation.AnnotationFormatError(
-              f"{where}: the header needs columns {wanted}; missing {missing} (header: "
-              f"{names})")
-        columns = [names.index(name) for name in wanted]
-        width = len(names)
-        continue
-      if len(fields) != width:
+  for number, line in text_files.numbered_lines(path, gene_annotation.AnnotationFormatError):
+    line = line.rstrip("\r\n")
+    if not line.strip() or line.startswith("##"):
+      continue
+    where = (path, number)
+    fields = line.split("\t")
+    if columns is None:
+      names = [name.strip().lstrip("#").lower() for name in fields]
+      wanted = ["chrom", "pos", "strand", *(t.lower() for t in tissues)]
+      missing = [name for name in wanted if name not in names]
+      if missing:
         raise gene_annotation.AnnotationFormatError(
-            f"{where}: expected {width} tab-separated columns as in the header, got "
-            f"{len(fields)}")
-      chrom, pos, strand = (fields[i].strip() for i in columns[:3])
-      try:
-        position = int(pos) - 1
-      except ValueError:
-        position = -1
-      if position < 0:
-        raise gene_annotation.AnnotationFormatError(
-            f"{where}: pos must be a 1-based position (integer >= 1), got {pos!r}")
-      if strand not in ("+", "-"):
-        raise gene_annotation.AnnotationFormatError(
-            f"{where}: strand must be + or -, got {strand!r}")
-      site = (gene_annotation.without_chr(chrom), strand, position)
-      if site in first_line:
-        raise gene_annotation.AnnotationFormatError(
-            f"{where}: site {chrom}:{pos}:{strand} is already on line {first_line[site]}")
-      first_line[site] = number
-      by_key.setdefault(site[:2], {})[position] = np.array(
-          [_usage_value(fields[i], where, tissue)
-           for i, tissue in zip(columns[3:], tissues)], np.float32)
+            *where, f"the header needs columns {wanted}; missing {missing} (header: "
+            f"{names})")
+      columns = [names.index(name) for name in wanted]
+      width = len(names)
+      continue
+    if len(fields) != width:
+      raise gene_annotation.AnnotationFormatError(
+          *where, f"expected {width} tab-separated columns as in the header, got "
+          f"{len(fields)}")
+    chrom, pos, strand = (fields[i].strip() for i in columns[:3])
+    position = (text_files.ascii_int(pos) or 0) - 1
+    if position < 0:
+      raise gene_annotation.AnnotationFormatError(
+          *where, f"pos must be a 1-based position (integer >= 1), got {pos!r}")
+    if strand not in ("+", "-"):
+      raise gene_annotation.AnnotationFormatError(
+          *where, f"strand must be + or -, got {strand!r}")
+    site = (gene_annotation.without_chr(chrom), strand, position)
+    if site in first_line:
+      raise gene_annotation.AnnotationFormatError(
+          *where, f"site {chrom}:{pos}:{strand} is already on line {first_line[site]}")
+    first_line[site] = number
+    by_key.setdefault(site[:2], {})[position] = np.array(
+        [_usage_value(fields[i], where, tissue)
+         for i, tissue in zip(columns[3:], tissues)], np.float32)
   if columns is None:
-    raise gene_annotation.AnnotationFormatError(f"{path}: empty usage table, no header")
+    raise gene_annotation.AnnotationFormatError(path, None, "empty usage table, no header")
   sites = {}
   for key, rows in by_key.items():
     positions = np.array(sorted(rows), np.int64)
@@ -516,12 +513,12 @@ class SpliceaiGencode(tfds.core.GeneratorBasedBuilder):
           raise ValueError(
               f"gene {transcript.gene_name} ({transcript.gene_id}) is on chromosome "
               f"{transcript.chrom}, which {fasta} does not have (chromosomes: "
-              f"{', '.join(list(genome.lengths)[:10])}...). Use the annotation that "
+              f"{', '.join(list(genome.sizes)[:10])}...). Use the annotation that "
               "matches the genome.")
-        if transcript.tx_end > genome.lengths[chrom]:
+        if transcript.tx_end > genome.sizes[chrom]:
           raise ValueError(
               f"gene {transcript.gene_name} ends at {transcript.tx_end}, past the end of "
-              f"{chrom} ({genome.lengths[chrom]} nt) in {fasta}: annotation and genome "
+              f"{chrom} ({genome.sizes[chrom]} nt) in {fasta}: annotation and genome "
               "assemblies differ.")
         for block in gene_blocks(
             genome, transcript, chrom, config.block_length, config.context,

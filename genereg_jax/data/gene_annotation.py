@@ -19,18 +19,22 @@ Splice sites follow SpliceAI (Jaganathan et al., Cell 2019): an acceptor is the 
 nucleotide of an exon and a donor its last, in transcript (5'->3') orientation, except
 the transcript's first base and its last.
 
-`Genome` reads the matching reference FASTA (pyfaidx), N beyond chromosome ends.
+The matching reference FASTA is read with `genome.Genome` (re-exported here), N beyond
+chromosome ends.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import importlib.util
 import os
 import pathlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+
+from genereg_jax.data import text as text_files
+from genereg_jax.data.genome import Genome, match_chromosome, without_chr  # noqa: F401
+from genereg_jax.files import InputFormatError
 
 SPLICEAI_TABLE_COLUMNS = ("#NAME", "CHROM", "STRAND", "TX_START", "TX_END", "EXON_START",
                           "EXON_END")
@@ -39,8 +43,8 @@ PRINCIPAL_TAGS = ("Ensembl_canonical", "MANE_Select")
 _ATTRIBUTE = re.compile(r'\s*([^\s";]+)\s+(?:"([^"]*)"|([^\s;]+))\s*;?')
 
 
-class AnnotationFormatError(ValueError):
-  """A malformed annotation line; the message names the file and line number."""
+class AnnotationFormatError(InputFormatError):
+  """A malformed annotation line; ``str(error)`` is ``path:line: problem``."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -92,51 +96,26 @@ class Transcript:
     return sorted({p for start, end in self.exons for p in (start, end - 1)})
 
 
-def without_chr(name: str) -> str:
-  """``chr1`` -> ``1``; other names unchanged."""
-  return name[3:] if name.startswith("chr") else name
-
-
-def match_chromosome(name: str, available: Iterable[str]) -> str | None:
-  """``name`` as spelled in ``available`` (adding or removing ``chr``), or None."""
-  available = set(available)
-  if name in available:
-    return name
-  for candidate in (without_chr(name), "chr" + name):
-    if candidate in available:
-      return candidate
-  return None
-
-
-def open_text(path: str | os.PathLike):
-  """Opens a text file for reading, gunzipping it if it starts with the gzip magic."""
-  path = os.fspath(path)
-  with open(path, "rb") as f:
-    gzipped = f.read(2) == b"\x1f\x8b"
-  return gzip.open(path, "rt") if gzipped else open(path, "rt")
-
-
-def _check_transcript(transcript: Transcript, where: str) -> Transcript:
+def _check_transcript(transcript: Transcript, where: tuple) -> Transcript:
   if transcript.strand not in ("+", "-"):
-    raise AnnotationFormatError(f"{where}: strand must be + or -, got "
+    raise AnnotationFormatError(*where, f"strand must be + or -, got "
                                 f"{transcript.strand!r}")
   if not transcript.exons:
-    raise AnnotationFormatError(f"{where}: transcript {transcript.transcript_id} has no "
+    raise AnnotationFormatError(*where, f"transcript {transcript.transcript_id} has no "
                                 "exons")
   previous_end = None
   for start, end in transcript.exons:
     if not start < end:
-      raise AnnotationFormatError(f"{where}: exon [{start}, {end}) of "
+      raise AnnotationFormatError(*where, f"exon [{start}, {end}) of "
                                   f"{transcript.transcript_id} is empty or reversed")
     if previous_end is not None and start < previous_end:
-      raise AnnotationFormatError(f"{where}: exons of {transcript.transcript_id} "
+      raise AnnotationFormatError(*where, f"exons of {transcript.transcript_id} "
                                   f"overlap at {start}")
     previous_end = end
   if (transcript.exons[0][0] < transcript.tx_start
       or transcript.exons[-1][1] > transcript.tx_end or transcript.tx_start < 0):
-    raise AnnotationFormatError(
-        f"{where}: exons of {transcript.transcript_id} leave the transcript "
-        f"[{transcript.tx_start}, {transcript.tx_end})")
+    raise AnnotationFormatError(*where, f"exons of {transcript.transcript_id} leave the "
+                                f"transcript [{transcript.tx_start}, {transcript.tx_end})")
   return transcript
 
 
@@ -162,50 +141,55 @@ def spliceai_table_path(name: str) -> pathlib.Path:
       "`pip install --no-deps spliceai==1.3.1`.")
 
 
-def _int_list(text: str, where: str, column: str) -> list[int]:
+def _int_list(text: str, where: tuple, column: str) -> list[int]:
   items = text.split(",")
   if items and items[-1] == "":
     items.pop()
-  try:
-    return [int(item) for item in items]
-  except ValueError:
-    raise AnnotationFormatError(f"{where}: {column} must be comma-separated integers, "
-                                f"got {text!r}") from None
+  values = [text_files.ascii_int(item) for item in items]
+  if None in values:
+    raise AnnotationFormatError(*where, f"{column} must be comma-separated integers, "
+                                f"got {text!r}")
+  return values
 
 
 def read_spliceai_table(path: str | os.PathLike) -> list[Transcript]:
   """Transcripts of a SpliceAI annotation table (``grch38.txt`` format), in file order."""
+  path = os.fspath(path)
   transcripts = []
-  with open_text(path) as f:
-    header = f.readline().rstrip("\r\n").split("\t")
-    if header[:len(SPLICEAI_TABLE_COLUMNS)] != list(SPLICEAI_TABLE_COLUMNS):
-      raise AnnotationFormatError(
-          f"{path}:1: expected the SpliceAI header {' '.join(SPLICEAI_TABLE_COLUMNS)} "
-          f"(tab-separated), got {' '.join(header)!r}")
-    for line_no, line in enumerate(f, start=2):
-      line = line.rstrip("\r\n")
-      if not line:
-        continue
-      where = f"{path}:{line_no}"
-      fields = line.split("\t")
-      if len(fields) < len(SPLICEAI_TABLE_COLUMNS):
-        raise AnnotationFormatError(f"{where}: expected {len(SPLICEAI_TABLE_COLUMNS)} "
-                                    f"tab-separated columns, got {len(fields)}")
-      name, chrom, strand, tx_start, tx_end, exon_starts, exon_ends = fields[:7]
-      try:
-        tx_start, tx_end = int(tx_start), int(tx_end)
-      except ValueError:
-        raise AnnotationFormatError(f"{where}: TX_START/TX_END must be integers, got "
-                                    f"{fields[3]!r}, {fields[4]!r}") from None
-      starts = _int_list(exon_starts, where, "EXON_START")
-      ends = _int_list(exon_ends, where, "EXON_END")
-      if len(starts) != len(ends):
-        raise AnnotationFormatError(f"{where}: {len(starts)} exon starts but {len(ends)} "
-                                    "exon ends")
-      transcripts.append(_check_transcript(Transcript(
-          gene_id=name, gene_name=name, transcript_id=name, chrom=chrom, strand=strand,
-          tx_start=tx_start, tx_end=tx_end, exons=tuple(sorted(zip(starts, ends)))),
-          where))
+  line_no = 0
+  for line_no, line in text_files.numbered_lines(path, AnnotationFormatError):
+    line = line.rstrip("\r\n")
+    where = (path, line_no)
+    if line_no == 1:
+      header = line.split("\t")
+      if header[:len(SPLICEAI_TABLE_COLUMNS)] != list(SPLICEAI_TABLE_COLUMNS):
+        raise AnnotationFormatError(
+            *where, f"expected the SpliceAI header {' '.join(SPLICEAI_TABLE_COLUMNS)} "
+            f"(tab-separated), got {' '.join(header)!r}")
+      continue
+    if not line:
+      continue
+    fields = line.split("\t")
+    if len(fields) < len(SPLICEAI_TABLE_COLUMNS):
+      raise AnnotationFormatError(*where, f"expected {len(SPLICEAI_TABLE_COLUMNS)} "
+                                  f"tab-separated columns, got {len(fields)}")
+    name, chrom, strand, tx_start, tx_end, exon_starts, exon_ends = fields[:7]
+    tx_start, tx_end = text_files.ascii_int(tx_start), text_files.ascii_int(tx_end)
+    if tx_start is None or tx_end is None:
+      raise AnnotationFormatError(*where, f"TX_START/TX_END must be integers, got "
+                                  f"{fields[3]!r}, {fields[4]!r}")
+    starts = _int_list(exon_starts, where, "EXON_START")
+    ends = _int_list(exon_ends, where, "EXON_END")
+    if len(starts) != len(ends):
+      raise AnnotationFormatError(*where, f"{len(starts)} exon starts but {len(ends)} "
+                                  "exon ends")
+    transcripts.append(_check_transcript(Transcript(
+        gene_id=name, gene_name=name, transcript_id=name, chrom=chrom, strand=strand,
+        tx_start=tx_start, tx_end=tx_end, exons=tuple(sorted(zip(starts, ends)))),
+        where))
+  if line_no == 0:
+    raise AnnotationFormatError(path, None, "empty file; expected the SpliceAI header "
+                                + " ".join(SPLICEAI_TABLE_COLUMNS))
   return transcripts
 
 
@@ -213,14 +197,14 @@ def read_spliceai_table(path: str | os.PathLike) -> list[Transcript]:
 # GTF.
 
 
-def _gtf_attributes(text: str, where: str) -> dict[str, list[str]]:
+def _gtf_attributes(text: str, where: tuple) -> dict[str, list[str]]:
   attributes: dict[str, list[str]] = {}
   position = 0
   text = text.strip()
   while position < len(text):
     match = _ATTRIBUTE.match(text, position)
     if match is None or match.end() == position:
-      raise AnnotationFormatError(f"{where}: cannot parse GTF attributes at "
+      raise AnnotationFormatError(*where, f"cannot parse GTF attributes at "
                                   f"{text[position:position + 40]!r}")
     key, quoted, bare = match.groups()
     attributes.setdefault(key, []).append(quoted if quoted is not None else bare)
@@ -241,56 +225,56 @@ class _GtfTranscript:
 
 
 def _gtf_transcripts(path, gene_types: frozenset[str] | None) -> Iterator[Transcript]:
+  path = os.fspath(path)
   found: dict[str, _GtfTranscript] = {}
-  with open_text(path) as f:
-    for line_no, line in enumerate(f, start=1):
-      if line.startswith("#") or not line.strip():
-        continue
-      fields = line.rstrip("\r\n").split("\t")
-      where = f"{path}:{line_no}"
-      if len(fields) != 9:
-        raise AnnotationFormatError(f"{where}: expected 9 tab-separated GTF columns, got "
-                                    f"{len(fields)}")
-      if fields[2] not in ("exon", "transcript"):
-        continue
-      attributes = _gtf_attributes(fields[8], where)
-      gene_type = (attributes.get("gene_type") or attributes.get("gene_biotype") or [""])[0]
-      if gene_types is not None and gene_type not in gene_types:
-        continue
-      if "transcript_id" not in attributes or "gene_id" not in attributes:
-        raise AnnotationFormatError(f"{where}: {fields[2]} line without gene_id and "
-                                    "transcript_id attributes")
-      try:
-        start, end = int(fields[3]) - 1, int(fields[4])
-      except ValueError:
-        raise AnnotationFormatError(f"{where}: start/end must be integers, got "
-                                    f"{fields[3]!r}, {fields[4]!r}") from None
-      if fields[6] not in ("+", "-"):
-        raise AnnotationFormatError(f"{where}: strand must be + or -, got {fields[6]!r}")
-      transcript_id = attributes["transcript_id"][0]
-      gene_id = attributes["gene_id"][0]
-      record = found.get(transcript_id)
-      if record is None:
-        record = found[transcript_id] = _GtfTranscript(
-            gene_id=gene_id, gene_name=attributes.get("gene_name", [gene_id])[0],
-            gene_type=gene_type, chrom=fields[0], strand=fields[6], first_line=line_no)
-      elif (record.gene_id, record.chrom, record.strand) != (gene_id, fields[0], fields[6]):
-        raise AnnotationFormatError(
-            f"{where}: transcript {transcript_id} changes gene, chromosome or strand "
-            f"(first seen at line {record.first_line})")
-      record.tags.update(attributes.get("tag", []))
-      if fields[2] == "exon":
-        record.exons.append((start, end))
+  for line_no, line in text_files.numbered_lines(path, AnnotationFormatError):
+    if line.startswith("#") or not line.strip():
+      continue
+    fields = line.rstrip("\r\n").split("\t")
+    where = (path, line_no)
+    if len(fields) != 9:
+      raise AnnotationFormatError(*where, f"expected 9 tab-separated GTF columns, got "
+                                  f"{len(fields)}")
+    if fields[2] not in ("exon", "transcript"):
+      continue
+    attributes = _gtf_attributes(fields[8], where)
+    gene_type = (attributes.get("gene_type") or attributes.get("gene_biotype") or [""])[0]
+    if gene_types is not None and gene_type not in gene_types:
+      continue
+    if "transcript_id" not in attributes or "gene_id" not in attributes:
+      raise AnnotationFormatError(*where, f"{fields[2]} line without gene_id and "
+                                  "transcript_id attributes")
+    start, end = text_files.ascii_int(fields[3]), text_files.ascii_int(fields[4])
+    if start is None or end is None:
+      raise AnnotationFormatError(*where, f"start/end must be integers, got "
+                                  f"{fields[3]!r}, {fields[4]!r}")
+    start -= 1  # GTF is 1-based inclusive.
+    if fields[6] not in ("+", "-"):
+      raise AnnotationFormatError(*where, f"strand must be + or -, got {fields[6]!r}")
+    transcript_id = attributes["transcript_id"][0]
+    gene_id = attributes["gene_id"][0]
+    record = found.get(transcript_id)
+    if record is None:
+      record = found[transcript_id] = _GtfTranscript(
+          gene_id=gene_id, gene_name=attributes.get("gene_name", [gene_id])[0],
+          gene_type=gene_type, chrom=fields[0], strand=fields[6], first_line=line_no)
+    elif (record.gene_id, record.chrom, record.strand) != (gene_id, fields[0], fields[6]):
+      raise AnnotationFormatError(*where, f"transcript {transcript_id} changes gene, "
+                                  "chromosome or strand (first seen at line "
+                                  f"{record.first_line})")
+    record.tags.update(attributes.get("tag", []))
+    if fields[2] == "exon":
+      record.exons.append((start, end))
   for transcript_id, record in found.items():
     if not record.exons:
-      raise AnnotationFormatError(f"{path}:{record.first_line}: transcript "
+      raise AnnotationFormatError(path, record.first_line, f"transcript "
                                   f"{transcript_id} has no exon lines")
     exons = tuple(sorted(record.exons))
     yield _check_transcript(Transcript(
         gene_id=record.gene_id, gene_name=record.gene_name, transcript_id=transcript_id,
         chrom=record.chrom, strand=record.strand, tx_start=exons[0][0],
         tx_end=exons[-1][1], exons=exons, gene_type=record.gene_type,
-        tags=frozenset(record.tags)), f"{path}:{record.first_line}")
+        tags=frozenset(record.tags)), (path, record.first_line))
 
 
 def principal_transcript(transcripts: Sequence[Transcript]) -> Transcript:
@@ -350,41 +334,3 @@ def load_annotation(spec: str | os.PathLike,
   return read_spliceai_table(spec)
 
 
-# ---------------------------------------------------------------------------------------
-# Reference genome.
-
-
-class Genome:
-  """A reference FASTA read with pyfaidx; bases beyond a chromosome's ends read as N.
-
-  pyfaidx writes a ``.fai`` index beside the FASTA on first use when there is none
-  (``samtools faidx`` makes the same file), so the directory must be writable then.
-  """
-
-  def __init__(self, path: str | os.PathLike):
-    import pyfaidx  # Only the builders and variant scoring need it.
-    self.path = os.fspath(path)
-    if not os.path.isfile(self.path):
-      raise FileNotFoundError(f"reference FASTA {self.path!r} does not exist")
-    try:
-      self._fasta = pyfaidx.Fasta(self.path, as_raw=True, read_long_names=False)
-    except (OSError, ValueError, pyfaidx.FastaIndexingError) as e:
-      raise ValueError(f"{self.path}: cannot read or index the FASTA (gunzip a "
-                       f"compressed one; the directory must be writable to create the "
-                       f".fai): {e}") from e
-    self.lengths = {name: len(record) for name, record in self._fasta.records.items()}
-
-  def chromosome(self, name: str) -> str | None:
-    """The FASTA's spelling of chromosome ``name`` (with or without ``chr``), or None."""
-    return match_chromosome(name, self.lengths)
-
-  def fetch(self, chrom: str, start: int, end: int) -> str:
-    """Bases ``[start, end)`` (0-based) of ``chrom`` as in the FASTA; N off the ends."""
-    length = self.lengths[chrom]
-    inside_start, inside_end = min(max(start, 0), length), max(min(end, length), 0)
-    inside = self._fasta[chrom][inside_start:inside_end] if inside_end > inside_start else ""
-    return ("N" * (min(end, 0) - start if start < 0 else 0) + inside
-            + "N" * (end - max(start, length) if end > length else 0))
-
-  def close(self) -> None:
-    self._fasta.close()

@@ -33,6 +33,7 @@ from typing import Any, BinaryIO
 from etils import epath
 import google_crc32c
 from google.protobuf import descriptor_pb2
+from genereg_jax.files import InputFormatError
 from google.protobuf import descriptor_pool
 from google.protobuf import message
 from google.protobuf import message_factory
@@ -55,7 +56,7 @@ Feature = list[bytes] | np.ndarray
 PathLike = str | os.PathLike
 
 
-class TFRecordError(ValueError):
+class TFRecordError(InputFormatError):
   """A TFRecord file is truncated, corrupted or not what it claims to be."""
 
 
@@ -112,7 +113,7 @@ def detect_compression(path: PathLike) -> str:
     return "GZIP"
   if len(head) >= 2 and head[0] & 0x0F == 8 and (head[0] << 8 | head[1]) % 31 == 0:
     return "ZLIB"
-  raise TFRecordError(f"{path}: not a TFRecord file (neither uncompressed, ZLIB nor "
+  raise TFRecordError(path, None, f"not a TFRecord file (neither uncompressed, ZLIB nor "
                       f"GZIP); first bytes {head.hex()}")
 
 
@@ -145,20 +146,20 @@ class _InflatingReader:
         self._input = self._file.read(_READ_CHUNK)
         if not self._input:
           if self._fed_any and not self._decompressor.eof:
-            raise TFRecordError(f"{self._path}: the {self._compression} stream ends early "
+            raise TFRecordError(self._path, None, f"the {self._compression} stream ends early "
                                 "(truncated file?)")
           return False
       if self._decompressor.eof:
         if self._compression == "GZIP":  # Concatenated gzip members are one stream.
           self._decompressor = self._new_decompressor()
         else:
-          raise TFRecordError(f"{self._path}: {len(self._input)}+ bytes of trailing "
+          raise TFRecordError(self._path, None, f"{len(self._input)}+ bytes of trailing "
                               "data after the end of the ZLIB stream")
       self._fed_any = True
       try:
         out = self._decompressor.decompress(self._input, _MAX_INFLATE)
       except zlib.error as e:
-        raise TFRecordError(f"{self._path}: corrupted {self._compression} stream ({e}); "
+        raise TFRecordError(self._path, None, f"corrupted {self._compression} stream ({e}); "
                             "is the compression right?") from e
       self._input = (self._decompressor.unused_data if self._decompressor.eof
                      else self._decompressor.unconsumed_tail)
@@ -203,20 +204,20 @@ def read_records(path: PathLike, compression: str | None = "auto", *,
       if not header:
         return
       if len(header) < _HEADER.size:
-        raise TFRecordError(f"{path}: record {index}: truncated header ({len(header)} of "
+        raise TFRecordError(path, None, f"record {index}: truncated header ({len(header)} of "
                             f"{_HEADER.size} bytes)")
       length, length_crc = _HEADER.unpack(header)
       if verify_crc and masked_crc32c(header[:8]) != length_crc:
         raise TFRecordError(
-            f"{path}: record {index}: CRC32C mismatch in the length field (corrupted "
+            path, None, f"record {index}: CRC32C mismatch in the length field (corrupted "
             f"file, or not compression={compression!r}?)")
       data = stream.read(length)
       footer = stream.read(_FOOTER.size)
       if len(data) < length or len(footer) < _FOOTER.size:
-        raise TFRecordError(f"{path}: record {index}: truncated (expected {length} data "
+        raise TFRecordError(path, None, f"record {index}: truncated (expected {length} data "
                             f"bytes + CRC, got {len(data) + len(footer)} bytes)")
       if verify_crc and masked_crc32c(data) != _FOOTER.unpack(footer)[0]:
-        raise TFRecordError(f"{path}: record {index}: CRC32C mismatch in the data "
+        raise TFRecordError(path, None, f"record {index}: CRC32C mismatch in the data "
                             f"({length} bytes): the record is corrupted")
       yield data
       index += 1
@@ -419,4 +420,4 @@ def read_examples(path: PathLike, compression: str | None = "auto", *,
     try:
       yield parse_example(record)
     except message.DecodeError as e:
-      raise TFRecordError(f"{path}: record {index}: not a tf.train.Example ({e})") from e
+      raise TFRecordError(path, None, f"record {index}: not a tf.train.Example ({e})") from e

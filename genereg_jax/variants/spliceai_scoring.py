@@ -44,12 +44,21 @@ no entry. Deliberate differences, each so that every record gets a defined answe
   gets a ``SpliceAI`` entry, and each record not (fully) scored is reported with its
   line number and the reason (`Issue`). htslib (pysam, cyvcf2) stops at or drops a
   malformed line without giving its text or line number, which would lose records.
+  A malformed record (too few columns, a POS that is not ASCII digits, bytes that are
+  not UTF-8, which are written back unchanged) is such an issue, not an error.
+
+Output is safe (`score_vcf`): an output that is the input is refused, the header is
+read and checked before any output is opened, and the output is written under a
+temporary name renamed onto ``--out`` only when complete, so an interrupted or failed
+run leaves no file that looks finished (a BGZF prefix with a valid EOF block would
+pass ``gzip -t``) and an existing ``--out`` untouched. A truncated ``.gz`` input stops
+the run with a `VcfFormatError` naming the file and the last line read.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
-import gzip
 import io
 import os
 import re
@@ -64,6 +73,10 @@ import numpy as np
 
 from genereg_jax.data import encoding
 from genereg_jax.data import gene_annotation
+from genereg_jax.data import text
+from genereg_jax.files import InputFormatError
+from genereg_jax.files import atomic_path
+from genereg_jax.files import check_output_path
 
 INFO_ID = "SpliceAI"
 INFO_FORMAT = "ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL"
@@ -78,8 +91,8 @@ MAX_DISTANCE = 4999
 _BASES = re.compile(r"^[ACGTNacgtn]+$")
 
 
-class VcfFormatError(ValueError):
-  """A VCF whose header cannot be read; the message names the file and line."""
+class VcfFormatError(InputFormatError):
+  """A VCF whose header or compression cannot be read; names the file and line."""
 
 
 # ---------------------------------------------------------------------------------------
@@ -172,9 +185,13 @@ def parse_record(line: str, line_number: int) -> RecordResult:
   result = RecordResult(line_number, line)
   fields = line.rstrip("\r\n").split("\t")
   problem = None
-  if len(fields) < 8:
+  bad_byte = text.undecodable_column(line)
+  if bad_byte is not None:
+    problem = f"malformed record: not UTF-8 text (column {bad_byte})"
+  elif len(fields) < 8:
     problem = f"malformed record: {len(fields)} tab-separated columns, VCF needs 8"
-  elif not fields[1].isdigit() or int(fields[1]) < 1:
+  elif not (fields[1].isascii() and fields[1].isdigit()) or int(fields[1]) < 1:
+    # isascii: str.isdigit() alone accepts '²', which int() then rejects.
     problem = f"malformed record: POS {fields[1]!r} is not a positive integer"
   elif not _BASES.match(fields[3]):
     problem = f"malformed record: REF {fields[3]!r} is not a sequence of A, C, G, T, N"
@@ -421,9 +438,9 @@ class SpliceAIScorer:
       issue(f"chromosome {variant.chrom} is annotated but not in the FASTA "
             f"{self.genome.path}")
       return None, []
-    if variant.pos + len(variant.ref) - 1 > self.genome.lengths[chrom]:
+    if variant.pos + len(variant.ref) - 1 > self.genome.sizes[chrom]:
       issue(f"{variant.chrom}:{variant.pos} REF ends past the chromosome end "
-            f"({self.genome.lengths[chrom]} nt)")
+            f"({self.genome.sizes[chrom]} nt)")
       return None, []
     genome_ref = self.genome.fetch(chrom, variant.pos - 1,
                                    variant.pos - 1 + len(variant.ref))
@@ -498,13 +515,10 @@ def _oriented(window: str, reverse: bool) -> np.ndarray:
 # VCF files.
 
 
-def open_text(path: str | os.PathLike) -> TextIO:
-  """A VCF for reading, plain or gzip/bgzip."""
-  path = os.fspath(path)
-  with open(path, "rb") as f:
-    gzipped = f.read(2) == b"\x1f\x8b"
-  return (io.TextIOWrapper(gzip.open(path), newline="") if gzipped
-          else open(path, "rt", newline=""))
+def vcf_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
+  """``(line number, line)`` of a plain or gzip/bgzip VCF; bytes that are not UTF-8 are
+  kept as lone surrogates (reported by `parse_record`, written back unchanged)."""
+  return text.numbered_lines(path, VcfFormatError, errors="surrogateescape")
 
 
 class BgzfWriter(io.RawIOBase):
@@ -544,12 +558,19 @@ class BgzfWriter(io.RawIOBase):
     super().close()
 
 
-def open_output(path: str | os.PathLike) -> TextIO:
-  """A VCF for writing: BGZF when the name ends in ``.gz``, plain text otherwise."""
+@contextlib.contextmanager
+def open_output(path: str | os.PathLike) -> Iterator[TextIO]:
+  """A VCF for writing: BGZF when the name ends in ``.gz``, plain text otherwise.
+
+  Written under a temporary name beside ``path`` and renamed onto it when the block
+  completes; removed when it raises.
+  """
   path = os.fspath(path)
-  if path.endswith(".gz"):
-    return io.TextIOWrapper(io.BufferedWriter(BgzfWriter(path)), newline="")
-  return open(path, "wt", newline="")
+  with atomic_path(path) as tmp:
+    raw = io.BufferedWriter(BgzfWriter(tmp)) if path.endswith(".gz") else open(tmp, "wb")
+    with io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape",
+                          newline="") as sink:
+      yield sink
 
 
 def read_header(lines: Iterator[tuple[int, str]], path: str) -> list[str]:
@@ -562,15 +583,21 @@ def read_header(lines: Iterator[tuple[int, str]], path: str) -> list[str]:
       continue
     if line.startswith("#CHROM"):
       return header + [INFO_HEADER + "\n", line.rstrip("\r\n") + "\n"]
-    raise VcfFormatError(f"{path}:{line_number}: expected a ## meta line or the #CHROM "
-                         f"header line before the records, got {line[:60]!r}")
-  raise VcfFormatError(f"{path}: no #CHROM header line; not a VCF")
+    raise VcfFormatError(path, line_number, "expected a ## meta line or the #CHROM header "
+                         f"line before the records, got {line[:60]!r}")
+  raise VcfFormatError(path, None, "no #CHROM header line; not a VCF")
 
 
 def count_records(path: str | os.PathLike) -> int:
-  """Data lines in a VCF (for the progress bar)."""
-  with open_text(path) as f:
-    return sum(1 for line in f if line.strip() and not line.startswith("#"))
+  """Data lines in a VCF (for the progress bar), after checking its header.
+
+  Reads the whole file, so a bad header or a truncated ``.gz`` is reported before any
+  work starts.
+  """
+  path = os.fspath(path)
+  with contextlib.closing(vcf_lines(path)) as lines:
+    read_header(lines, path)
+    return sum(1 for _, line in lines if line.strip() and not line.startswith("#"))
 
 
 def score_vcf(scorer: SpliceAIScorer, vcf_in: str | os.PathLike, vcf_out: str | os.PathLike,
@@ -578,6 +605,9 @@ def score_vcf(scorer: SpliceAIScorer, vcf_in: str | os.PathLike, vcf_out: str | 
               on_issue: Callable[[Issue, RecordResult], None] | None = None
               ) -> dict[str, int]:
   """Scores every record of ``vcf_in`` into ``vcf_out``; every line is written.
+
+  ``vcf_out`` appears only when complete (see the module docstring); it must not be
+  ``vcf_in``, and a bad header raises `VcfFormatError` before it is opened.
 
   Args:
     scorer: the configured scorer.
@@ -593,35 +623,37 @@ def score_vcf(scorer: SpliceAIScorer, vcf_in: str | os.PathLike, vcf_out: str | 
   """
   counts = dict(records=0, scored=0, entries=0, warnings=0, info=0)
   vcf_in = os.fspath(vcf_in)
-  with open_text(vcf_in) as source, open_output(vcf_out) as sink:
-    lines = enumerate(source, start=1)
-    sink.writelines(read_header(lines, vcf_in))
-    chunk: list[RecordResult] = []
+  check_output_path(vcf_out, vcf_in)
+  with contextlib.closing(vcf_lines(vcf_in)) as lines:
+    header = read_header(lines, vcf_in)
+    with open_output(vcf_out) as sink:
+      sink.writelines(header)
+      chunk: list[RecordResult] = []
 
-    def flush():
-      scorer.score(chunk)
-      for result in chunk:
-        sink.write(result.output_line())
-        if not result.is_record:
+      def flush():
+        scorer.score(chunk)
+        for result in chunk:
+          sink.write(result.output_line())
+          if not result.is_record:
+            continue
+          counts["records"] += 1
+          counts["scored"] += bool(result.entries)
+          counts["entries"] += len(result.entries)
+          for issue in result.issues:
+            counts["warnings" if issue.severity == "warning" else "info"] += 1
+            if on_issue is not None:
+              on_issue(issue, result)
+          if progress is not None:
+            progress.update(1)
+        chunk.clear()
+
+      for line_number, line in lines:
+        if not line.strip() or line.startswith("#"):  # Kept in place, not scored.
+          chunk.append(RecordResult(line_number, line, is_record=False))
           continue
-        counts["records"] += 1
-        counts["scored"] += bool(result.entries)
-        counts["entries"] += len(result.entries)
-        for issue in result.issues:
-          counts["warnings" if issue.severity == "warning" else "info"] += 1
-          if on_issue is not None:
-            on_issue(issue, result)
-        if progress is not None:
-          progress.update(1)
-      chunk.clear()
-
-    for line_number, line in lines:
-      if not line.strip() or line.startswith("#"):  # Kept in place, not scored.
-        chunk.append(RecordResult(line_number, line, is_record=False))
-        continue
-      chunk.append(parse_record(line, line_number))
-      if len(chunk) >= chunk_records:
+        chunk.append(parse_record(line, line_number))
+        if len(chunk) >= chunk_records:
+          flush()
+      if chunk:
         flush()
-    if chunk:
-      flush()
   return counts

@@ -142,13 +142,13 @@ def test_missing_variables_are_named(tmp_path):
   labels = np.zeros((2, NUM_LABELS), np.uint8)
   write_v73(tmp_path / "train.mat", {"trainxdata": sequences})
   with pytest.raises(deepsea.DeepseaFormatError,
-                     match=r"train\.mat \(MATLAB v7\.3/HDF5\) has no variable "
+                     match=r"train\.mat: MATLAB v7\.3/HDF5 file has no variable "
                            r"'traindata'; it has \['trainxdata'\]"):
     deepsea.open_split(tmp_path, "train")
   scipy.io.savemat(tmp_path / "valid.mat", {"validxdata": sequences,
                                             "labels": labels})
   with pytest.raises(deepsea.DeepseaFormatError,
-                     match=r"valid\.mat \(MATLAB v5\) has no variable "
+                     match=r"valid\.mat: MATLAB v5 file has no variable "
                            r"'validdata'; it has \['labels', 'validxdata'\]"):
     deepsea.open_split(tmp_path, "valid")
 
@@ -184,7 +184,7 @@ def test_bad_label_names_file_and_unbuilt_dataset(tmp_path):
   names = tmp_path / deepsea.LABEL_NAMES_FILE
   names.write_text("a\nb\n")
   with pytest.raises(deepsea.DeepseaFormatError,
-                     match=r"predictor\.names has 2 non-empty lines; expected "
+                     match=r"predictor\.names: 2 non-empty lines; expected "
                            "919"):
     deepsea.read_label_names(str(names))
   with pytest.raises(pipeline.DatasetNotBuiltError,
