@@ -53,7 +53,6 @@ G+C fraction), from neighbouring bins when a bin runs out.
 from __future__ import annotations
 
 import dataclasses
-import gzip
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -63,6 +62,9 @@ import grain
 import numpy as np
 import tensorflow_datasets as tfds
 
+from genereg_jax.data import genome
+from genereg_jax.data import text as text_files
+from genereg_jax.data.bed import BedFormatError
 from genereg_jax.data.encoding import one_hot_dna
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
@@ -87,12 +89,6 @@ class Peak:
   source: str  # "file:line", for messages.
 
 
-def _open_text(path: str):
-  with open(path, "rb") as f:
-    gzipped = f.read(2) == b"\x1f\x8b"
-  return gzip.open(path, "rt") if gzipped else open(path, "rt")
-
-
 def read_peaks(path: str, peak_format: str = "auto") -> list[Peak]:
   """Parses a narrowPeak or BED file into summits.
 
@@ -105,49 +101,45 @@ def read_peaks(path: str, peak_format: str = "auto") -> list[Peak]:
     Peaks in file order.
 
   Raises:
-    ValueError: on a malformed line, naming ``path:line``.
+    BedFormatError: on a malformed line, naming ``path:line``.
   """
   if peak_format not in PEAK_FORMATS:
     raise ValueError(f"peak_format must be one of {PEAK_FORMATS}, got "
                      f"{peak_format!r}.")
   peaks = []
-  with _open_text(path) as f:
-    for number, line in enumerate(f, start=1):
-      where = f"{path}:{number}"
-      line = line.rstrip("\n\r")
-      if (not line.strip() or line.startswith(("#", "track", "browser"))):
-        continue
-      fields = line.split("\t") if "\t" in line else line.split()
-      if peak_format == "auto":
-        peak_format = "narrowPeak" if len(fields) == 10 else "bed"
-      if peak_format == "narrowPeak" and len(fields) != 10:
-        raise ValueError(f"{where}: narrowPeak lines have 10 tab-separated "
-                         f"columns, this one has {len(fields)}: {line!r}")
-      if len(fields) < 3:
-        raise ValueError(f"{where}: a BED line needs chrom, start and end; "
-                         f"got {len(fields)} column(s): {line!r}")
-      chrom = fields[0]
-      try:
-        start, end = int(fields[1]), int(fields[2])
-      except ValueError:
-        raise ValueError(f"{where}: start and end must be integers, got "
-                         f"{fields[1]!r} and {fields[2]!r}.") from None
-      if start < 0 or end <= start:
-        raise ValueError(f"{where}: need 0 <= start < end, got start {start}"
-                         f" and end {end}.")
-      summit = (start + end) // 2
-      if peak_format == "narrowPeak":
-        try:
-          offset = int(fields[9])
-        except ValueError:
-          raise ValueError(f"{where}: the summit offset (column 10) must be an "
-                           f"integer, got {fields[9]!r}.") from None
-        if offset != -1:
-          if not 0 <= offset < end - start:
-            raise ValueError(f"{where}: summit offset {offset} lies outside "
-                             f"the peak's {end - start} bp.")
-          summit = start + offset
-      peaks.append(Peak(chrom, start, end, summit, where))
+  for number, line in text_files.numbered_lines(path, BedFormatError):
+    line = line.rstrip("\n\r")
+    if (not line.strip() or line.startswith(("#", "track", "browser"))):
+      continue
+    fields = line.split("\t") if "\t" in line else line.split()
+    if peak_format == "auto":
+      peak_format = "narrowPeak" if len(fields) == 10 else "bed"
+    if peak_format == "narrowPeak" and len(fields) != 10:
+      raise BedFormatError(path, number, f"narrowPeak lines have 10 tab-separated "
+                           f"columns, this one has {len(fields)}: {line!r}")
+    if len(fields) < 3:
+      raise BedFormatError(path, number, f"a BED line needs chrom, start and end; "
+                           f"got {len(fields)} column(s): {line!r}")
+    chrom = fields[0]
+    start, end = text_files.ascii_int(fields[1]), text_files.ascii_int(fields[2])
+    if start is None or end is None:
+      raise BedFormatError(path, number, f"start and end must be integers, got "
+                           f"{fields[1]!r} and {fields[2]!r}.")
+    if start < 0 or end <= start:
+      raise BedFormatError(path, number, f"need 0 <= start < end, got start {start}"
+                           f" and end {end}.")
+    summit = (start + end) // 2
+    if peak_format == "narrowPeak":
+      offset = text_files.ascii_int(fields[9])
+      if offset is None:
+        raise BedFormatError(path, number, f"the summit offset (column 10) must be an "
+                             f"integer, got {fields[9]!r}.")
+      if offset != -1:
+        if not 0 <= offset < end - start:
+          raise BedFormatError(path, number, f"summit offset {offset} lies outside "
+                               f"the peak's {end - start} bp.")
+        summit = start + offset
+    peaks.append(Peak(chrom, start, end, summit, f"{path}:{number}"))
   return peaks
 
 
@@ -185,7 +177,7 @@ class BpnetProfilesConfig(tfds.core.BuilderConfig):
   """One dataset's files, geometry and splits; made from arguments.
 
   Attributes:
-    fasta: genome FASTA (indexed by pyfaidx on first use).
+    fasta: genome FASTA (indexed by ``genereg_jax.data.genome`` on first use).
     peaks: narrowPeak / BED files; their union gives the windows.
     tasks: ``TrackSet`` per task.
     control: control bigWigs (plus, minus), one, or none.
@@ -297,7 +289,9 @@ class BpnetProfilesConfig(tfds.core.BuilderConfig):
 
 def _open_fasta(path: str):
   import pyfaidx  # pylint: disable=g-import-not-at-top  # building only.
-  return pyfaidx.Fasta(path, as_raw=True, sequence_always_upper=True)
+  # The library's index: the FASTA's lines are checked, and a read-only folder works.
+  return pyfaidx.Fasta(path, indexname=genome.find_or_build_index(path), as_raw=True,
+                       sequence_always_upper=True, rebuild=False, build_index=False)
 
 
 def _open_bigwig(path: str):

@@ -11,16 +11,21 @@ writes ``<data_dir>/bpnet_profiles/<name>/1.0.0`` (array_record) and prints
 the split sizes, the read-depth statistics and the training command. The
 dataset is then ``bpnet_profiles/<name>`` for ``--config.dataset.name``.
 A task is ``NAME:plus.bw,minus.bw`` (stranded) or ``NAME:signal.bw``; the
-file formats are described in ``bpnet_profiles.py``.
+file formats are described in ``bpnet_profiles.py``. Rerunning with the same
+``--name`` reuses the dataset only if its inputs and options are unchanged (a
+fingerprint in its metadata, ``data_builders.fingerprint``); otherwise the command
+lists what changed and stops, or rebuilds with ``--overwrite``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 from absl import app
 from absl import flags
 
+from data_builders import fingerprint
 from data_builders.bpnet_profiles import bpnet_profiles
 
 flags.DEFINE_string("name", None, "Dataset config name, e.g. mesc.", required=True)
@@ -42,7 +47,12 @@ flags.DEFINE_enum("peak_format", "auto", list(bpnet_profiles.PEAK_FORMATS),
                   "Peak file format.")
 flags.DEFINE_integer("seed", 0, "Seed of the background sampling.")
 flags.DEFINE_string("data_dir", None, "TFDS data_dir (default ~/tensorflow_datasets).")
+flags.DEFINE_bool("overwrite", False, "Rebuild a dataset of this name built from other "
+                  "inputs (default: stop and list what changed).")
 FLAGS = flags.FLAGS
+# BuilderConfig fields that say nothing about the data.
+_NOT_INPUTS = ("name", "version", "release_notes", "supported_versions", "description",
+               "tags")
 
 
 def config_from_flags() -> bpnet_profiles.BpnetProfilesConfig:
@@ -60,12 +70,25 @@ def config_from_flags() -> bpnet_profiles.BpnetProfilesConfig:
       gc_bins=FLAGS.gc_bins, peak_format=FLAGS.peak_format, seed=FLAGS.seed)
 
 
+def input_fingerprint(config: bpnet_profiles.BpnetProfilesConfig) -> dict:
+  """Fingerprint of the config's files (FASTA, peaks, bigWigs) and options."""
+  files = [config.fasta, *config.peaks, *config.control,
+           *(path for task in config.tasks for path in task.bigwigs)]
+  options = {field.name: getattr(config, field.name) for field in dataclasses.fields(config)
+             if field.name not in _NOT_INPUTS}
+  return fingerprint.fingerprint(files, options)
+
+
 def main(argv):
   del argv
   config = config_from_flags()
-  builder = bpnet_profiles.BpnetProfiles(config=config, data_dir=FLAGS.data_dir,
-                                         file_format="array_record")
-  builder.download_and_prepare()
+  try:
+    builder = fingerprint.prepare(
+        lambda: bpnet_profiles.BpnetProfiles(config=config, data_dir=FLAGS.data_dir,
+                                             file_format="array_record"),
+        input_fingerprint(config), overwrite=FLAGS.overwrite)
+  except ValueError as e:  # Bad inputs (InputFormatError) or a changed-input refusal.
+    raise SystemExit(f"error: {e}") from None
   metadata = builder.info.metadata
   print(f"bpnet_profiles/{config.name}: {builder.data_dir}")
   for split, info in builder.info.splits.items():

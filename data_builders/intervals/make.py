@@ -10,6 +10,11 @@ and later columns are the labels instead. The dataset then loads by name like
 any other: ``pipeline.load_builder("intervals/k562", "D")`` (TFDS reads a
 config it does not know from the files), or ``--config.dataset.name=
 intervals/k562`` in training.
+
+The dataset's metadata records a fingerprint of the FASTA, the BEDs and every option
+(``data_builders.fingerprint``): rerunning with the same ``--name`` reuses the dataset
+only when they are unchanged; otherwise the command lists what changed and stops, or
+rebuilds with ``--overwrite``.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections.abc import Sequence
 
 import tensorflow_datasets as tfds
 
+from data_builders import fingerprint
 from data_builders.intervals import intervals
 
 
@@ -63,6 +69,9 @@ def parser() -> argparse.ArgumentParser:
                  help="Largest fraction of non-ACGT bases in a window.")
   p.add_argument("--seed", type=int, default=0, help="Background sampling seed.")
   p.add_argument("--description", default=None, help="Free-text description.")
+  p.add_argument("--overwrite", action="store_true",
+                 help="Rebuild a dataset of this name built from other inputs "
+                      "(default: stop and list what changed).")
   return p
 
 
@@ -89,13 +98,19 @@ def config_from_args(args: argparse.Namespace) -> intervals.IntervalsConfig:
   )
 
 
-def build(config: intervals.IntervalsConfig,
-          data_dir: str | None = None) -> tfds.core.DatasetBuilder:
-  """Builds ``intervals/<config.name>`` into ``data_dir`` (array_record)."""
-  builder = intervals.Intervals(config=config, data_dir=data_dir,
-                                file_format="array_record")
-  builder.download_and_prepare(file_format="array_record")
-  return builder
+def build(config: intervals.IntervalsConfig, data_dir: str | None = None,
+          overwrite: bool = False) -> tfds.core.DatasetBuilder:
+  """Builds ``intervals/<config.name>`` into ``data_dir`` (array_record).
+
+  An existing dataset of that name is reused when built from the same inputs and
+  options, rebuilt when ``overwrite``, and refused (``ValueError``) otherwise.
+  """
+  options = {**config.as_dict(), "label_names": config.label_names}
+  return fingerprint.prepare(
+      lambda: intervals.Intervals(config=config, data_dir=data_dir,
+                                  file_format="array_record"),
+      fingerprint.fingerprint([config.fasta, *config.beds], options),
+      overwrite=overwrite, file_format="array_record")
 
 
 def main(argv: Sequence[str] | None = None) -> tfds.core.DatasetBuilder:
@@ -105,7 +120,10 @@ def main(argv: Sequence[str] | None = None) -> tfds.core.DatasetBuilder:
     config = config_from_args(args)
   except ValueError as e:
     parser().error(str(e))
-  builder = build(config, args.data_dir)
+  try:
+    builder = build(config, args.data_dir, args.overwrite)
+  except ValueError as e:  # Bad inputs (InputFormatError) or a changed-input refusal.
+    raise SystemExit(f"error: {e}") from None
   info = builder.info
   print(f"intervals/{config.name}: {builder.data_dir}")
   for name, split in info.splits.items():

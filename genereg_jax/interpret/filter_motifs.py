@@ -55,6 +55,8 @@ from scipy import special
 
 from genereg_jax.data.encoding import DNA_ALPHABET
 from genereg_jax.data.encoding import reverse_complement
+from genereg_jax.files import atomic_path
+from genereg_jax.files import atomic_write
 
 # Pseudocount added to each JASPAR base frequency, as ``synthetic_motifs`` plants them.
 JASPAR_PSEUDOCOUNT = 0.01
@@ -364,7 +366,7 @@ def write_meme(path: str | os.PathLike, motifs: Iterable[Motif],
   background, and one ``letter-probability matrix`` per motif."""
   background = np.asarray(background, np.float64)
   background = background / background.sum()
-  with open(path, "w") as f:
+  with atomic_write(path) as f:
     f.write("MEME version 4\n\nALPHABET= ACGT\n\nstrands: + -\n\n"
             "Background letter frequencies\n"
             + " ".join(f"{b} {v:.4f}" for b, v in zip(DNA_ALPHABET, background)) + "\n")
@@ -404,7 +406,8 @@ def plot_logos(path: str | os.PathLike, motifs: Sequence[Motif], titles: Sequenc
   for ax in list(axes.flat)[len(motifs):]:
     ax.axis("off")
   figure.tight_layout()
-  figure.savefig(path, dpi=100)
+  with atomic_path(path) as tmp:  # The temporary name has no extension to infer from.
+    figure.savefig(tmp, dpi=100, format=os.path.splitext(path)[1][1:] or "png")
   plt.close(figure)
 
 
@@ -659,7 +662,8 @@ def analyse_filters(filters: ConvFilters, batches: Callable[[], Iterable[np.ndar
   row per filter: sites, maximum, threshold, information, consensus, best match),
   ``matches.tsv`` (``top_k`` per filter, ``MATCH_COLUMNS``) and ``logos.png`` to
   ``out_dir``. ``progress_bar(total=, desc=, unit=)`` (e.g. ``tqdm``) makes the bars
-  of the collection pass over ``num_sequences`` sequences and of the matching.
+  of the collection pass over ``num_sequences`` sequences and of the matching. Each
+  file is written under a temporary name and renamed when complete.
   """
   os.makedirs(out_dir, exist_ok=True)
   bar = None
@@ -692,10 +696,10 @@ def analyse_filters(filters: ConvFilters, batches: Callable[[], Iterable[np.ndar
       bar.close()
   if matcher is not None:
     files["matches"] = os.path.join(out_dir, "matches.tsv")
-    with open(files["matches"], "w") as f:
+    with atomic_write(files["matches"]) as f:
       f.write("\t".join(MATCH_COLUMNS) + "\n")
       f.writelines("\t".join(row) + "\n" for row in match_table)
-  with open(files["filters"], "w") as f:
+  with atomic_write(files["filters"]) as f:
     f.write("\t".join(FILTER_COLUMNS) + "\n")
     for index, motif in enumerate(motifs):
       name = f"filter{index}"
