@@ -251,9 +251,12 @@ class SpliceAI(SpliceAITrunk):
     num_classes: output classes per position: neither, acceptor, donor.
     output: ``"probs"`` for the softmax the paper reports, ``"logits"`` for the
       pre-softmax scores a cross-entropy loss wants.
+    bn_epsilon: BatchNorm epsilon of every residual unit (Keras' default 1e-3,
+      which the released models use; `convert_keras_h5` reads it from the file).
   """
   num_classes: int = 3
   output: str = "probs"
+  bn_epsilon: float = _BN_EPSILON
 
   @nn.compact
   def __call__(self, sequence: jax.Array, *, train: bool = False) -> jax.Array:
@@ -272,7 +275,7 @@ class SpliceAI(SpliceAITrunk):
     """
     if self.output not in ("probs", "logits"):
       raise ValueError(f'output must be "probs" or "logits", got {self.output!r}.')
-    skip = self.trunk(sequence, train=train)
+    skip = self.trunk(sequence, train=train, bn_epsilon=self.bn_epsilon)
     logits = self.pointwise(self.num_classes, "head")(skip).astype(jnp.float32)
     return logits if self.output == "logits" else jax.nn.softmax(logits, axis=-1)
 
@@ -364,6 +367,16 @@ class _KerasGraph:
     return [c for c in self.consumers[name] if self.kind(c) == kind]
 
 
+def _relu_before(graph: _KerasGraph, conv: str) -> str:
+  """The BatchNormalization feeding ``conv`` through a ReLU Activation."""
+  activation = graph.only_input(conv, "Activation")
+  function = graph.config(activation).get("activation")
+  if function != "relu":
+    raise ValueError(f"Activation {activation} is {function!r}; SpliceAI's residual "
+                     "units use 'relu'.")
+  return graph.only_input(activation, "BatchNormalization")
+
+
 def _residual_unit_at(graph: _KerasGraph, x: str) -> tuple[str, list[str]] | None:
   """Finds the residual unit taking trunk node ``x``: (its Add, [bn, conv, bn, conv])."""
   for add in graph.consumers_of(x, "Add"):
@@ -371,9 +384,9 @@ def _residual_unit_at(graph: _KerasGraph, x: str) -> tuple[str, list[str]] | Non
     if len(branch) != 1 or graph.kind(branch[0]) != "Conv1D":
       continue
     conv_b = branch[0]
-    bn_b = graph.only_input(graph.only_input(conv_b, "Activation"), "BatchNormalization")
+    bn_b = _relu_before(graph, conv_b)
     conv_a = graph.only_input(bn_b, "Conv1D")
-    bn_a = graph.only_input(graph.only_input(conv_a, "Activation"), "BatchNormalization")
+    bn_a = _relu_before(graph, conv_a)
     if graph.inputs[bn_a] == [x]:
       return add, [bn_a, conv_a, bn_b, conv_b]
   return None
@@ -389,9 +402,9 @@ def _skip_conv_at(graph: _KerasGraph, x: str) -> str | None:
 
 def _check_conv(graph: _KerasGraph, name: str, activation: str = "linear") -> None:
   config = graph.config(name)
-  if (not config.get("use_bias", True) or config.get("activation") != activation
+  if (config.get("activation") != activation
       or list(config.get("strides", [1])) != [1]):
-    raise ValueError(f"Conv1D {name} must have a bias, stride 1 and activation "
+    raise ValueError(f"Conv1D {name} must have stride 1 and activation "
                      f"{activation!r}; got {config}.")
 
 
@@ -415,6 +428,7 @@ def _parse_spliceai_graph(model_config: Mapping[str, Any]):
   mapping.append((skip, ("skip_0",)))
   skips = [skip]
   groups: list[list[tuple[int, int]]] = [[]]
+  epsilons = set()
   node = stem
   while (unit := _residual_unit_at(graph, node)) is not None:
     node, (bn_a, conv_a, bn_b, conv_b) = unit
@@ -422,10 +436,8 @@ def _parse_spliceai_graph(model_config: Mapping[str, Any]):
       _check_conv(graph, conv)
       if graph.config(conv)["padding"] != "same":
         raise ValueError(f"Residual convolution {conv} must use 'same' padding.")
-    for bn in (bn_a, bn_b):
-      if not np.isclose(graph.config(bn)["epsilon"], _BN_EPSILON):
-        raise ValueError(f"BatchNormalization {bn} has epsilon "
-                         f"{graph.config(bn)['epsilon']}, SpliceAI uses {_BN_EPSILON}.")
+    epsilons |= {float(graph.config(bn).get("epsilon", _BN_EPSILON))
+                 for bn in (bn_a, bn_b)}
     geometry = [(graph.config(c)["kernel_size"][0], graph.config(c)["dilation_rate"][0])
                 for c in (conv_a, conv_b)]
     if geometry[0] != geometry[1]:
@@ -470,6 +482,10 @@ def _parse_spliceai_graph(model_config: Mapping[str, Any]):
       dilations=tuple(group[0][1] for group in groups),
       units_per_group=tuple(len(group) for group in groups),
       num_classes=graph.config(head)["filters"])
+  if len(epsilons) > 1:
+    raise ValueError(f"The BatchNormalization layers use several epsilons "
+                     f"{sorted(epsilons)}; `SpliceAI` has one (bn_epsilon).")
+  fields["bn_epsilon"] = epsilons.pop()
   context = spliceai_context(fields["kernel_sizes"], fields["dilations"],
                              fields["units_per_group"])
   cropping = list(np.broadcast_to(graph.config(crop)["cropping"], 2))
@@ -487,10 +503,17 @@ def _layer_weights(model_weights: h5py.Group, layer: str) -> dict[str, np.ndarra
     # "conv1d_3/kernel:0" -> "kernel"
     key = weight_name.rsplit("/", 1)[-1].split(":")[0]
     weights[key] = np.asarray(group[weight_name], dtype=np.float32)
+  # Keras leaves out what use_bias=False / center=False / scale=False switch off.
+  if "kernel" in weights:
+    weights.setdefault("bias", np.zeros(weights["kernel"].shape[-1], np.float32))
+  elif "moving_mean" in weights:
+    weights.setdefault("beta", np.zeros_like(weights["moving_mean"]))
+    weights.setdefault("gamma", np.ones_like(weights["moving_mean"]))
   return weights
 
 
-def convert_keras_h5(path: str | os.PathLike) -> tuple[SpliceAI, dict[str, Any]]:
+def convert_keras_h5(path: str | os.PathLike,
+                     **overrides: Any) -> tuple[SpliceAI, dict[str, Any]]:
   """Reads a Keras 2 SpliceAI ``.h5`` (Jaganathan et al. 2019) into Flax, no TensorFlow.
 
   The layer graph in the file's ``model_config`` decides the architecture (channels,
@@ -500,14 +523,25 @@ def convert_keras_h5(path: str | os.PathLike) -> tuple[SpliceAI, dict[str, Any]]
 
   Args:
     path: a Keras ``.h5`` as saved by ``model.save`` (e.g. ``spliceai1.h5``).
+    **overrides: `SpliceAI` fields the caller sets (e.g. ``output="logits"``,
+      ``dtype``); they win, and one the file fixes (e.g. ``channels``) must agree
+      with it.
 
   Returns:
     ``(model, variables)``: a `SpliceAI` of the file's architecture (probabilities
-    output) and its ``{"params": ..., "batch_stats": ...}``.
+    output unless overridden) and its ``{"params": ..., "batch_stats": ...}``.
+
+  Raises:
+    ValueError: if the graph is not a SpliceAI network or contradicts ``overrides``.
   """
   with h5py.File(path, "r") as f:
     model_config = f.attrs["model_config"]
     fields, mapping = _parse_spliceai_graph(json.loads(model_config))
+    conflicts = [f"{k}={v!r} (the file has {fields[k]!r})" for k, v in overrides.items()
+                 if k in fields and np.atleast_1d(v).tolist() != np.atleast_1d(
+                     fields[k]).tolist()]
+    if conflicts:
+      raise ValueError(f"SpliceAI settings contradict {path}: {', '.join(conflicts)}.")
     model_weights = f["model_weights"] if "model_weights" in f else f
     params, batch_stats = {}, {}
     for layer, flax_path in mapping:
@@ -523,7 +557,8 @@ def convert_keras_h5(path: str | os.PathLike) -> tuple[SpliceAI, dict[str, Any]]
           for name in flax_path:
             tree = tree.setdefault(name, {})
           tree.update({k: jnp.asarray(v) for k, v in leaves[collection].items()})
-  return SpliceAI(**fields), {"params": params, "batch_stats": batch_stats}
+  variables = {"params": params, "batch_stats": batch_stats}
+  return SpliceAI(**{**fields, **overrides}), variables
 
 
 def official_weight_paths() -> list[pathlib.Path]:
@@ -566,10 +601,11 @@ def load_official_weights(index: int | None = None) -> dict[str, Any]:
   for path in paths if index is None else [paths[index - 1]]:
     model, variables = convert_keras_h5(path)
     expected = SpliceAI(**PRESETS["10k"])
+    # `SpliceAIEnsemble` builds its members with the default epsilon.
     if (model.channels, tuple(model.kernel_sizes), tuple(model.dilations),
-        tuple(model.units_per_group)) != (
+        tuple(model.units_per_group), model.bn_epsilon) != (
             expected.channels, tuple(expected.kernel_sizes), tuple(expected.dilations),
-            tuple(expected.units_per_group)):
+            tuple(expected.units_per_group), expected.bn_epsilon):
       raise ValueError(f"{path} is not a SpliceAI-10k model: {model}.")
     members.append(variables)
   if index is not None:

@@ -122,11 +122,14 @@ def test_too_short_input_raises():
 
 
 def _write_keras_spliceai(path, rng, channels, kernel_sizes, dilations, units_per_group,
-                          cropping=None):
+                          cropping=None, epsilon=1e-3, use_bias=True, scale=True,
+                          center=True):
   """Writes a Keras 2-format SpliceAI .h5 as the paper's training code builds it.
 
   Layer names are random and the layer list is shuffled, so the converter can only
-  succeed by reading the graph.
+  succeed by reading the graph. ``epsilon``, ``use_bias`` (residual convolutions),
+  ``scale`` and ``center`` are Keras layer options the paper leaves at their defaults;
+  the switched-off weights are absent from the file, as Keras writes it.
   """
   layers, weights = [], {}
 
@@ -140,17 +143,19 @@ def _write_keras_spliceai(path, rng, channels, kernel_sizes, dilations, units_pe
     return name
 
   def conv(x, cin, cout, kernel=1, dilation=1, activation="linear"):
+    bias = use_bias or kernel == 1
     return add("Conv1D", [x],
                dict(filters=cout, kernel_size=[kernel], dilation_rate=[dilation],
                     strides=[1], padding="same" if kernel > 1 else "valid",
-                    activation=activation, use_bias=True),
+                    activation=activation, use_bias=bias),
                {"kernel": rng.normal(size=(kernel, cin, cout)) / np.sqrt(kernel * cin),
-                "bias": 0.1 * rng.normal(size=cout)})
+                **({"bias": 0.1 * rng.normal(size=cout)} if bias else {})})
 
   def bn_relu(x):
-    x = add("BatchNormalization", [x], dict(epsilon=1e-3, axis=-1, momentum=0.99),
-            {"gamma": 1 + 0.2 * rng.normal(size=channels),
-             "beta": 0.2 * rng.normal(size=channels),
+    x = add("BatchNormalization", [x],
+            dict(epsilon=epsilon, axis=-1, momentum=0.99, scale=scale, center=center),
+            {**({"gamma": 1 + 0.2 * rng.normal(size=channels)} if scale else {}),
+             **({"beta": 0.2 * rng.normal(size=channels)} if center else {}),
              "moving_mean": 0.2 * rng.normal(size=channels),
              "moving_variance": rng.uniform(0.5, 2.0, size=channels)})
     return add("Activation", [x], dict(activation="relu"))
@@ -199,14 +204,15 @@ def _keras_forward(layers, weights, x):
       total = dilation * (kernel - 1)
       padded = np.pad(inputs[0], ((0, 0), (total // 2, total - total // 2), (0, 0)))
       length = inputs[0].shape[1]
-      out = w["bias"] + sum(padded[:, j * dilation:j * dilation + length] @ w["kernel"][j]
+      out = w.get("bias", 0) + sum(padded[:, j * dilation:j * dilation + length] @ w["kernel"][j]
                             for j in range(kernel))
       if config["activation"] == "softmax":
         out = np.exp(out - out.max(-1, keepdims=True))
         out /= out.sum(-1, keepdims=True)
     elif kind == "BatchNormalization":
-      out = ((inputs[0] - w["moving_mean"]) / np.sqrt(w["moving_variance"] + 1e-3)
-             * w["gamma"] + w["beta"])
+      out = ((inputs[0] - w["moving_mean"])
+             / np.sqrt(w["moving_variance"] + config["epsilon"])
+             * w.get("gamma", 1) + w.get("beta", 0))
     elif kind == "Activation":
       out = np.maximum(inputs[0], 0)
     elif kind == "Add":
@@ -234,6 +240,24 @@ def test_convert_keras_h5_reads_the_graph(tmp_path):
   expected = _keras_forward(layers, weights, x)
   np.testing.assert_allclose(model.apply(variables, x.astype(np.float32)), expected,
                              atol=1e-5)
+
+
+def test_convert_keras_h5_accepts_other_keras_options_and_explicit_settings(tmp_path):
+  """Keras options the paper's code leaves at their defaults (BatchNorm epsilon,
+  scale, center; convolution bias) load too, and the caller's settings win."""
+  rng = np.random.default_rng(3)
+  path = tmp_path / "model.h5"
+  layers, weights = _write_keras_spliceai(path, rng, 5, (3, 5), (1, 2), (1, 2),
+                                          epsilon=1e-5, use_bias=False, scale=False,
+                                          center=False)
+  model, variables = spliceai.convert_keras_h5(path, output="logits", channels=5)
+  assert (model.bn_epsilon, model.output, model.units_per_group) == (1e-5, "logits",
+                                                                     (1, 2))
+  x = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (2, model.context + 9))]
+  probs = jax.nn.softmax(model.apply(variables, x), axis=-1)
+  np.testing.assert_allclose(probs, _keras_forward(layers, weights, x), atol=1e-5)
+  with pytest.raises(ValueError, match=r"channels=8 \(the file has 5\)"):
+    spliceai.convert_keras_h5(path, channels=8)
 
 
 def test_convert_keras_h5_rejects_a_wrong_crop(tmp_path):
