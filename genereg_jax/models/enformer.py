@@ -562,7 +562,7 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
     return {"kernel": take(f"{prefix}.weight").T,
             "bias": take(f"{prefix}.bias")}
 
-  heads = config["heads"]
+  heads = model.heads  # the field's default when depth is 0 (no attention)
 
   def split_heads(prefix: str) -> dict[str, np.ndarray]:
     w = take(f"{prefix}.weight")  # [heads * d, in]

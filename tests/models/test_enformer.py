@@ -153,6 +153,15 @@ def test_converter_lets_explicit_settings_win(reference):
   assert (model.dim_divisible_by, model.target_length, model.heads) == (6, 8, 3)
   assert variables["params"]["conv_tower_2"]["conv"]["conv"]["kernel"].shape == (
       5, 48, 60)
+  # enformer-pytorch also builds depth=0 (no transformer): nothing to read
+  # heads from, and dim // heads need not divide by 6.
+  no_trunk = {k: v for k, v in state_dict.items()
+              if not k.startswith("transformer.")}
+  config = enformer.config_from_state_dict(no_trunk, target_length=16)
+  assert (config["depth"], "heads" in config) == (0, False)
+  variables = enformer.convert_pytorch_state_dict(no_trunk, target_length=16)
+  outputs = enformer.Enformer(**config).apply(variables, reference["x"])
+  assert outputs["human"].shape == (2, 16, 12)
   with pytest.raises(ValueError, match=r"dim_divisible_by=8 gives conv tower "
                      r"widths \[32, 48, 56, 72\], but the weights have "
                      r"\[36, 48, 60, 72\]"):
