@@ -107,7 +107,7 @@ def scan_fasta(path: str | os.PathLike) -> list[FaiEntry]:
   offset = 0
   with open(path, "rb") as f:
     for number, raw in enumerate(f, start=1):
-      offset += len(raw)
+      line_start, offset = offset, offset + len(raw)
       if raw.startswith(b">"):
         if record is not None:
           entries.append(record.entry())
@@ -140,6 +140,9 @@ def scan_fasta(path: str | os.PathLike) -> list[FaiEntry]:
                      f"{record.name!r}; expected IUPAC nucleotide letters {IUPAC}")
       width = len(raw)
       if record.first_line is None:
+        # Blank lines may sit between the header and the sequence: the index points at
+        # the first base, not at the line after the header.
+        record.offset = line_start
         record.first_line, record.line_bases, record.line_width = number, len(bases), width
       else:
         if record.short_line is not None:

@@ -125,3 +125,12 @@ def test_truncated_gzip_bed_names_the_file(tmp_path):
   with pytest.raises(bed.BedFormatError, match=r"peaks\.bed\.gz:\d+: the gzip stream is "
                                                "truncated"):
     bed.read_bed(path, {"chr1": 100}, "g.fa")
+
+
+def test_blank_lines_before_the_sequence(tmp_path):
+  # Found by the long fuzz run: the index pointed at the blank line, so 'A' read as ''.
+  path = tmp_path / "g.fa"
+  path.write_bytes(b">chr1\n\r\n\nAC\nG\n>chr2\n\nTT\n")
+  fasta = genome.Genome(path)
+  assert fasta.sizes == {"chr1": 3, "chr2": 2}
+  assert fasta.sequence("chr1").tobytes() == b"ACG" and fasta.fetch("chr2", 0, 2) == "TT"
