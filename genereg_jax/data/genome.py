@@ -180,7 +180,25 @@ def index_cache_dir() -> str:
 
 
 def _is_fresh(index: str, fasta: str) -> bool:
-  return os.path.isfile(index) and os.path.getmtime(index) >= os.path.getmtime(fasta)
+  """Newer than the FASTA, and every record it lists ends inside the file.
+
+  The second check is cheap and catches an index of another version of the FASTA
+  written within the same clock tick, or copied along with the wrong file.
+  """
+  if not os.path.isfile(index) or os.path.getmtime(index) < os.path.getmtime(fasta):
+    return False
+  size = os.path.getsize(fasta)
+  try:
+    with open(index) as f:
+      for line in f:
+        _, length, offset, bases, width = (line.split("\t") + [""] * 5)[:5]
+        length, offset, bases, width = int(length), int(offset), int(bases), int(width)
+        if length and (bases <= 0 or offset + (length - 1) // bases * width
+                       + (length - 1) % bases >= size):
+          return False
+  except (OSError, ValueError, UnicodeDecodeError):
+    return False
+  return True
 
 
 def find_or_build_index(path: str | os.PathLike) -> str:

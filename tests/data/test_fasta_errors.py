@@ -134,3 +134,12 @@ def test_blank_lines_before_the_sequence(tmp_path):
   fasta = genome.Genome(path)
   assert fasta.sizes == {"chr1": 3, "chr2": 2}
   assert fasta.sequence("chr1").tobytes() == b"ACG" and fasta.fetch("chr2", 0, 2) == "TT"
+
+
+def test_index_of_another_version_is_not_trusted(tmp_path):
+  path = tmp_path / "g.fa"
+  path.write_text(">chr1\nACGTACGT\nACGTACGT\n")
+  genome.Genome(path)
+  path.write_text(">chr1\nACGT\n")  # Shorter; the old index may still look up to date.
+  os.utime(f"{path}.fai", (os.path.getmtime(path) + 10,) * 2)
+  assert genome.Genome(path).sizes == {"chr1": 4}
