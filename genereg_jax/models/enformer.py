@@ -503,9 +503,10 @@ def _variable_shapes(model: Enformer) -> dict[str, Any]:
   # abstract input is enough; the TF gamma table is length-specific.
   probe = model.clone(target_length=None, tf_gammas=None, parent=None)
   length = 2 * model.output_stride
-  shapes = jax.eval_shape(
-      probe.init, jax.random.PRNGKey(0), jnp.zeros((1, length, 4)))
-  return nn.meta.unbox(shapes)
+  shapes = nn.meta.unbox(jax.eval_shape(
+      probe.init, jax.random.PRNGKey(0), jnp.zeros((1, length, 4))))
+  # Only the stored collections: init also returns whatever modules sow.
+  return {k: shapes[k] for k in ("params", "batch_stats")}
 
 
 def convert_pytorch_state_dict(state_dict: Mapping[str, Any],

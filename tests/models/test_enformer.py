@@ -136,6 +136,23 @@ def test_converter_reads_config_and_rejects_leftovers(reference):
         state_dict, output_heads={"human": 12, "mouse": 6, "rat": 4})
 
 
+def test_parity_on_odd_layouts(reference):
+  """The ``odd/`` model: dim 51 (odd), 8 heads of 6 value channels (48, not
+  dim), dim_divisible_by 1, one head, no crop; all read off the weights."""
+  kwargs = json.loads(str(reference["odd/kwargs_json"]))
+  model, variables = enformer.load_pretrained(
+      fixture_path(FIXTURE), prefix="odd/sd/",
+      target_length=kwargs["target_length"])
+  assert model == enformer.Enformer(**enformer.pytorch_config_to_kwargs(kwargs))
+  outputs, embeddings = jax.jit(
+      lambda v, x: model.apply(v, x, return_embeddings=True))(
+          variables, reference["odd/x"])
+  np.testing.assert_allclose(outputs["rat"], reference["odd/out_rat"],
+                             atol=1e-4, rtol=0)
+  np.testing.assert_allclose(embeddings, reference["odd/embeddings"],
+                             atol=1e-4, rtol=0)
+
+
 def test_converter_lets_explicit_settings_win(reference):
   """dim_divisible_by=12 (the fixture's) is no power of two: inference
   searches every divisor of dim, and a value the caller passes is used."""
