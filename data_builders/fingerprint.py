@@ -9,10 +9,16 @@ and for every input file its absolute path, size and SHA-256 (files up to
 which is what ``make`` also trusts). On a rerun the fingerprint is recomputed and
 compared: equal, the dataset is reused; different, the command stops and lists what
 changed, unless it was given ``--overwrite``, which deletes and rebuilds the dataset.
+
+``intervals.make`` and ``bpnet_profiles.make`` use `prepare`; builders of registered
+configs that read user files from ``--manual_dir`` (``spliceai_gencode``) store the
+fingerprint themselves and expose ``input_fingerprint(manual_dir)``, which
+``data_builders.build`` checks with `check` before reusing a built dataset.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -24,6 +30,15 @@ from absl import logging
 
 KEY = "input_fingerprint"
 HASHED_BYTES = 64 << 20
+# BuilderConfig fields that say nothing about the data.
+_NOT_OPTIONS = ("name", "version", "release_notes", "supported_versions", "description",
+                "tags")
+
+
+def config_options(config) -> dict[str, Any]:
+  """The build options of a dataclass ``BuilderConfig`` (its fields but name, version...)."""
+  return {field.name: getattr(config, field.name) for field in dataclasses.fields(config)
+          if field.name not in _NOT_OPTIONS}
 
 
 def file_fingerprint(path: str | os.PathLike) -> dict[str, Any]:
@@ -76,6 +91,31 @@ def _stored(builder) -> dict[str, Any] | None:
   return json.loads(path.read_text()).get(KEY) if path.exists() else None
 
 
+def check(builder, current: Mapping[str, Any], overwrite: bool = False) -> bool:
+  """Whether ``builder``'s dataset must be (re)built for inputs ``current``.
+
+  A dataset built from the same inputs is kept (False). One built from other inputs,
+  or before fingerprints were stored, is refused with a ``ValueError`` listing the
+  changes, or deleted when ``overwrite`` (True, as when none is built yet).
+  """
+  if not (builder.data_path / "dataset_info.json").exists():
+    return True
+  stored = _stored(builder)
+  changes = (["it was built without a record of its inputs (by an older version)"]
+             if stored is None else differences(stored, current))
+  if not changes:
+    logging.info("Reusing %s: built from the same inputs and options", builder.data_path)
+    return False
+  if not overwrite:
+    raise ValueError(
+        f"dataset {builder.name}/{builder.builder_config.name} in {builder.data_path} "
+        "was built from other inputs: " + "; ".join(changes) + ". Rerun with "
+        "--overwrite to rebuild it, or choose another --name.")
+  logging.warning("Rebuilding %s (--overwrite): %s", builder.data_path, "; ".join(changes))
+  shutil.rmtree(os.fspath(builder.data_path))
+  return True
+
+
 def prepare(make_builder: Callable[[], Any], current: Mapping[str, Any],
             overwrite: bool = False, **prepare_kwargs) -> Any:
   """Builds the dataset of ``make_builder()`` or reuses it when its inputs are unchanged.
@@ -94,23 +134,8 @@ def prepare(make_builder: Callable[[], Any], current: Mapping[str, Any],
       were stored), and ``overwrite`` is False; the message lists the changes.
   """
   builder = make_builder()
-  if (builder.data_path / "dataset_info.json").exists():
-    stored = _stored(builder)
-    changes = (["it was built without a record of its inputs (by an older version)"]
-               if stored is None else differences(stored, current))
-    if changes and not overwrite:
-      raise ValueError(
-          f"dataset {builder.name}/{builder.builder_config.name} in {builder.data_path} "
-          "was built from other inputs: " + "; ".join(changes) + ". Rerun with "
-          "--overwrite to rebuild it, or choose another --name.")
-    if changes:
-      logging.warning("Rebuilding %s (--overwrite): %s", builder.data_path,
-                      "; ".join(changes))
-      shutil.rmtree(os.fspath(builder.data_path))
-      builder = make_builder()
-    else:
-      logging.info("Reusing %s: built from the same inputs and options",
-                   builder.data_path)
-  builder.info.metadata[KEY] = dict(current)
-  builder.download_and_prepare(**prepare_kwargs)
+  if check(builder, current, overwrite):
+    builder = make_builder()  # A fresh one: the old one read the deleted dataset's info.
+    builder.info.metadata[KEY] = dict(current)
+    builder.download_and_prepare(**prepare_kwargs)
   return builder

@@ -19,7 +19,6 @@ lists what changed and stops, or rebuilds with ``--overwrite``.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 
 from absl import app
@@ -50,9 +49,6 @@ flags.DEFINE_string("data_dir", None, "TFDS data_dir (default ~/tensorflow_datas
 flags.DEFINE_bool("overwrite", False, "Rebuild a dataset of this name built from other "
                   "inputs (default: stop and list what changed).")
 FLAGS = flags.FLAGS
-# BuilderConfig fields that say nothing about the data.
-_NOT_INPUTS = ("name", "version", "release_notes", "supported_versions", "description",
-               "tags")
 
 
 def config_from_flags() -> bpnet_profiles.BpnetProfilesConfig:
@@ -74,9 +70,7 @@ def input_fingerprint(config: bpnet_profiles.BpnetProfilesConfig) -> dict:
   """Fingerprint of the config's files (FASTA, peaks, bigWigs) and options."""
   files = [config.fasta, *config.peaks, *config.control,
            *(path for task in config.tasks for path in task.bigwigs)]
-  options = {field.name: getattr(config, field.name) for field in dataclasses.fields(config)
-             if field.name not in _NOT_INPUTS}
-  return fingerprint.fingerprint(files, options)
+  return fingerprint.fingerprint(files, fingerprint.config_options(config))
 
 
 def main(argv):

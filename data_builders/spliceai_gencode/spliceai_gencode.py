@@ -61,6 +61,7 @@ from typing import Any
 import numpy as np
 import tensorflow_datasets as tfds
 
+from data_builders import fingerprint
 from genereg_jax.data import encoding
 from genereg_jax.data import gene_annotation
 from genereg_jax.data import text as text_files
@@ -471,14 +472,28 @@ class SpliceaiGencode(tfds.core.GeneratorBasedBuilder):
             mask_outside_transcript=config.mask_outside_transcript, **usage_metadata),
     )
 
-  def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+  def _input_names(self) -> list[str]:
     config = self.builder_config
     packaged = config.annotation.startswith("spliceai:")
-    files = [config.genome_fasta, *([] if packaged else [config.annotation]),
-             *([config.usage_table] if config.usage_table else [])]
-    needs_manual_dir = not all(os.path.isabs(name) for name in files)
+    return [config.genome_fasta, *([] if packaged else [config.annotation]),
+            *([config.usage_table] if config.usage_table else [])]
+
+  def input_fingerprint(self, manual_dir: str | os.PathLike | None) -> dict | None:
+    """Fingerprint of the files this config reads and of its options (stored in the
+    metadata at build time; ``data_builders.build`` compares it before reusing a
+    dataset). None when the files cannot be located without ``manual_dir``."""
+    try:
+      paths = [_manual_path(manual_dir, name) for name in self._input_names()]
+    except FileNotFoundError:
+      return None
+    return fingerprint.fingerprint(paths, fingerprint.config_options(self.builder_config))
+
+  def _split_generators(self, dl_manager: tfds.download.DownloadManager):
+    config = self.builder_config
+    needs_manual_dir = not all(os.path.isabs(name) for name in self._input_names())
     # TFDS' manual_dir raises with MANUAL_DOWNLOAD_INSTRUCTIONS when it is missing.
     manual_dir = dl_manager.manual_dir if needs_manual_dir else None
+    self.info.metadata[fingerprint.KEY] = self.input_fingerprint(manual_dir)
     fasta = _manual_path(manual_dir, config.genome_fasta)
     transcripts = load_transcripts(config, manual_dir)
     by_split: dict[str, list] = {split: [] for split in SPLITS}

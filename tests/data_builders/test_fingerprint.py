@@ -58,3 +58,32 @@ def test_differences_lists_each_change():
   assert fingerprint.differences(old, new) == [
       "window: 1000 -> 600", "input /a changed since the build (size, content or time)"]
   assert fingerprint.differences(new, new) == []
+
+
+def test_manual_dir_builder_checks_its_files(tmp_path):
+  """spliceai_gencode/tiny reads genome.fa and annotation.gtf.gz from --manual_dir."""
+  import gzip
+  from data_builders import build
+  manual = tmp_path / "manual"
+  manual.mkdir()
+  rng = np.random.default_rng(1)
+  (manual / "genome.fa").write_text(">chr1\n" + "".join(rng.choice(list("ACGT"), 900))
+                                    + "\n")
+
+  def gtf(end):
+    attributes = 'gene_id "g"; transcript_id "t"; gene_type "protein_coding";'
+    rows = [("transcript", 101, end), ("exon", 101, 300), ("exon", 501, end)]
+    (manual / "annotation.gtf.gz").write_bytes(gzip.compress("".join(
+        f"chr1\tT\t{kind}\t{start}\t{stop}\t.\t+\t.\t{attributes}\n"
+        for kind, start, stop in rows).encode()))
+
+  gtf(700)
+  args = ("spliceai_gencode/tiny", str(tmp_path / "tfds"), str(manual))
+  first = build.build(*args)
+  assert str(manual / "annotation.gtf.gz") in first.info.metadata[fingerprint.KEY]["files"]
+  build.build(*args)  # Unchanged: reused.
+  gtf(800)
+  with pytest.raises(ValueError, match=r"annotation\.gtf\.gz changed since the build"):
+    build.build(*args)
+  build.build(*args, overwrite=True)
+  build.build(*args)
