@@ -247,7 +247,7 @@ class Genome:
     import pyfaidx  # Imported late: only genome readers need it.
     self.path = os.fspath(path)
     if not os.path.isfile(self.path):
-      raise FastaFormatError(self.path, None, f"FASTA file {self.path} not found")
+      raise FastaFormatError(self.path, None, "FASTA file not found")
     self.index = find_or_build_index(self.path)
     try:
       self._fasta = pyfaidx.Fasta(self.path, indexname=self.index, as_raw=True,

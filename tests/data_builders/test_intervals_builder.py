@@ -264,7 +264,7 @@ def test_malformed_fasta_is_named(tmp_path):
   with pytest.raises(iv.FastaFormatError,
                      match=r"letters\.fa:3: invalid character '1' at column 3"):
     iv.Genome(letters)
-  with pytest.raises(iv.FastaFormatError, match=r"missing\.fa not found"):
+  with pytest.raises(iv.FastaFormatError, match=r"missing\.fa: FASTA file not found"):
     iv.Genome(tmp_path / "missing.fa")
 
 

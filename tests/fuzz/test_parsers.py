@@ -19,6 +19,7 @@ from fuzz_inputs import as_bytes, check_parser, lines, token_text
 from genereg_jax.data import bed
 from genereg_jax.data import gene_annotation
 from genereg_jax.data import genome
+from genereg_jax.data import tfrecord
 from genereg_jax.variants import spliceai_scoring as ss
 
 VCF_HEADER = b"##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
@@ -139,3 +140,15 @@ usage_field = st.one_of(st.sampled_from(["chr1", "1", "0", "²", "+", "-", "0.5"
 def test_usage_table(data, with_header):
   check_parser(data, lambda path: spliceai_gencode.read_usage_table(path, ["brain", "heart"]),
                ".tsv", usage_header if with_header else b"")
+
+
+@given(st.one_of(
+    st.binary(max_size=200),
+    st.lists(st.binary(max_size=40), max_size=4).map(
+        lambda records: b"".join(tfrecord.frame_record(r) for r in records)),
+    st.builds(lambda data, cut: data[:cut], st.lists(st.binary(max_size=40), min_size=1,
+                                                     max_size=3).map(
+        lambda records: b"".join(tfrecord.frame_record(r) for r in records)),
+        st.integers(0, 60))))
+def test_tfrecord(data):
+  check_parser(data, lambda path: list(tfrecord.read_examples(path)), ".tfr")
