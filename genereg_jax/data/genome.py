@@ -53,6 +53,7 @@ class FaiEntry:
   line_width: int
 
   def line(self) -> str:
+    """The tab-separated line, with its newline."""
     return (f"{self.name}\t{self.length}\t{self.offset}\t{self.line_bases}\t"
             f"{self.line_width}\n")
 
