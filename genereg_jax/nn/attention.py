@@ -216,9 +216,11 @@ class AttentionPool1D(nn.Module):
                                      ("conv_in", "conv_out")),
         (channels, channels), self.param_dtype)
     x = x.astype(self.dtype)
+    pad = -length % self.pool_size
+    if self.pool_size == 2:
+      return self._pool_pairs(x, kernel.astype(self.dtype), pad)
     logits = jnp.einsum("blc,cd->bld", x, kernel.astype(self.dtype))
     logits = logits.astype(jnp.float32)
-    pad = -length % self.pool_size
     if pad:
       x = jnp.pad(x, ((0, 0), (0, pad), (0, 0)))
       logits = jnp.pad(logits, ((0, 0), (0, pad), (0, 0)),
@@ -228,6 +230,22 @@ class AttentionPool1D(nn.Module):
     weights = jax.nn.softmax(
         logits.reshape(batch, windows, self.pool_size, channels), axis=2)
     return jnp.sum(x * weights.astype(self.dtype), axis=2)
+
+  def _pool_pairs(self, x: Array, kernel: Array, pad: int) -> Array:
+    """Windows of two (Enformer's only size): the softmax of ``(a, b)`` is
+    ``(sigmoid(a - b), 1 - sigmoid(a - b))`` and ``a - b = (x0 - x1) @ kernel``, so
+    one matmul over half the positions and a sigmoid replace the full-length logits
+    and the softmax (half the pooling FLOPs; same weights up to rounding)."""
+    batch, length, channels = x.shape
+    if pad:
+      x = jnp.pad(x, ((0, 0), (0, pad), (0, 0)))
+    pairs = x.reshape(batch, (length + pad) // 2, 2, channels)
+    first, second = pairs[:, :, 0], pairs[:, :, 1]
+    difference = first - second
+    logit_gap = jnp.einsum("blc,cd->bld", difference, kernel).astype(jnp.float32)
+    if pad:  # The padded position gets no weight: the window's first is kept whole.
+      logit_gap = logit_gap.at[:, -1].set(jnp.inf)
+    return second + difference * jax.nn.sigmoid(logit_gap).astype(self.dtype)
 
 
 class RelativeMultiHeadAttention(nn.Module):
@@ -317,6 +335,10 @@ class RelativeMultiHeadAttention(nn.Module):
     logits = content_logits + relative_shift(relative_logits)
 
     weights = jax.nn.softmax(logits, axis=-1)
+    # [batch, heads, query, key] for genereg_jax.interpret.attention_maps; a
+    # collection of its own (not in "intermediates" or init's variables).
+    if not self.is_initializing():
+      self.sow("attention_weights", "weights", weights)
     weights = nn.Dropout(self.attention_dropout_rate)(
         weights, deterministic=not train)
     out = jnp.einsum("bhij,bjhd->bihd", weights.astype(self.dtype), v)
