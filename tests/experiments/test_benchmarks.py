@@ -236,3 +236,41 @@ def test_spliceai_driver_without_official_cli(tmp_path):
   assert len(rows) == 7 and s["loaded_runs"] == 0
   assert "| 0 | ours | 10.0 | 30.0 | 0.400 | 0.550 |" in "\n".join(
       report.spliceai_markdown(s))
+
+
+def test_profile_attributes_instructions_to_model_parts():
+  import flax.linen as nn
+  import jax
+  import jax.numpy as jnp
+  from experiments.benchmarks import profile_step
+  from genereg_jax.nn import attention
+
+  class Tiny(nn.Module):
+    @nn.compact
+    def __call__(self, x):
+      x = attention.AttentionPool1D(pool_size=2)(x)
+      return nn.gelu(nn.Dense(6)(x)).sum()
+
+  x = jnp.ones((1, 8, 6))
+  params = Tiny().init(jax.random.key(0), x)
+
+  def step(params):
+    grads = jax.grad(lambda p: Tiny().apply(p, x))(params)
+    return jax.tree.map(lambda p, g: p - 0.1 * g * g, params, grads)
+
+  text = jax.jit(step).lower(params).compile().as_text()
+  modules = {profile_step.module_of(op) for op in
+             profile_step._instruction_op_names(text).values()}
+  assert {"AttentionPool1D_N [forward]", "AttentionPool1D_N [backward]",
+          "optimizer, gradient norm, metrics"} <= modules, modules
+  assert profile_step.module_of("jit(s)/jvp(Enformer)/transformer_3/attention/Dropout_1/"
+                                "mul") == "transformer_N/attention [forward]"
+  assert profile_step.module_of("jit(s)/transpose(jvp(Enformer))/conv_tower_2/pool/"
+                                "blc,cd->bld/dot_general") == "conv_tower_N/pool [backward]"
+  assert profile_step.part_of("conv_tower_N/pool [backward]") == "attention pooling"
+  assert profile_step.part_of("stem_pool [forward]") == "attention pooling"
+  assert profile_step.part_of("transformer_N/attention [forward]") == (
+      "relative-position attention")
+  assert profile_step.module_of("") == "copies / layout (no op_name)"
+  assert profile_step.kind_of("ynn_fusion.12").startswith("dot / convolution")
+  assert profile_step.kind_of("transpose_copy_fusion.3") == "layout (transpose / copy)"
