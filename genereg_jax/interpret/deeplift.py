@@ -245,8 +245,8 @@ ACTIVATIONS = frozenset({
 _LINEAR = frozenset({
     "add", "add_any", "sub", "neg", "reduce_sum", "reshape", "broadcast_in_dim",
     "transpose", "squeeze", "expand_dims", "slice", "dynamic_slice",
-    "dynamic_update_slice", "concatenate", "pad", "rev", "gather", "scatter-add",
-    "scatter_add", "convert_element_type", "copy", "copy_p", "cumsum", "reduce_precision",
+    "dynamic_update_slice", "concatenate", "pad", "rev", "gather", "scatter",
+    "scatter-add", "scatter_add", "convert_element_type", "copy", "copy_p", "cumsum", "reduce_precision",
     "split", "stack", "real", "imag", "conj", "reduce_window_sum", "sharding_constraint",
     "optimization_barrier",
 })
@@ -259,8 +259,15 @@ _ELEMENTWISE = frozenset({
     "nextafter",
 })
 
+def _linear(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
+  if any(isinstance(a, _Pair) and not _is_float(a.x) for a in args):
+    # Input-dependent indices (a gather at positions computed from x) are not linear.
+    raise NotImplementedError(f"DeepLIFT: {eqn.primitive} with input-dependent indices")
+  return _both_sides(eqn, args)
+
+
 _RULES: dict[str, Callable[[core.JaxprEqn, Sequence[Any]], list[Any]]] = {
-    **{name: _both_sides for name in _LINEAR},
+    **{name: _linear for name in _LINEAR},
     **{name: _shapley for name in _ELEMENTWISE},
     "mul": _bilinear, "dot_general": _bilinear, "conv_general_dilated": _bilinear,
     "div": _divide,
@@ -410,7 +417,8 @@ def hypothetical_contributions(multipliers: Array, references: Array) -> Array:
 
 def deeplift_shap(fn: Callable[[Array], Any], x: Array, target: int,
                   references: Array | None = None, n_shuffles: int = 20,
-                  hypothetical: bool = False, seed: int = 0) -> Array:
+                  hypothetical: bool = False, seed: int = 0,
+                  batch_size: int | None = None) -> Array:
   """DeepLIFT-SHAP attributions (Lundberg & Lee 2017; tangermeme ``deep_lift_shap``).
 
   Args:
@@ -424,6 +432,9 @@ def deeplift_shap(fn: Callable[[Array], Any], x: Array, target: int,
     hypothetical: return the hypothetical contributions (every base at every
       position, for TF-MoDISco) instead of the contributions of ``x``'s bases.
     seed: seed of the shuffles.
+    batch_size: (input, reference) pairs per model call, to bound memory; whole
+      inputs (all their references) go together, at least one per call. All at once
+      when None.
 
   Returns:
     ``float[B, L, A]``: the mean over references of the hypothetical contributions,
@@ -434,6 +445,11 @@ def deeplift_shap(fn: Callable[[Array], Any], x: Array, target: int,
   if references is None:
     references = shuffle.dinucleotide_shuffle(np.asarray(x), n_shuffles, seed)
   references = jnp.asarray(references, x.dtype)
-  multipliers, _ = deeplift_multipliers(fn, x, references, target)
-  contributions = hypothetical_contributions(multipliers, references).mean(axis=1)
+  per_call = len(x) if batch_size is None else max(1, batch_size // references.shape[1])
+  parts = []
+  for start in range(0, len(x), per_call):
+    chunk = slice(start, start + per_call)
+    multipliers, _ = deeplift_multipliers(fn, x[chunk], references[chunk], target)
+    parts.append(hypothetical_contributions(multipliers, references[chunk]).mean(axis=1))
+  contributions = jnp.concatenate(parts)
   return contributions if hypothetical else contributions * x

@@ -112,8 +112,8 @@ def test_deeplift_shap_matches_tangermeme(reference, fn, target):
                                   hypothetical=hypothetical)
     key = f"dls_{'hyp_' if hypothetical else ''}t{target}"
     np.testing.assert_allclose(channels_first(got), reference[key], atol=1e-4, rtol=0)
-  # Summation to delta against the mean reference output.
-  got = interpret.deeplift_shap(fn, x, target, references=references)
+  # Summation to delta against the mean reference output; in chunks of inputs.
+  got = interpret.deeplift_shap(fn, x, target, references=references, batch_size=8)
   want = reference["out"][:, target] - reference["ref_out"][:, :, target].mean(1)
   np.testing.assert_allclose(np.asarray(got).sum((1, 2)), want, atol=1e-5)
   # DeepLIFT is not the gradient on this net (the rules matter for the match).
