@@ -116,22 +116,25 @@ def test_loader_lets_explicit_settings_win(fixture):
                                    bias_overrides={"n_layers": 8})
 
 
-def test_converter_accepts_every_bpnet_lite_layout():
-  """bpnet-lite also builds BPNets with no dilated layers, no control and
-  no output biases (profile_output_bias / count_output_bias False)."""
-  rng = np.random.default_rng(0)
-  sd = {"iconv.weight": rng.normal(size=(5, 4, 21)),
-        "iconv.bias": rng.normal(size=5),
-        "fconv.weight": rng.normal(size=(1, 5, 75)),
-        "linear.weight": rng.normal(size=(1, 5))}
-  model = bpnet_lib.BPNet(**bpnet_lib.bpnet_config_from_state_dict(sd))
-  params = bpnet_lib.convert_bpnet_lite_state_dict(sd)
-  assert (model.n_layers, model.n_control_tracks, model.profile_bias,
-          model.count_bias, model.trim) == (0, 0, False, False, 47)
-  shapes = jax.eval_shape(model.init, jax.random.key(0),
-                          jnp.zeros((1, 100, 4)))["params"]
-  assert jax.tree.map(lambda x: x.shape, shapes) == jax.tree.map(
-      np.shape, params)
+@pytest.mark.parametrize("name", ["a", "b", "c"])
+def test_converter_accepts_every_bpnet_lite_layout(name):
+  """bpnet_lite_layouts.npz: no dilated layers, control or output biases (a);
+  three outputs, one control track, trimming 0 (b); trimming 20, inside the
+  profile kernel's reach (c). Trimming is not in the weights: the caller's
+  value is used, bpnet-lite's default otherwise."""
+  path = fixture_path("bpnet_lite_layouts.npz")
+  with np.load(path) as data:
+    ref = {k: data[k] for k in data.files}
+  kwargs = json.loads(str(ref["kwargs_json"]))[name]
+  given = {"trimming": kwargs["trimming"]} if "trimming" in kwargs else {}
+  model, params = bpnet_lib.load_bpnet_lite(path, prefix=f"{name}/sd/", **given)
+  assert model.trim == int(ref[f"{name}/trimming"])
+  control = ref.get(f"{name}/x_ctl")
+  out = model.apply({"params": params}, _channels_last(ref["x"]),
+                    None if control is None else _channels_last(control))
+  assert _max_diff(out["profile_logits"], _channels_last(
+      ref[f"{name}/profile_logits"])) < TOLERANCE
+  assert _max_diff(out["log_counts"], ref[f"{name}/log_counts"]) < TOLERANCE
 
 
 def _tiny_batch(model, length=100, batch=3, seed=0):
