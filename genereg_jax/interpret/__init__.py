@@ -19,6 +19,8 @@ they work for any model and alphabet; ``target`` indexes ``fn``'s last axis:
 * ``mutagenesis``: ``ism`` (raw outputs of every single-base substitution, optionally fast
   for convolutional trunks, fastISM) and ``ism_attributions`` (tangermeme's summary).
 * ``attention``: ``attention_maps``, Enformer's attention weights per layer and head.
+* ``readout``: a trained checkpoint's output as such an ``fn``, targets by name
+  (``experiments/interpret.py`` is the command).
 """
 
 from genereg_jax.interpret.attention import attention_maps

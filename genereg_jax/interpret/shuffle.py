@@ -21,6 +21,8 @@ runs once per input before the model.
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
 
@@ -63,8 +65,9 @@ def dinucleotide_shuffle(x: np.ndarray, n: int = 20, seed: int = 0) -> np.ndarra
   Args:
     x: ``float[B, L, A]`` one-hot sequences (rows of zeros are N).
     n: shuffles per sequence.
-    seed: seeds one ``numpy`` generator for the whole batch, so the same call gives
-      the same shuffles.
+    seed: with the sequence's letters, seeds the ``numpy`` generator of each
+      sequence, so a sequence's shuffles do not depend on the batch it comes in (a
+      command run in batches of any size draws the same references).
 
   Returns:
     ``float32[B, n, L, A]``, each keeping its sequence's first and last letters and
@@ -73,12 +76,13 @@ def dinucleotide_shuffle(x: np.ndarray, n: int = 20, seed: int = 0) -> np.ndarra
   x = np.asarray(x)
   if x.ndim != 3:
     raise ValueError(f"expected one-hot [batch, length, alphabet], got shape {x.shape}")
-  rng = np.random.default_rng(seed)
   batch, length, alphabet = x.shape
   # An extra all-zero row so that the N token maps back to zeros.
   eye = np.concatenate([np.eye(alphabet, dtype=np.float32),
                         np.zeros((1, alphabet), np.float32)])
   out = np.empty((batch, n, length, alphabet), np.float32)
   for b in range(batch):
-    out[b] = eye[_shuffle_tokens(_tokens(x[b]), n, rng)]
+    tokens = _tokens(x[b])
+    rng = np.random.default_rng([seed, zlib.crc32(tokens.astype(np.int64).tobytes())])
+    out[b] = eye[_shuffle_tokens(tokens, n, rng)]
   return out

@@ -49,6 +49,8 @@ def test_shuffles_keep_dinucleotides_with_n_and_are_seeded():
     assert (out[b] != x[b]).any(axis=-1).mean() > 0.3
     assert len({o.tobytes() for o in out[b]}) == 5
   np.testing.assert_array_equal(out, shuffle.dinucleotide_shuffle(x, n=5, seed=3))
+  # A sequence's shuffles do not depend on the rest of the batch.
+  np.testing.assert_array_equal(out[2:], shuffle.dinucleotide_shuffle(x[2:], n=5, seed=3))
   assert (out != shuffle.dinucleotide_shuffle(x, n=5, seed=4)).any()
 
 
