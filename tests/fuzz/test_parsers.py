@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from data_builders.bpnet_profiles import bpnet_profiles
 from data_builders.spliceai_gencode import spliceai_gencode
-from fuzz_inputs import as_bytes, check_parser, lines, token_text
+from fuzz.fuzz_inputs import as_bytes, check_parser, lines, token_text
 from genereg_jax.data import bed
 from genereg_jax.data import gene_annotation
 from genereg_jax.data import genome

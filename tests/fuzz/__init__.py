@@ -1,0 +1,1 @@
+"""Fuzzing suite; a package so its conftest does not shadow tests/conftest.py."""
