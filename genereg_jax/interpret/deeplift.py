@@ -43,8 +43,13 @@ intermediate ``v``:
 * ``stop_gradient`` is the identity: a softmax's max shift then has its own
   attribution instead of being dropped, which keeps the chain complete.
 * Calls (``jit``, ``custom_jvp``/``custom_vjp`` functions, ``remat``) are evaluated
-  equation by equation inside; ``scan`` (LSTMs) runs the rules on every step; ``cond``
-  with an input-independent branch index runs the chosen branch.
+  equation by equation inside; ``scan`` runs the rules on every step; ``cond`` with an
+  input-independent branch index runs the chosen branch. So DanQ's BiLSTM gets, per
+  step, the rescale rule on its hard-sigmoid (clip) and tanh gates and the Shapley
+  split on the gate products ``f ⊙ c`` and ``i ⊙ g``.
+* Not covered (``NotImplementedError`` naming the primitive): ``while`` loops and
+  ``cond`` whose branch depends on the input, gathers/scatters at input-dependent
+  indices, elementwise ops of more than three input-dependent operands.
 
 Every rule satisfies summation-to-delta on its own (the Shapley splits by
 construction), so the chain does: ``sum(m * (x - x')) = f(x) - f(x')`` up to float
