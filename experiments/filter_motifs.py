@@ -1,7 +1,7 @@
 r"""First-layer filters of a trained model as motifs, matched against JASPAR.
 
-  python -m experiments.filter_motifs --config=deepsea:tiny --workdir=/tmp/deepsea_tiny
-  python -m experiments.filter_motifs --config=deepsea --workdir=W --split=test \
+  python -m experiments.filter_motifs --workdir=/tmp/deepsea_tiny
+  python -m experiments.filter_motifs --workdir=W --split=test \
       --checkpoint=best --out_dir=W/motifs [--fasta=seqs.fa] \
       [--kernel_path=tower/ConvBlock_0/Conv_0]
 
@@ -15,8 +15,6 @@ are recovered (``planted_motif_recovery.json``). ``genereg_jax.interpret.filter_
 documents the method.
 """
 
-import functools
-import json
 import os
 
 from absl import flags
@@ -29,7 +27,7 @@ FLAGS = flags.FLAGS
 
 def define_flags() -> None:
   """The command's flags (defined by the entry point only, so importing it is inert)."""
-  common.define_config_flags()
+  common.define_config_flags(config_required=False)
   flags.DEFINE_enum("checkpoint", "latest", ["latest", "best"], "Which checkpoint.")
   flags.DEFINE_integer("step", None, "A specific checkpoint step (default: newest/best).")
   flags.DEFINE_string("split", "test", "Dataset split to scan (unless --fasta).")
@@ -89,7 +87,6 @@ def _fasta_batches(path: str, batch_size: int, limit: int | None):
 
 def main(argv):
   del argv
-  from tqdm import tqdm
   from data_builders.intervals import FastaFormatError
   from genereg_jax.interpret import filter_motifs
   from genereg_jax.train import reporting
@@ -97,7 +94,7 @@ def main(argv):
 
   logging.set_verbosity(logging.INFO)
   reporting.quiet_library_logs()
-  config = FLAGS.config
+  config = common.config_or_saved()
   metadata = {}
   try:
     if FLAGS.fasta:
@@ -126,7 +123,7 @@ def main(argv):
       filters, batches, out_dir, matcher=matcher,
       threshold_fraction=FLAGS.threshold_fraction, both_strands=FLAGS.both_strands,
       trim_bits=FLAGS.trim_bits, top_k=FLAGS.top_k, logos=FLAGS.logos,
-      num_sequences=count, progress_bar=functools.partial(tqdm, dynamic_ncols=True))
+      num_sequences=count, progress_bar=reporting.progress_bar)
   fired = sum(m is not None for m in report.motifs)
   significant = sum(1 for ms in report.matches.values() if ms and ms[0].q_value <= 0.05)
   print(f"{fired} of {filters.num_filters} filters fired on {count} sequences; "
@@ -143,8 +140,9 @@ def main(argv):
       summary[label] = {name: filters_ for name, filters_ in found.items() if filters_}
       print(f"planted motifs recovered ({label}): {len(summary[label])} of {len(truth)}: "
             + ", ".join(sorted(summary[label])))
-    with open(os.path.join(out_dir, "planted_motif_recovery.json"), "w") as f:
-      json.dump({"truth": truth, **summary}, f, indent=2)
+    from genereg_jax import files
+    files.write_json(os.path.join(out_dir, "planted_motif_recovery.json"),
+                     {"truth": truth, **summary})
 
 
 if __name__ == "__main__":

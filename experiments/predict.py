@@ -1,11 +1,12 @@
 r"""Predicts a trained checkpoint on FASTA records or BED regions; writes TSV (+ .npy).
 
-  python -m experiments.predict --config=deepsea --workdir=/tmp/deepsea \
-      --fasta=seqs.fa --out=preds.tsv [--checkpoint=best] [--reverse_complement_average]
-  python -m experiments.predict --config=deepsea --workdir=/tmp/deepsea \
-      --bed=peaks.bed --genome=hg38.fa --out=preds.tsv
+  python -m experiments.predict --workdir=/tmp/deepsea --fasta=seqs.fa --out=preds.tsv \
+      [--checkpoint=best] [--reverse_complement_average]
+  python -m experiments.predict --workdir=/tmp/deepsea --bed=peaks.bed --genome=hg38.fa \
+      --out=preds.tsv
 
-One TSV row per record (``name``, or ``chrom start end`` for BED) with one column per
+The config is the one saved in the workdir unless ``--config`` is given (it must then
+describe the same model). One TSV row per record (``name``, or ``chrom start end`` for BED) with one column per
 label; outputs with more than one axis per example (coverage tracks, profiles, one per
 Enformer head) go to ``<out stem>.<output>.npy`` beside it, and ``<out stem>.json``
 describes them. Sequences are centre-cropped or N-padded to the model's input length
@@ -23,7 +24,7 @@ FLAGS = flags.FLAGS
 
 def define_flags() -> None:
   """The command's flags (defined by the entry point only, so importing it is inert)."""
-  common.define_config_flags()
+  common.define_config_flags(config_required=False)
   flags.DEFINE_enum("checkpoint", "latest", ["latest", "best"], "Which checkpoint.")
   flags.DEFINE_integer("step", None, "A specific checkpoint step (default: newest/best).")
   flags.DEFINE_string("fasta", None, "FASTA of sequences to predict (any lengths).")
@@ -49,6 +50,7 @@ def main(argv):
 
   logging.set_verbosity(logging.INFO)
   reporting.quiet_library_logs()
+  config = common.config_or_saved()
   if (FLAGS.fasta is None) == (FLAGS.bed is None):
     raise SystemExit("error: give either --fasta or --bed (with --genome)")
   if FLAGS.bed is not None and FLAGS.genome is None:
@@ -56,12 +58,12 @@ def main(argv):
                      "coordinates refer to")
   # Inputs are read (and checked) before the slower checkpoint restore.
   try:
-    records = predict.open_records(predict.model_input_length(FLAGS.config),
+    records = predict.open_records(predict.model_input_length(config),
                                    fasta=FLAGS.fasta, bed=FLAGS.bed, genome=FLAGS.genome)
   except input_errors as e:
     raise SystemExit(f"error: {e}") from None
   predictor, step = predict.load_predictor(
-      FLAGS.config, FLAGS.workdir, FLAGS.checkpoint, FLAGS.step,
+      config, FLAGS.workdir, FLAGS.checkpoint, FLAGS.step,
       reverse_complement_average=FLAGS.reverse_complement_average,
       zero_missing_inputs=FLAGS.zero_missing_inputs)
   try:

@@ -4,16 +4,16 @@ r"""Trains a named config.
   python -m experiments.train --config=deepsea:tiny --workdir=/tmp/t \
       --config.optimizer.learning_rate=3e-3
 
-Relaunching with the same workdir resumes from its newest checkpoint.
+Relaunching with the same workdir resumes from its newest checkpoint
+(``--config.restore_step=N`` from an earlier kept one). The workdir is locked while the
+run lasts, and refuses a config other than the one it was trained with unless
+``--config.allow_config_change=True``.
 """
 
-import jax
 from absl import flags
 from absl import logging
 
 from experiments import common
-from genereg_jax.train import reporting
-from genereg_jax.train import trainer
 
 common.define_config_flags()
 flags.DEFINE_bool("jax_distributed", False,
@@ -23,6 +23,10 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   del argv
+  # Imported here so that flag and config mistakes are reported before JAX loads.
+  import jax
+  from genereg_jax.train import reporting
+  from genereg_jax.train import trainer
   logging.set_verbosity(logging.INFO)
   reporting.quiet_library_logs()
   if FLAGS.jax_distributed:

@@ -42,6 +42,22 @@ def get_config(name_and_arg: str) -> ml_collections.ConfigDict:
   return module.get_config(arg or None)
 
 
+def load_module(path: str):
+  """The config file at ``path`` as a module (``get_config``, maybe ``get_sweep``)."""
+  import importlib.util
+  spec = importlib.util.spec_from_file_location(
+      os.path.splitext(os.path.basename(path))[0] + "_config", path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def load_config_file(path_and_arg: str) -> ml_collections.ConfigDict:
+  """``get_config(arg)`` of a resolved ``".../name.py[:arg]"`` (as ``--config`` loads it)."""
+  path, _, arg = path_and_arg.partition(":")
+  return load_module(path).get_config(arg or None)
+
+
 def resolve_config_argv(argv: list[str]) -> list[str]:
   """Rewrites ``--config=name[:arg]`` (or ``--config name``) in argv to a file path.
 

@@ -93,12 +93,18 @@ def base_config(*, dataset: str, model_name: str, model_preset: str,
   config.logical_axis_rules = (("batch", "data"),)
 
   config.log_every_steps = log_every_steps
+  config.log_every_seconds = 30.0  # A progress line at least this often, whatever the steps.
   config.eval_every_steps = eval_every_steps
   config.max_eval_batches = ml_collections.FieldReference(None, int)
   config.checkpoint_every_steps = checkpoint_every_steps
   config.keep_checkpoints = 3
   config.best_metric = best_metric
   config.best_mode = best_mode
+  # Launch options, not part of what a run trains (a workdir compares every other field):
+  # resume from this kept checkpoint instead of the newest (e.g. before a divergence),
+  # and accept a config that differs from the one the workdir was trained with.
+  config.restore_step = ml_collections.FieldReference(None, int)
+  config.allow_config_change = False
   return config
 
 
@@ -164,6 +170,7 @@ def use_full_eval(config: ml_collections.ConfigDict, log_every_steps: int,
                   eval_every_steps: int) -> None:
   """Uncapped evaluation every ``eval_every_steps`` (the small synthetic sets)."""
   config.log_every_steps = log_every_steps
+  config.log_every_seconds = 30.0  # A progress line at least this often, whatever the steps.
   config.eval_every_steps = eval_every_steps
   config.checkpoint_every_steps = eval_every_steps
   config.max_eval_batches = None

@@ -69,7 +69,19 @@ def load_builder(name: str, data_dir: str | None = None, *, build_if_missing: bo
           + (" --manual_dir=<dir with the downloaded files>" if manual_dir is None and
              getattr(builder, "MANUAL_DOWNLOAD_INSTRUCTIONS", None) else ""))
     download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
-    builder.download_and_prepare(file_format="array_record", download_config=download_config)
+    # One line of ours instead of TFDS's "Downloading and preparing dataset Unknown size"
+    # (nothing is downloaded); its progress bars only on a terminal (log files would fill
+    # with carriage returns).
+    import contextlib
+    import io
+    import sys
+    from absl import logging
+    logging.info("building dataset %s in %s (first use; later runs reuse it)", name,
+                 builder.data_dir)
+    tfds.display_progress_bar(sys.stderr.isatty())
+    with contextlib.redirect_stdout(io.StringIO()):
+      builder.download_and_prepare(file_format="array_record", download_config=download_config)
+    logging.info("built dataset %s", name)
   return builder
 
 

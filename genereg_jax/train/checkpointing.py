@@ -2,7 +2,9 @@
 
 Two managers: ``checkpoints/`` keeps the last k (resume reads it) and ``best/`` keeps
 the best by a metric. Saves happen only after the step's loss was checked finite, so a
-NaN never reaches disk.
+NaN never reaches disk. The trainer saves the best checkpoint of a step before the
+latest one: a run killed in between resumes from an earlier step and reconsiders this
+one, and the temporary folder a killed save leaves is removed when the managers open.
 """
 
 from __future__ import annotations
@@ -20,21 +22,22 @@ class Checkpointer:
   ITEMS = ("state", "data", "config")
 
   def __init__(self, workdir: str, *, keep: int = 3, best_metric: str | None = None,
-               best_mode: str = "max"):
+               best_mode: str = "max", read_only: bool = False):
+    """``read_only``: for evaluation; creates and cleans nothing (read-only workdirs work)."""
     workdir = os.path.abspath(workdir)
+    writable = dict(create=not read_only, cleanup_tmp_directories=not read_only,
+                    read_only=read_only, enable_async_checkpointing=False)
     self.latest = ocp.CheckpointManager(
         os.path.join(workdir, "checkpoints"), item_names=self.ITEMS,
-        options=ocp.CheckpointManagerOptions(max_to_keep=keep, create=True,
-                                             enable_async_checkpointing=False))
+        options=ocp.CheckpointManagerOptions(max_to_keep=keep, **writable))
     self.best_metric = best_metric
     self.best = None
     if best_metric:
       self.best = ocp.CheckpointManager(
           os.path.join(workdir, "best"), item_names=self.ITEMS,
           options=ocp.CheckpointManagerOptions(
-              max_to_keep=1, create=True, best_fn=lambda m: m[best_metric],
-              best_mode=best_mode, keep_checkpoints_without_metrics=False,
-              enable_async_checkpointing=False))
+              max_to_keep=1, best_fn=lambda m: m[best_metric], best_mode=best_mode,
+              keep_checkpoints_without_metrics=False, **writable))
 
   @staticmethod
   def _args(state, data_state: Mapping[str, Any] | None, config_json: str):
@@ -63,14 +66,39 @@ class Checkpointer:
       return None if self.best is None else self.best.best_step()
     return self.latest.latest_step()
 
-  def restore(self, abstract_state, step: int | None = None, which: str = "latest"):
-    """Returns ``(state, data_state, config_dict)`` of ``step`` (default newest/best)."""
+  def all_steps(self) -> list[int]:
+    return sorted(self.latest.all_steps())
+
+  def delete_after(self, step: int) -> list[int]:
+    """Deletes latest checkpoints after ``step`` (resuming from an earlier one); their steps."""
+    later = [s for s in self.all_steps() if s > step]
+    for s in later:
+      self.latest.delete(s)
+    return later
+
+  def check_exists(self, which: str = "latest", step: int | None = None) -> int:
+    """The step `restore` would read; ``FileNotFoundError`` saying what exists if none."""
     manager = self.best if which == "best" else self.latest
     if manager is None:
-      raise ValueError("no best-checkpoint manager: set config.best_metric")
+      raise FileNotFoundError("no best checkpoint: the config sets no best_metric; use "
+                              "--checkpoint=latest")
     step = self.latest_step(which) if step is None else step
+    if step is None and which == "best":
+      raise FileNotFoundError(
+          f"no best checkpoint in {manager.directory} yet (one is saved at each evaluation "
+          f"by {self.best_metric}); --checkpoint=latest restores the newest checkpoint")
     if step is None:
-      raise FileNotFoundError(f"no {which} checkpoint in {manager.directory}")
+      raise FileNotFoundError(f"no checkpoint in {manager.directory}: has this workdir been "
+                              "trained?")
+    if step not in manager.all_steps():
+      raise FileNotFoundError(f"no {which} checkpoint of step {step} in {manager.directory}; "
+                              f"kept steps: {sorted(manager.all_steps())}")
+    return step
+
+  def restore(self, abstract_state, step: int | None = None, which: str = "latest"):
+    """Returns ``(state, data_state, config_dict)`` of ``step`` (default newest/best)."""
+    step = self.check_exists(which, step)
+    manager = self.best if which == "best" else self.latest
     restored = manager.restore(step, args=ocp.args.Composite(
         state=ocp.args.StandardRestore(abstract_state), data=ocp.args.JsonRestore(),
         config=ocp.args.JsonRestore()))

@@ -9,8 +9,8 @@ import jax
 import ml_collections
 import optax
 
-_OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "nadam", "adamw", "radam")
-_SCHEDULES = ("constant", "cosine", "linear", "cosine_restarts")
+OPTIMIZERS = ("sgd", "adagrad", "rmsprop", "adam", "nadam", "adamw", "radam")
+SCHEDULES = ("constant", "cosine", "linear", "cosine_restarts")
 
 
 def cosine_restarts_schedule(peak: float, first_period: int, period_multiplier: float,
@@ -57,7 +57,7 @@ def learning_rate_schedule(config: ml_collections.ConfigDict,
     after = cosine_restarts_schedule(peak, int(config.restart_steps),
                                      config.get("restart_multiplier", 1.0), decay_steps, end)
   else:
-    raise ValueError(f"unknown schedule {name!r}; valid: {list(_SCHEDULES)}")
+    raise ValueError(f"unknown schedule {name!r}; valid: {list(SCHEDULES)}")
   if warmup <= 0:
     return after
   return optax.join_schedules([optax.linear_schedule(0.0, peak, warmup), after], [warmup])
@@ -90,7 +90,7 @@ def make_optimizer(config: ml_collections.ConfigDict, num_train_steps: int
       tx = {"adam": optax.adam, "nadam": optax.nadam, "radam": optax.radam}[name](
           schedule, **kwargs)
   else:
-    raise ValueError(f"unknown optimizer {name!r}; valid: {list(_OPTIMIZERS)}")
+    raise ValueError(f"unknown optimizer {name!r}; valid: {list(OPTIMIZERS)}")
   chain = []
   frozen = tuple(config.get("frozen", ()))
   if config.get("clip_norm"):

@@ -1,7 +1,8 @@
 """What users see: progress lines with rate and ETA, ``metrics.jsonl``, TensorBoard.
 
 Only process 0 writes. TensorBoard events come from tensorboardX, which needs no
-TensorFlow.
+TensorFlow. The rate and ETA are measured after compilation and without evaluation and
+checkpoint time, so the first ETA is already the real one.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ import json
 import math
 import os
 import time
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import jax
 import numpy as np
@@ -30,15 +31,34 @@ def format_duration(seconds: float) -> str:
   return f"{hours}h{rest // 60:02d}m" if hours else f"{rest // 60}m{rest % 60:02d}s"
 
 
-class MetricWriter:
-  """Appends ``{"step", "split", metrics...}`` rows to metrics.jsonl and TensorBoard."""
+def _drop_rows_after(path: str, step: int) -> None:
+  """Removes rows of steps after ``step`` (a resumed run replays and rewrites them)."""
+  if not os.path.exists(path):
+    return
+  with open(path) as f:
+    lines = f.readlines()
+  kept = [line for line in lines if line.strip() and json.loads(line).get("step", 0) <= step]
+  if len(kept) != len(lines):
+    from genereg_jax import files
+    with files.atomic_write(path) as f:
+      f.writelines(kept)
 
-  def __init__(self, workdir: str):
+
+class MetricWriter:
+  """Appends ``{"step", "split", metrics...}`` rows to metrics.jsonl and TensorBoard.
+
+  ``resume_step``: rows after it are dropped first, so replayed steps appear once.
+  """
+
+  def __init__(self, workdir: str, resume_step: int | None = None):
     self.enabled = jax.process_index() == 0
     self._tensorboard = None
     if self.enabled:
       os.makedirs(workdir, exist_ok=True)
-      self._jsonl = open(os.path.join(workdir, "metrics.jsonl"), "a")
+      path = os.path.join(workdir, "metrics.jsonl")
+      if resume_step is not None:
+        _drop_rows_after(path, resume_step)
+      self._jsonl = open(path, "a")
       from tensorboardX import SummaryWriter
       self._tensorboard = SummaryWriter(os.path.join(workdir, "tensorboard"))
 
@@ -59,32 +79,117 @@ class MetricWriter:
 
 
 class Progress:
-  """Periodic progress lines: step, loss, examples/s and ETA."""
+  """Progress lines: step, metrics, examples/s and ETA.
 
-  def __init__(self, total_steps: int, start_step: int, examples_per_step: int):
+  The rate counts from ``start_rate`` (called once the step is compiled) and leaves out
+  the time given to ``exclude`` (evaluations, checkpoints). ``due`` asks for a line every
+  ``log_every_steps`` steps and at least every ``every_seconds``.
+  """
+
+  def __init__(self, total_steps: int, start_step: int, examples_per_step: int,
+               log_every_steps: int = 50, every_seconds: float = 30.0,
+               clock: Callable[[], float] = time.perf_counter):
     self.total_steps = total_steps
     self.examples_per_step = examples_per_step
-    self._last_step, self._last_time = start_step, time.perf_counter()
+    self.log_every_steps, self.every_seconds = log_every_steps, every_seconds
+    self._clock = clock
+    self._rate_start: tuple[int, float] | None = None
+    self._excluded = 0.0
+    self._last_line = clock()
+
+  def start_rate(self, step: int) -> None:
+    """Counts the rate from now, after ``step`` (compilation finished)."""
+    self._rate_start, self._excluded = (step, self._clock()), 0.0
+
+  def exclude(self, seconds: float) -> None:
+    self._excluded += seconds
+
+  def due(self, step: int) -> bool:
+    return (step % self.log_every_steps == 0
+            or self._clock() - self._last_line >= self.every_seconds)
+
+  def rate(self, step: int) -> dict[str, float]:
+    """``steps_per_s`` and ``examples_per_s`` since ``start_rate`` ({} before a step ran)."""
+    if self._rate_start is None or step <= self._rate_start[0]:
+      return {}
+    seconds = self._clock() - self._rate_start[1] - self._excluded
+    steps_per_s = (step - self._rate_start[0]) / max(seconds, 1e-9)
+    return {"examples_per_s": steps_per_s * self.examples_per_step, "steps_per_s": steps_per_s}
 
   def line(self, step: int, metrics: Mapping[str, float]) -> dict[str, float]:
-    now = time.perf_counter()
-    steps = step - self._last_step
-    steps_per_s = steps / max(now - self._last_time, 1e-9)
-    self._last_step, self._last_time = step, now
-    eta = (self.total_steps - step) / steps_per_s if steps_per_s > 0 else float("inf")
-    rate = {"examples_per_s": steps_per_s * self.examples_per_step, "steps_per_s": steps_per_s}
+    self._last_line = self._clock()
+    rate = self.rate(step)
     shown = " ".join(f"{k} {v:.4g}" for k, v in metrics.items())
-    logging.info("step %d/%d  %s  %.1f examples/s  ETA %s", step, self.total_steps, shown,
-                 rate["examples_per_s"], format_duration(eta))
+    if rate:
+      eta = format_duration((self.total_steps - step) / rate["steps_per_s"])
+      logging.info("step %d/%d  %s  %.1f examples/s  ETA %s", step, self.total_steps, shown,
+                   rate["examples_per_s"], eta)
+    else:
+      logging.info("step %d/%d  %s  (rate and ETA from the next line)", step,
+                   self.total_steps, shown)
     return rate
 
 
+class _LineProgress:
+  """tqdm's ``update``/``close`` as plain log lines, at most one every ``every_seconds``
+  and one at the end: log files get no carriage returns."""
+
+  def __init__(self, total: int | None = None, desc: str = "", unit: str = "it",
+               every_seconds: float = 30.0, clock: Callable[[], float] = time.perf_counter):
+    self.total, self.desc, self.unit, self.count = total, desc or "progress", unit, 0
+    self.every_seconds, self._clock = every_seconds, clock
+    self._start = self._last = clock()
+
+  def update(self, n: int = 1) -> None:
+    self.count += n
+    if self._clock() - self._last >= self.every_seconds:
+      self._line()
+
+  def _line(self) -> None:
+    self._last = self._clock()
+    rate = self.count / max(self._last - self._start, 1e-9)
+    of = f"/{self.total}" if self.total is not None else ""
+    eta = (f"  ETA {format_duration((self.total - self.count) / rate)}"
+           if self.total is not None and rate > 0 and self.count < self.total else "")
+    logging.info("%s: %d%s %s (%.1f %s/s)%s", self.desc, self.count, of, self.unit, rate,
+                 self.unit, eta)
+
+  def close(self) -> None:
+    if self._last is not None:
+      self._line()
+      self._last = None
+
+  def __enter__(self) -> "_LineProgress":
+    return self
+
+  def __exit__(self, *exc) -> None:
+    self.close()
+
+
+def progress_bar(total: int | None = None, desc: str = "", unit: str = "it", **tqdm_kwargs):
+  """A tqdm bar on a terminal; plain periodic log lines when stderr is a file or pipe."""
+  import sys
+  if sys.stderr.isatty():
+    from tqdm import tqdm
+    return tqdm(total=total, desc=desc, unit=unit, dynamic_ncols=True, **tqdm_kwargs)
+  return _LineProgress(total, desc, unit)
+
+
 class _DropLibraryInfo:
-  """Drops INFO lines from orbax/grain/tfds so the progress lines stay readable."""
-  NOISY = ("/orbax/", "/grain/", "/tensorflow_datasets/", "/etils/")
+  """Drops INFO lines from orbax/grain/tfds so the progress lines stay readable.
+
+  Also JAX's "Unable to initialize backend 'tpu'" (an INFO that reads like an error on
+  every CPU/GPU machine) and TFDS's warning that a dataset folder being built has no
+  dataset_info.json yet (it is written at the end of the build).
+  """
+  NOISY = ("/orbax/", "/grain/", "/tensorflow_datasets/", "/etils/", "/jax/_src/xla_bridge")
+  EXPECTED = ("has no dataset_info.json",)
 
   def filter(self, record) -> bool:
-    return record.levelno >= 30 or not any(p in record.pathname for p in self.NOISY)
+    if record.levelno < 30:
+      return not any(p in record.pathname for p in self.NOISY)
+    return not (any(p in record.pathname for p in self.NOISY[:-1])
+                and any(e in record.getMessage() for e in self.EXPECTED))
 
 
 def quiet_library_logs() -> None:

@@ -23,6 +23,7 @@ import numpy as np
 import optax
 from absl import logging
 
+from genereg_jax import files
 from genereg_jax import models
 from genereg_jax import tasks
 from genereg_jax.data import pipeline
@@ -30,10 +31,13 @@ from genereg_jax.train import checkpointing
 from genereg_jax.train import optim
 from genereg_jax.train import partitioning
 from genereg_jax.train import reporting
+from genereg_jax.train import validate
+from genereg_jax.train import workdir as workdir_lib
 
 
 class NonFiniteLossError(FloatingPointError):
-  """The training loss became NaN/Inf; the last good checkpoint is kept."""
+  """The loss, gradient norm or evaluation loss became NaN/Inf; the last good checkpoint
+  is kept."""
 
 
 @flax.struct.dataclass
@@ -357,15 +361,6 @@ def _scalars(results: Mapping[str, Any]) -> dict[str, float]:
   return {k: float(v) for k, v in results.items() if np.ndim(v) == 0}
 
 
-def write_config(config: ml_collections.ConfigDict, workdir: str) -> str:
-  config_json = config.to_json_best_effort(indent=2, sort_keys=True)
-  if jax.process_index() == 0:
-    os.makedirs(workdir, exist_ok=True)
-    with open(os.path.join(workdir, "config.json"), "w") as f:
-      f.write(config_json + "\n")
-  return config_json
-
-
 class _Interrupted:
   """Turns SIGTERM (preemption) into a flag checked once per step."""
 
@@ -402,14 +397,53 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
   """Trains ``config`` in ``workdir`` (resuming if it has checkpoints); final metrics.
 
   Multi-species configs alternate heads step by step (Enformer's human/mouse recipe),
-  each from its own dataset stream; metrics are reported per head.
+  each from its own dataset stream; metrics are reported per head. The config is
+  checked before anything is written; the workdir is locked for the whole run and must
+  have been trained with the same config (or ``config.allow_config_change``).
   """
-  config_json = write_config(config, workdir)
+  validate.check_config(config)
+  with workdir_lib.WorkdirLock(workdir):
+    workdir_lib.check_same_config(workdir, config,
+                                  allow_change=config.get("allow_config_change", False))
+    return _train_locked(config, workdir)
+
+
+def _resume(config, checkpointer: checkpointing.Checkpointer, abstract, workdir: str):
+  """``(state, data_state)`` of the newest checkpoint, or of ``config.restore_step``.
+
+  Going back to ``restore_step`` deletes the later (e.g. diverged) checkpoints, which the
+  replayed steps replace. None when there is nothing to resume.
+  """
+  steps = checkpointer.all_steps()
+  step = config.get("restore_step")
+  if step is None:
+    if not steps:
+      return None
+    step = steps[-1]
+  elif step not in steps:
+    raise FileNotFoundError(f"restore_step={step} is not a checkpoint in "
+                            f"{os.path.join(workdir, 'checkpoints')}; kept steps: {steps}")
+  state, data_state, _ = checkpointer.restore(abstract, step=step)
+  dropped = checkpointer.delete_after(step)
+  if dropped:
+    logging.warning("restore_step=%d: deleted the later checkpoints %s", step, dropped)
+  logging.info("resumed from step %d in %s", step, workdir)
+  return state, data_state
+
+
+def _train_locked(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+  config_json = config.to_json_best_effort(indent=2, sort_keys=True)
   experiment = Experiment(config)
   train_sources = _train_sources(config, experiment)
   state, shardings, abstract = experiment.create_state(train_sources[experiment.heads[0]][0])
   train_steps = experiment.jit_train_steps(shardings)
   eval_steps = experiment.jit_eval_steps(shardings)
+  best_split = validate.best_metric_split(config)
+  if config.get("best_metric") and best_split in config.eval_splits:
+    # One batch tells the metric names: a best_metric typo fails now, not at the first
+    # evaluation, and before anything is written.
+    validate.check_best_metric(config, validate.scalar_names(
+        _one_batch_per_head(experiment, eval_steps, state, best_split)))
 
   def make_iterator(head):
     augmentation = pipeline.Augmentation(
@@ -431,42 +465,63 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
   checkpointer = checkpointing.Checkpointer(
       workdir, keep=config.get("keep_checkpoints", 3), best_metric=config.get("best_metric"),
       best_mode=config.get("best_mode", "max"))
-  if checkpointer.latest_step() is not None:
-    state, data_state, _ = checkpointer.restore(abstract)
+  try:
+    resumed = _resume(config, checkpointer, abstract, workdir)
+  except BaseException:
+    checkpointer.close()
+    raise
+  if resumed is not None:
+    state, data_state = resumed
     for head, iterator in iterators.items():
       iterator.set_state(json.dumps(data_state[stream_name(head)]).encode())
-    logging.info("resumed from step %d in %s", int(state.step), workdir)
+  # Only now, with the state restored against it, does the config describe the workdir.
+  if jax.process_index() == 0:
+    workdir_lib.write_config(workdir, config)
 
-  writer = reporting.MetricWriter(workdir)
   start_step, total = int(state.step), config.num_train_steps
-  progress = reporting.Progress(total, start_step, config.batch_size)
+  writer = reporting.MetricWriter(workdir, resume_step=start_step)
   log_every = config.get("log_every_steps", 50)
+  progress = reporting.Progress(total, start_step, config.batch_size, log_every,
+                                config.get("log_every_seconds", 30.0))
   eval_every = config.get("eval_every_steps", 0)
   save_every = config.get("checkpoint_every_steps", 0)
   max_eval_batches = config.get("max_eval_batches")
   last_saved = checkpointer.latest_step()
+  checkpoint_dir = os.path.join(workdir, "checkpoints")
+
+  def kept_message() -> str:
+    if last_saved is None:
+      return (f"No checkpoint was saved yet (checkpoint_every_steps={save_every}); nothing "
+              "is lost but these steps.")
+    earlier = [s for s in checkpointer.all_steps() if s < last_saved]
+    return (f"The last good checkpoint (step {last_saved}) is kept in {checkpoint_dir}"
+            + (f"; to go back further relaunch with --config.restore_step=<one of {earlier}>"
+               if earlier else "") + ".")
+
+  def non_finite(what: str, value: float, step: int) -> NonFiniteLossError:
+    return NonFiniteLossError(
+        f"{what} is {value} at step {step}; stopping. {kept_message()} Lower the learning "
+        "rate (--config.optimizer.learning_rate), enable clipping "
+        "(--config.optimizer.clip_norm) or check the data, then relaunch to resume.")
 
   def save(step, with_best_metrics=None):
     nonlocal last_saved
     if not bool(_all_finite(state.params)):
-      raise NonFiniteLossError(
-          f"parameters became NaN/Inf at step {step}; not saving. The last good checkpoint "
-          f"(step {last_saved}) is kept. Lower the learning rate or enable clipping.")
+      raise non_finite("a parameter", "NaN/Inf", step)
     data_state = {stream_name(head): json.loads(it.get_state().decode())
                   for head, it in iterators.items()}
-    checkpointer.save(step, state, data_state, config_json)
+    # Best first: if the run dies between the two saves, it resumes before this step and
+    # evaluates it again instead of never considering it for best/.
     if with_best_metrics:
       checkpointer.save_best(step, state, data_state, config_json, with_best_metrics)
+    checkpointer.save(step, state, data_state, config_json)
     last_saved = step
 
   def check_finite(step, metrics) -> dict[str, float]:
     values = {k: float(v) for k, v in jax.device_get(metrics).items()}
-    if not np.isfinite(values["loss"]):
-      raise NonFiniteLossError(
-          f"loss is {values['loss']} at step {step}; stopping. The last good checkpoint "
-          f"(step {last_saved}) is kept in {os.path.join(workdir, 'checkpoints')}. Lower the "
-          "learning rate (--config.optimizer.learning_rate), enable clipping "
-          "(--config.optimizer.clip_norm) or check the data, then relaunch to resume.")
+    for name in ("loss", "grad_norm"):
+      if not np.isfinite(values[name]):
+        raise non_finite(f"the training {name}", values[name], step)
     return values
 
   def evaluate_all(step, splits, max_batches=None) -> dict[str, Any]:
@@ -478,57 +533,85 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
                                       max_batches=max_batches)
         writer.write(step, name, _scalars(results))
         logging.info("eval %s at step %d: %s", name, step, _format(results))
+        if not np.isfinite(results["loss"]):
+          raise non_finite(f"the evaluation loss on {name}", results["loss"], step)
         results_by_name[name] = results
     return results_by_name
+
+  def timed(function, *args, **kwargs):
+    """``function(...)`` with its time left out of the training rate."""
+    begin = time.perf_counter()
+    try:
+      return function(*args, **kwargs)
+    finally:
+      progress.exclude(time.perf_counter() - begin)
 
   final: dict[str, Any] = {}
   pending = None  # (step, metrics) of the previous step, checked one step late.
   train_time = time.perf_counter()
-  with _Interrupted() as interrupted:
-    try:
+  try:
+    # Each head's first step compiles it; the rate counts from after the last of them.
+    warmup = set(range(start_step + 1, start_step + 1 + len(experiment.heads)))
+    with _Interrupted() as interrupted:
       for step in range(start_step + 1, total + 1):
         head = experiment.heads[(step - 1) % len(experiment.heads)]
         batch = partitioning.global_batch(next(iterators[head]), experiment.mesh)
+        if step in warmup:
+          logging.info("compiling the train step%s...", f" ({head})" if head else "")
+          begin = time.perf_counter()
         state, metrics = train_steps[head](state, batch)
+        if step in warmup:
+          jax.block_until_ready(metrics)
+          logging.info("compiled and ran step %d in %s", step,
+                       reporting.format_duration(time.perf_counter() - begin))
+          if step == max(warmup):
+            progress.start_rate(step)
         if pending is not None:
           check_finite(*pending)
         pending = (step, metrics)
         eval_now = eval_every and step % eval_every == 0
         save_now = (save_every and step % save_every == 0) or step == total or eval_now
-        if step % log_every == 0 or step == total or save_now or interrupted.requested:
+        log_now = step == start_step + 1 or step == total or progress.due(step)
+        if log_now or save_now or interrupted.requested:
           values = check_finite(step, metrics)
           pending = None
-          if step % log_every == 0 or step == total:
+          if log_now:
             rate = progress.line(step, values)
             writer.write(step, "train", {**values, **rate,
                                          **({f"{head}/loss": values["loss"]} if head else {})})
         best_metrics = None
         if eval_now or step == total:
-          evaluated = evaluate_all(step, config.eval_splits, max_eval_batches)
+          evaluated = timed(evaluate_all, step, config.eval_splits, max_eval_batches)
           best_metrics = {f"{name}/{k}": v for name, results in evaluated.items()
                           for k, v in _scalars(results).items()}
           if step == total:
             final.update(evaluated)
         if save_now or interrupted.requested:
-          save(step, best_metrics)
+          timed(save, step, best_metrics)
         if interrupted.requested:
           logging.info("saved step %d; exiting after SIGTERM", step)
           break
       else:
-        for name, results in evaluate_all(int(state.step),
-                                          config.get("final_eval_splits", ())).items():
-          final[name] = results
+        final.update(evaluate_all(int(state.step), config.get("final_eval_splits", ())))
       if pending is not None:
         check_finite(*pending)
-    finally:
-      writer.close()
-      checkpointer.close()
+  finally:
+    writer.close()
+    checkpointer.close()
   logging.info("trained steps %d-%d in %s", start_step, int(state.step),
                reporting.format_duration(time.perf_counter() - train_time))
   if final and jax.process_index() == 0:
-    with open(os.path.join(workdir, "final_metrics.json"), "w") as f:
-      json.dump({s: _scalars(r) for s, r in final.items()}, f, indent=2)
+    # Merged: a relaunch of a finished run evaluates only the final splits again.
+    workdir_lib.merge_final_metrics(workdir, {s: _scalars(r) for s, r in final.items()})
   return final
+
+
+def _one_batch_per_head(experiment: Experiment, eval_steps, state, split: str
+                        ) -> dict[str, Any]:
+  """One batch of ``split`` per head, keyed like the evaluation rows (for metric names)."""
+  return {(f"{split}/{head}" if head else split):
+          experiment.evaluate(eval_steps, state, split, head, max_batches=1)
+          for head in experiment.heads}
 
 
 def _format(results: Mapping[str, Any]) -> str:
@@ -537,22 +620,33 @@ def _format(results: Mapping[str, Any]) -> str:
 
 def restore_for_eval(config: ml_collections.ConfigDict, workdir: str, which: str = "latest",
                      step: int | None = None):
-  """``(experiment, state, eval_steps)`` from a workdir's latest or best checkpoint."""
-  experiment = Experiment(config)
-  train_sources = _train_sources(config, experiment)
-  _, shardings, abstract = experiment.create_state(train_sources[experiment.heads[0]][0])
+  """``(experiment, state, eval_steps)`` from a workdir's latest or best checkpoint.
+
+  ``config`` must describe the model the workdir trained (`workdir.MODEL_FIELDS`, unless
+  ``config.allow_config_change``); a missing checkpoint is reported before anything is
+  built. Nothing is written to the workdir.
+  """
+  workdir_lib.check_same_config(workdir, config, what="evaluate",
+                                allow_change=config.get("allow_config_change", False),
+                                fields=workdir_lib.MODEL_FIELDS)
   checkpointer = checkpointing.Checkpointer(workdir, best_metric=config.get("best_metric"),
-                                            best_mode=config.get("best_mode", "max"))
+                                            best_mode=config.get("best_mode", "max"),
+                                            read_only=True)
   try:
+    checkpointer.check_exists(which, step)
+    experiment = Experiment(config)
+    train_sources = _train_sources(config, experiment)
+    _, shardings, abstract = experiment.create_state(train_sources[experiment.heads[0]][0])
     state, _, _ = checkpointer.restore(abstract, step=step, which=which)
   finally:
     checkpointer.close()
   return experiment, state, experiment.jit_eval_steps(shardings)
 
 
-def evaluate(config: ml_collections.ConfigDict, workdir: str, split: str,
-             which: str = "latest", step: int | None = None) -> dict[str, Any]:
-  """Metrics of a checkpoint on ``split``; also written to ``workdir/eval_<split>.json``."""
+def evaluate_checkpoint(config: ml_collections.ConfigDict, workdir: str, split: str,
+                        which: str = "latest", step: int | None = None
+                        ) -> tuple[dict[str, Any], dict[str, Any]]:
+  """Metrics of a checkpoint on ``split`` and the record `evaluate` writes (JSON-ready)."""
   experiment, state, eval_steps = restore_for_eval(config, workdir, which, step)
   if len(experiment.heads) == 1:
     results = experiment.evaluate(eval_steps, state, split)
@@ -564,8 +658,15 @@ def evaluate(config: ml_collections.ConfigDict, workdir: str, split: str,
   label_names = getattr(experiment.task, "label_names", ())
   if per_label and label_names and len(experiment.heads) == 1:
     per_label["label_names"] = list(label_names)
-  if jax.process_index() == 0:
-    with open(os.path.join(workdir, f"eval_{split}.json"), "w") as f:
-      json.dump({**scalars, **per_label}, f, indent=2)
-  return results
+  return results, {**scalars, **per_label}
 
+
+def evaluate(config: ml_collections.ConfigDict, workdir: str, split: str,
+             which: str = "latest", step: int | None = None,
+             out: str | None = None) -> dict[str, Any]:
+  """Metrics of a checkpoint on ``split``; also written to ``out`` (default
+  ``workdir/eval_<split>.json``)."""
+  results, record = evaluate_checkpoint(config, workdir, split, which, step)
+  if jax.process_index() == 0:
+    files.write_json(out or os.path.join(workdir, f"eval_{split}.json"), record)
+  return results
