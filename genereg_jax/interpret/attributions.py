@@ -86,10 +86,13 @@ def _integrated(fn, x, baseline, target, alphas, weights, steps_per_batch):
     alpha, weight = alpha_weight
     return weight * gradient(baseline + alpha * difference)
 
-  # Each step's gradient is a batch of its own; lax.map runs steps_per_batch of them
-  # together (vectorised), all of them when it is None.
-  total = jax.lax.map(step, (alphas, weights), batch_size=steps_per_batch).sum(axis=0)
-  return difference * total
+  # Each step's gradient is a batch of its own: all steps vectorised together, or
+  # steps_per_batch at a time (lax.map over vectorised chunks).
+  if steps_per_batch is None:
+    gradients = jax.vmap(step)((alphas, weights))
+  else:
+    gradients = jax.lax.map(step, (alphas, weights), batch_size=steps_per_batch)
+  return difference * gradients.sum(axis=0)
 
 
 def integrated_gradients(fn: Callable[[Array], Any], x: Array, target: int,
