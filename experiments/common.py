@@ -26,6 +26,7 @@ USER_ERRORS = (
     ("genereg_jax.train.workdir", "WorkdirError"),
     ("genereg_jax.train.validate", "ConfigError"),
     ("genereg_jax.train.trainer", "NonFiniteLossError"),
+    ("genereg_jax.train.checkpointing", "CheckpointMismatchError"),
 )
 
 

@@ -16,6 +16,39 @@ from typing import Any, Mapping
 import orbax.checkpoint as ocp
 
 
+class CheckpointMismatchError(ValueError):
+  """A checkpoint's parameters do not have the shapes of the config's model."""
+
+
+def _named_shapes(tree) -> dict[str, tuple[int, ...]]:
+  import jax
+  return {"/".join(str(getattr(k, "key", getattr(k, "name", getattr(k, "idx", k))))
+                   for k in path): tuple(leaf.shape)
+          for path, leaf in jax.tree_util.tree_leaves_with_path(tree)}
+
+
+def check_parameter_shapes(state_directory: str, abstract_params) -> None:
+  """Raises ``CheckpointMismatchError`` naming the first differences, before a restore.
+
+  Orbax would fail too, but from inside its reading threads, with a screenful of
+  "Event loop is closed" tracebacks before the shape error.
+  """
+  checkpointer = ocp.StandardCheckpointer()
+  try:
+    stored = checkpointer.metadata(state_directory).item_metadata["params"]
+  finally:
+    checkpointer.close()
+  stored, expected = _named_shapes(stored), _named_shapes(abstract_params)
+  differences = [f"{k}: {stored.get(k, 'absent')} in the checkpoint, "
+                 f"{expected.get(k, 'absent')} in the model"
+                 for k in sorted(set(stored) | set(expected)) if stored.get(k) != expected.get(k)]
+  if differences:
+    raise CheckpointMismatchError(
+        f"the checkpoint in {os.path.dirname(state_directory)} does not fit the config's "
+        f"model ({len(differences)} parameters differ; {'; '.join(differences[:3])}): "
+        "use the config the workdir was trained with")
+
+
 class Checkpointer:
   """Saves/restores ``state``, ``data`` (grain iterator state) and ``config``."""
 
@@ -99,6 +132,8 @@ class Checkpointer:
     """Returns ``(state, data_state, config_dict)`` of ``step`` (default newest/best)."""
     step = self.check_exists(which, step)
     manager = self.best if which == "best" else self.latest
+    check_parameter_shapes(os.path.join(str(manager.directory), str(step), "state"),
+                           abstract_state.params)
     restored = manager.restore(step, args=ocp.args.Composite(
         state=ocp.args.StandardRestore(abstract_state), data=ocp.args.JsonRestore(),
         config=ocp.args.JsonRestore()))

@@ -179,11 +179,13 @@ class _DropLibraryInfo:
   """Drops INFO lines from orbax/grain/tfds so the progress lines stay readable.
 
   Also JAX's "Unable to initialize backend 'tpu'" (an INFO that reads like an error on
-  every CPU/GPU machine) and TFDS's warning that a dataset folder being built has no
-  dataset_info.json yet (it is written at the end of the build).
+  every CPU/GPU machine), TFDS's warning that a dataset folder being built has no
+  dataset_info.json yet (it is written at the end of the build) and orbax's warnings that
+  the checkpoint managers evaluation opens are read-only (as asked).
   """
   NOISY = ("/orbax/", "/grain/", "/tensorflow_datasets/", "/etils/", "/jax/_src/xla_bridge")
-  EXPECTED = ("has no dataset_info.json",)
+  EXPECTED = ("has no dataset_info.json", "read_only=True, setting", "directory is read only",
+              "Metadata file does not exist")
 
   def filter(self, record) -> bool:
     if record.levelno < 30:

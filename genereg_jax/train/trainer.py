@@ -576,8 +576,10 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: str) -> dict[str, 
           values = check_finite(step, metrics)
           pending = None
           if log_now:
-            rate = progress.line(step, values)
-            writer.write(step, "train", {**values, **rate,
+            progress.line(step, values)
+          # metrics.jsonl keeps the config's cadence; the extra lines are for the console.
+          if step % log_every == 0 or step == total:
+            writer.write(step, "train", {**values, **progress.rate(step),
                                          **({f"{head}/loss": values["loss"]} if head else {})})
         best_metrics = None
         if eval_now or step == total:
