@@ -2,7 +2,7 @@ r"""Scores VCF variants with SpliceAI-10k, as the official ``spliceai`` command 
 
   python -m experiments.score_variants --config=spliceai_10k --vcf in.vcf \
       --fasta genome.fa --annotation grch38 --out out.vcf [--distance 50] [--mask 0|1] \
-      [--batch_size 32]
+      [--batch_size 1]
 
 is ``spliceai -I in.vcf -O out.vcf -R genome.fa -A grch38 -D 50 -M 0`` (Jaganathan et
 al., Cell 2019) on the Flax port of the five released models, batched and jitted
@@ -43,7 +43,10 @@ def define_flags() -> None:
                        "gained/lost splice site (0-4999).", lower_bound=0, upper_bound=4999)
   flags.DEFINE_enum("mask", "0", ["0", "1"], "1 masks gains of annotated and losses of "
                     "unannotated splice sites.")
-  flags.DEFINE_integer("batch_size", 32, "Windows per model call.", lower_bound=1)
+  # 1 is the fastest on CPU (ensemble windows/s, interleaved A/B: batch 1 0.47-0.54,
+  # batch 32 0.35-0.36 loaded; issue 12 quiet: 1.98 vs 1.58-1.67); on an accelerator
+  # pass a larger batch.
+  flags.DEFINE_integer("batch_size", 1, "Windows per model call.", lower_bound=1)
   flags.DEFINE_integer("chunk_records", 512, "Records read and scored together.",
                        lower_bound=1)
   flags.DEFINE_string("log", None, "TSV of unscored records (default <out>.issues.tsv).")
