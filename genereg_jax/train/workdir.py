@@ -43,6 +43,8 @@ class WorkdirLockedError(WorkdirError):
 
 
 def _pid_alive(pid: int) -> bool:
+  if pid <= 0:  # No pid recorded (os.kill would address a process group).
+    return False
   try:
     os.kill(pid, 0)
   except ProcessLookupError:
