@@ -295,7 +295,7 @@ def compare(args, run: Callable[..., dict] = timing.run_child,
       subset = os.path.join(args.workdir, "precise.vcf")
       spliceai_inputs.subset_vcf(inputs["variants.vcf"], subset, args.precise_records)
       ours_precise = precise_ours(subset, inputs["genome.fa"], inputs["genes.txt"],
-                                  args.distance, args.batch_size or 32)
+                                  args.distance, args.batch_size or 1)
       official_precise, row = precise_official(inputs, subset, args, run)
       summary["full_precision"] = {**compare_entries(ours_precise, official_precise),
                                    "records": args.precise_records, "official_run": row}
