@@ -46,6 +46,29 @@ def tiny_config(tfds_dir):
   return config
 
 
+@pytest.fixture(scope="session")
+def trained_tiny(tfds_dir, tmp_path_factory):
+  """``deepsea:tiny`` trained for 20 steps on the session's dataset: (config, workdir).
+
+  Shared by the tests of the commands that read a trained workdir (predict,
+  filter_motifs, interpret); they only read it.
+  """
+  from experiments import configs
+  from genereg_jax.train import trainer
+  config = configs.get_config("deepsea:tiny")
+  config.dataset.data_dir = tfds_dir
+  config.dataset.build_if_missing = False
+  config.num_train_steps = 20
+  config.eval_every_steps = 0
+  config.checkpoint_every_steps = 20
+  config.log_every_steps = 20
+  config.max_eval_batches = 1
+  config.final_eval_splits = ()
+  workdir = str(tmp_path_factory.mktemp("trained_tiny"))
+  trainer.train_and_evaluate(config, workdir)
+  return config, workdir
+
+
 def subprocess_env(**extra) -> dict:
   env = dict(os.environ)
   env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")

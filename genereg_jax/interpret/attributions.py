@@ -33,14 +33,20 @@ Array = jax.Array
 IG_METHODS = ("riemann_trapezoid", "riemann_left", "riemann_right", "riemann_middle")
 
 
-def _target_sum(fn: Callable[[Array], Any], target: int) -> Callable[[Array], Array]:
-  """``x -> sum_b fn(x)[b, target]``: its gradient is every example's gradient."""
-  def scalar(x):
+def single_output(fn: Callable[[Array], Any]) -> Callable[[Array], Array]:
+  """``fn`` returning its one array ``[batch, outputs]``; anything else is an error."""
+  def wrapped(x):
     leaves = jax.tree.leaves(fn(x))
     if len(leaves) != 1:
       raise ValueError(f"fn must return one array [batch, outputs], got {len(leaves)}")
-    return leaves[0][:, target].sum()
-  return scalar
+    return leaves[0]
+  return wrapped
+
+
+def _target_sum(fn: Callable[[Array], Any], target: int) -> Callable[[Array], Array]:
+  """``x -> sum_b fn(x)[b, target]``: its gradient is every example's gradient."""
+  fn = single_output(fn)
+  return lambda x: fn(x)[:, target].sum()
 
 
 @functools.partial(jax.jit, static_argnums=(0, 2))

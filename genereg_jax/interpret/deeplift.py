@@ -82,6 +82,7 @@ import numpy as np
 from jax import lax
 from jax.extend import core
 
+from genereg_jax.interpret import attributions
 from genereg_jax.interpret import shuffle
 
 Array = jax.Array
@@ -365,21 +366,13 @@ def _eval(jaxpr: core.Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
   return [read(v) for v in jaxpr.outvars]
 
 
-def _single_output(fn: Callable[[Array], Any]) -> Callable[[Array], Array]:
-  def wrapped(x):
-    leaves = jax.tree.leaves(fn(x))
-    if len(leaves) != 1:
-      raise ValueError(f"fn must return one array [batch, outputs], got {len(leaves)}")
-    return leaves[0]
-  return wrapped
-
 
 @functools.partial(jax.jit, static_argnums=(0, 3))
 def _multipliers(fn, x, references, target):
   batch, refs = references.shape[:2]
   xs = jnp.repeat(x, refs, axis=0)
   rs = references.reshape(batch * refs, *references.shape[2:]).astype(x.dtype)
-  closed = jax.make_jaxpr(_single_output(fn))(xs)
+  closed = jax.make_jaxpr(attributions.single_output(fn))(xs)
 
   def explained(xs):
     (out,) = _eval(closed.jaxpr, closed.consts, [_Pair(xs, rs)])

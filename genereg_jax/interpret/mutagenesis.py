@@ -36,6 +36,8 @@ import jax.numpy as jnp
 import numpy as np
 from jax import lax
 
+from genereg_jax.interpret import attributions
+
 Array = jax.Array
 
 # Sequences per lax.map step when batch_size is not given: mutants x batch.
@@ -60,14 +62,6 @@ class ConvTrunk:
     return self.head(self.trunk(x))
 
 
-def _single(fn: Callable[[Array], Any]) -> Callable[[Array], Array]:
-  def wrapped(x):
-    leaves = jax.tree.leaves(fn(x))
-    if len(leaves) != 1:
-      raise ValueError(f"fn must return one array [batch, outputs], got {len(leaves)}")
-    return leaves[0]
-  return wrapped
-
 
 def _mutant(x: Array, position: Array, letter: Array) -> Array:
   row = jnp.broadcast_to(jnp.eye(x.shape[-1], dtype=x.dtype)[letter],
@@ -77,7 +71,7 @@ def _mutant(x: Array, position: Array, letter: Array) -> Array:
 
 @functools.partial(jax.jit, static_argnums=(0, 3))
 def _ism_plain(fn, x, positions, batch_size, letters):
-  fn = _single(fn)
+  fn = attributions.single_output(fn)
   return lax.map(lambda pl: fn(_mutant(x, *pl)), (positions, letters),
                  batch_size=batch_size)
 
@@ -85,7 +79,7 @@ def _ism_plain(fn, x, positions, batch_size, letters):
 @functools.partial(jax.jit, static_argnums=(0, 3))
 def _ism_fast(spec, x, positions, batch_size, letters):
   h = spec.receptive_field // 2
-  head = _single(spec.head)
+  head = attributions.single_output(spec.head)
   full = spec.trunk(x)
 
   def one(position_letter):

@@ -20,28 +20,9 @@ LENGTH = 200  # synthetic_motifs/tiny, the model's input length.
 
 
 @pytest.fixture(scope="module")
-def trained(tfds_dir, tmp_path_factory):
-  """``deepsea:tiny`` trained for 20 steps on the session's dataset: (config, workdir)."""
-  from experiments import configs
-  from genereg_jax.train import trainer
-  config = configs.get_config("deepsea:tiny")
-  config.dataset.data_dir = tfds_dir
-  config.dataset.build_if_missing = False
-  config.num_train_steps = 20
-  config.eval_every_steps = 0
-  config.checkpoint_every_steps = 20
-  config.log_every_steps = 20
-  config.max_eval_batches = 1
-  config.final_eval_splits = ()
-  workdir = str(tmp_path_factory.mktemp("predict_workdir"))
-  trainer.train_and_evaluate(config, workdir)
-  return config, workdir
-
-
-@pytest.fixture(scope="module")
-def predictors(trained):
+def predictors(trained_tiny):
   from genereg_jax import predict
-  config, workdir = trained
+  config, workdir = trained_tiny
   forward, step = predict.load_predictor(config, workdir)
   both, _ = predict.load_predictor(config, workdir, reverse_complement_average=True)
   assert step == 20
@@ -223,8 +204,8 @@ def test_positional_outputs_are_reverse_complemented_back():
   assert predict.flatten_outputs({None: 3}) == {"predictions": 3}
 
 
-def test_command_line(trained, tmp_path):
-  config, workdir = trained
+def test_command_line(trained_tiny, tmp_path):
+  config, workdir = trained_tiny
   rng = np.random.default_rng(4)
   fasta = tmp_path / "cli.fa"
   _write_fasta(fasta, [("x", _random_dna(rng, 180)), ("y", _random_dna(rng, 200))])
@@ -251,8 +232,8 @@ def test_command_line(trained, tmp_path):
   assert not os.path.exists(tmp_path / "bad.tsv")
 
 
-def test_filter_motifs_command_line(trained, tmp_path):
-  config, workdir = trained
+def test_filter_motifs_command_line(trained_tiny, tmp_path):
+  config, workdir = trained_tiny
   out_dir = tmp_path / "motifs"
   run = subprocess.run(
       [sys.executable, "-m", "experiments.filter_motifs", "--config=deepsea:tiny",

@@ -14,25 +14,6 @@ from genereg_jax import interpret
 from genereg_jax.interpret import readout
 
 
-@pytest.fixture(scope="module")
-def trained(tfds_dir, tmp_path_factory):
-  """``deepsea:tiny`` trained for 2 steps (any weights do): (config, workdir)."""
-  from experiments import configs
-  from genereg_jax.train import trainer
-  config = configs.get_config("deepsea:tiny")
-  config.dataset.data_dir = tfds_dir
-  config.dataset.build_if_missing = False
-  config.num_train_steps = 2
-  config.eval_every_steps = 0
-  config.checkpoint_every_steps = 2
-  config.log_every_steps = 2
-  config.max_eval_batches = 1
-  config.final_eval_splits = ()
-  workdir = str(tmp_path_factory.mktemp("interpret_workdir"))
-  trainer.train_and_evaluate(config, workdir)
-  return config, workdir
-
-
 def test_resolve_target_by_name_or_index():
   names = ("CTCF", "GATA1", "SP1")
   assert readout.resolve_target(names, "GATA1") == 1
@@ -42,9 +23,9 @@ def test_resolve_target_by_name_or_index():
     readout.resolve_target(names, "YY1")
 
 
-def test_command_line_deeplift_shap(trained, tmp_path):
+def test_command_line_deeplift_shap(trained_tiny, tmp_path):
   from genereg_jax import predict
-  config, workdir = trained
+  config, workdir = trained_tiny
   predictor, _ = predict.load_predictor(config, workdir)
   model_readout = readout.predictor_readout(predictor)
   names = model_readout.names
