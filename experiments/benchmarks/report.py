@@ -1,7 +1,7 @@
 r"""One command for the whole benchmark table: benchmarks.json and benchmarks.md.
 
   python -m experiments.benchmarks.report --out=/tmp/bench            # everything, ~2.5 h
-  python -m experiments.benchmarks.report --out=/tmp/bench --quick    # tiny, ~15 min
+  python -m experiments.benchmarks.report --out=/tmp/bench --quick    # tiny, ~1 h loaded
   python -m experiments.benchmarks.report --out=/tmp/bench --parts=reference,train_step
 
 Run it from the repository root with the project's Python, on a machine as quiet as you
