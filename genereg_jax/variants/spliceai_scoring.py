@@ -59,13 +59,9 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import io
 import os
-import re
-import struct
-import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, TextIO
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -73,10 +69,16 @@ import numpy as np
 
 from genereg_jax.data import encoding
 from genereg_jax.data import gene_annotation
-from genereg_jax.data import text
-from genereg_jax.files import InputFormatError
-from genereg_jax.files import atomic_path
 from genereg_jax.files import check_output_path
+from genereg_jax.variants import vcf
+# The VCF reading and writing these names refer to lives in `vcf`, shared with the
+# generic scorer; kept here under their old names for callers of this module.
+from genereg_jax.variants.vcf import BgzfWriter  # noqa: F401
+from genereg_jax.variants.vcf import Issue
+from genereg_jax.variants.vcf import Variant
+from genereg_jax.variants.vcf import VcfFormatError  # noqa: F401
+from genereg_jax.variants.vcf import open_output
+from genereg_jax.variants.vcf import vcf_lines
 
 INFO_ID = "SpliceAI"
 INFO_FORMAT = "ALLELE|SYMBOL|DS_AG|DS_AL|DS_DG|DS_DL|DP_AG|DP_AL|DP_DG|DP_DL"
@@ -88,46 +90,10 @@ INFO_HEADER = (
 SCORE_NAMES = ("DS_AG", "DS_AL", "DS_DG", "DS_DL")
 # The official command line accepts distances 0..4999.
 MAX_DISTANCE = 4999
-_BASES = re.compile(r"^[ACGTNacgtn]+$")
-
-
-class VcfFormatError(InputFormatError):
-  """A VCF whose header or compression cannot be read; names the file and line."""
 
 
 # ---------------------------------------------------------------------------------------
 # Records and results.
-
-
-@dataclasses.dataclass(frozen=True)
-class Variant:
-  """The fields of one VCF record that scoring reads (``pos`` is 1-based)."""
-
-  chrom: str
-  pos: int
-  ref: str
-  alts: tuple[str, ...]
-
-
-@dataclasses.dataclass(frozen=True)
-class Issue:
-  """Why a record, or one allele/gene of it, got no score.
-
-  Attributes:
-    line_number: 1-based line of the record in the input VCF.
-    reason: one line of English.
-    severity: ``"warning"`` for problems with the input (malformed record, reference
-      mismatch, chromosome missing from the FASTA), ``"info"`` for records the method
-      does not score (outside genes, symbolic alleles, complex substitutions).
-    allele: the ALT concerned, or "" for the whole record.
-    gene: the gene concerned, or "".
-  """
-
-  line_number: int
-  reason: str
-  severity: str = "warning"
-  allele: str = ""
-  gene: str = ""
 
 
 @dataclasses.dataclass
@@ -183,25 +149,11 @@ class RecordResult:
 def parse_record(line: str, line_number: int) -> RecordResult:
   """Reads CHROM, POS, REF and ALT of a VCF data line; problems become an `Issue`."""
   result = RecordResult(line_number, line)
-  fields = line.rstrip("\r\n").split("\t")
-  problem = None
-  bad_byte = text.undecodable_column(line)
-  if bad_byte is not None:
-    problem = f"malformed record: not UTF-8 text (column {bad_byte})"
-  elif len(fields) < 8:
-    problem = f"malformed record: {len(fields)} tab-separated columns, VCF needs 8"
-  elif not (fields[1].isascii() and fields[1].isdigit()) or int(fields[1]) < 1:
-    # isascii: str.isdigit() alone accepts '²', which int() then rejects.
-    problem = f"malformed record: POS {fields[1]!r} is not a positive integer"
-  elif not _BASES.match(fields[3]):
-    problem = f"malformed record: REF {fields[3]!r} is not a sequence of A, C, G, T, N"
-  elif not fields[4]:
-    problem = "malformed record: empty ALT"
-  if problem:
-    result.issues.append(Issue(line_number, problem))
+  parsed = vcf.parse_fields(line)
+  if isinstance(parsed, str):
+    result.issues.append(Issue(line_number, parsed))
   else:
-    result.variant = Variant(fields[0], int(fields[1]), fields[3],
-                             tuple(fields[4].split(",")))
+    result.variant = parsed
   return result
 
 
@@ -456,10 +408,10 @@ class SpliceAIScorer:
     for alt in variant.alts:
       for transcript in transcripts:
         where = dict(allele=alt, gene=transcript.gene_name)
-        if alt in (".", "-", "*") or any(c in alt for c in "<>[]"):
+        if vcf.is_symbolic(alt):
           issue(f"ALT {alt} (missing, deleted, symbolic or breakend allele) is not "
                 "scored", "info", **where)
-        elif not _BASES.match(alt):
+        elif not vcf.is_bases(alt):
           issue(f"ALT {alt!r} is not a sequence of A, C, G, T, N", **where)
         elif len(variant.ref) > 1 and len(alt) > 1:
           plan.append((alt, transcript, "complex"))
@@ -515,77 +467,11 @@ def _oriented(window: str, reverse: bool) -> np.ndarray:
 # VCF files.
 
 
-def vcf_lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
-  """``(line number, line)`` of a plain or gzip/bgzip VCF; bytes that are not UTF-8 are
-  kept as lone surrogates (reported by `parse_record`, written back unchanged)."""
-  return text.numbered_lines(path, VcfFormatError, errors="surrogateescape")
-
-
-class BgzfWriter(io.RawIOBase):
-  """BGZF (the SAM/VCF specification's blocked gzip) output, so tabix can index it."""
-
-  _BLOCK = 0xff00  # Uncompressed bytes per block, as htslib writes.
-  _EOF = bytes.fromhex("1f8b08040000000000ff0600424302001b0003000000000000000000")
-
-  def __init__(self, path: str | os.PathLike):
-    self._file = open(path, "wb")
-    self._buffer = bytearray()
-
-  def writable(self) -> bool:
-    return True
-
-  def write(self, data) -> int:
-    self._buffer += data
-    while len(self._buffer) >= self._BLOCK:
-      self._write_block(bytes(self._buffer[:self._BLOCK]))
-      del self._buffer[:self._BLOCK]
-    return len(data)
-
-  def _write_block(self, data: bytes) -> None:
-    compressor = zlib.compressobj(6, zlib.DEFLATED, -15)
-    deflated = compressor.compress(data) + compressor.flush()
-    header = struct.pack("<4BI2BH2BHH", 0x1f, 0x8b, 8, 4, 0, 0, 0xff, 6, ord("B"),
-                         ord("C"), 2, len(deflated) + 25)
-    self._file.write(header + deflated + struct.pack("<2I", zlib.crc32(data),
-                                                      len(data)))
-
-  def close(self) -> None:
-    if not self.closed:
-      if self._buffer:
-        self._write_block(bytes(self._buffer))
-      self._file.write(self._EOF)
-      self._file.close()
-    super().close()
-
-
-@contextlib.contextmanager
-def open_output(path: str | os.PathLike) -> Iterator[TextIO]:
-  """A VCF for writing: BGZF when the name ends in ``.gz``, plain text otherwise.
-
-  Written under a temporary name beside ``path`` and renamed onto it when the block
-  completes; removed when it raises.
-  """
-  path = os.fspath(path)
-  with atomic_path(path) as tmp:
-    raw = io.BufferedWriter(BgzfWriter(tmp)) if path.endswith(".gz") else open(tmp, "wb")
-    with io.TextIOWrapper(raw, encoding="utf-8", errors="surrogateescape",
-                          newline="") as sink:
-      yield sink
-
-
 def read_header(lines: Iterator[tuple[int, str]], path: str) -> list[str]:
   """Meta lines and the ``#CHROM`` line, with the SpliceAI INFO line added or replaced."""
-  header = []
-  for line_number, line in lines:
-    if line.startswith("##"):
-      if not line.startswith(f"##INFO=<ID={INFO_ID},"):
-        header.append(line.rstrip("\r\n") + "\n")
-      continue
-    if line.startswith("#CHROM"):
-      return header + [INFO_HEADER + "\n", line.rstrip("\r\n") + "\n"]
-    raise VcfFormatError(path, line_number, "expected a ## meta line or the #CHROM header "
-                         f"line before the records, got {line[:60]!r}")
-  raise VcfFormatError(path, None, "no #CHROM header line; not a VCF")
+  meta, chrom_line = vcf.split_header(lines, path)
+  meta = [line for line in meta if not line.startswith(f"##INFO=<ID={INFO_ID},")]
+  return meta + [INFO_HEADER + "\n", chrom_line]
 
 
 def count_records(path: str | os.PathLike) -> int:
