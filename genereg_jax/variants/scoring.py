@@ -1,0 +1,567 @@
+"""Variant-effect scores of VCF records for any trained model, in batches, resumable.
+
+The scoring of DeepSEA (Zhou & Troyanskaya 2015: probability difference and log-odds
+difference per chromatin feature), Basenji/Enformer (Kelley et al. 2018, Avsec et al.
+2021: SAD, the sum over bins of ALT minus REF coverage, and SED/logSAD,
+``log2((sum ALT + 1) / (sum REF + 1))``) and ChromBPNet's variant scorer (log-count
+difference and the Jensen-Shannon divergence of the REF and ALT profiles), on a
+predictor ``[batch, L, 4] one-hot -> {output name: float32[batch, ...]}`` such as
+`genereg_jax.predict.Predictor` (jitted, batch split over the mesh's data devices,
+optional reverse-complement averaging).
+
+Windows. For a record at 1-based ``POS`` with REF of ``r`` bases, the REF window is the
+``L`` genome bases whose index ``h = L // 2`` is the first REF base. An ALT of ``a``
+bases replaces REF there. A deletion (``a < r``) fills the window from the genome to
+the right of it; an insertion (``a > r``, ``k = a - r``) drops ``k // 2`` bases on the
+left and ``k - k // 2`` on the right so the variant stays centred. A window that needs
+bases past a chromosome end is not scored. The REF window is predicted once per record,
+whatever the number of ALTs.
+
+Positional outputs (per-example rank 2: bins or bases x tracks) are compared on REF
+coordinates. Outputs are taken as centred on the window with ``resolution`` bases per
+bin (given, or ``L / bins`` when that divides, else 1), so the variant's bin is
+``c = bins // 2``. An indel moves the ALT flanks by ``left = -(k // 2)`` and ``right =
+a - r - (k // 2 if k > 0 else 0)`` bases; each ALT bin left of ``c`` is read
+``round(left / resolution)`` bins away and each bin from ``c`` on ``round(right /
+resolution)`` away. Bins of deleted bases get 0 (no ALT signal there, as SpliceAI
+inserts zeros), bins of inserted bases are left out (no REF counterpart), and REF bins
+whose ALT partner falls outside the window keep the REF value (no effect measured).
+
+Scores (``SCORES``): on per-example vectors (``[tracks]``) ``diff`` and
+``log_odds_diff`` (logits of probabilities clipped to [1e-6, 1 - 1e-6]), and
+``log_count_diff`` (ALT - REF of an output that is already log counts); on positional
+outputs ``SAD``, ``logSAD`` (``SED`` is the same number under Borzoi's name),
+``max_abs_diff`` (largest |ALT - REF| over bins) and ``JSD`` (Jensen-Shannon divergence,
+natural log, of each track's profile normalised over bins). Each output gets the
+requested scores that apply to its shape; by default every output gets those of its
+kind (``default_scores``).
+
+Runs and outputs (`score_vcf`): records are read in chunks of ``chunk_records`` data
+lines; chunk ``i`` belongs to process ``i % process_count``, which writes it under
+``<out>/parts/`` when done (atomically), so an interrupted run continues after the last
+written chunk and several processes write separate shards. `merge` then writes:
+
+* ``scores.tsv``: one row per record x ALT (``line chrom pos id ref alt``), then per
+  output and score either one column per selected track (``tracks``) or, by default,
+  the score of the track with the largest |score| and that track's name;
+* ``scores.h5``: per output and score a chunked ``float16`` (by default)
+  ``[variants, tracks]`` dataset with the track names, and the variant columns;
+* ``issues.tsv``: every record or ALT not scored, with its line and the reason;
+* optionally ``scores.vcf.gz`` (BGZF): the records with the top tracks in INFO.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import glob
+import json
+import os
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from absl import logging
+
+from genereg_jax.data import encoding
+from genereg_jax.data import genome as genome_lib
+from genereg_jax.files import atomic_path
+from genereg_jax.files import atomic_write
+from genereg_jax.files import check_output_path
+from genereg_jax.variants import vcf
+
+SCORES = ("diff", "log_odds_diff", "log_count_diff", "SAD", "logSAD", "SED",
+          "max_abs_diff", "JSD")
+VECTOR_SCORES = ("diff", "log_odds_diff", "log_count_diff")
+ID_COLUMNS = ("line", "chrom", "pos", "id", "ref", "alt")
+_EPS = 1e-6
+
+
+# ---------------------------------------------------------------------------------------
+# Scores of one output.
+
+
+def default_scores(name: str, rank: int) -> tuple[str, ...]:
+  """The scores an output gets by default, from its per-example rank and its name."""
+  if name.endswith("log_probs"):
+    return ()  # The same profile as "*_probs", in logs.
+  if name.endswith("log_counts"):
+    return ("log_count_diff",)
+  if rank == 1:
+    return ("diff", "log_odds_diff")
+  if name.endswith("probs"):
+    return ("JSD",)
+  return ("SAD", "logSAD", "max_abs_diff")
+
+
+def applies(score: str, rank: int) -> bool:
+  """Whether ``score`` is defined for outputs of per-example ``rank``."""
+  return (score in VECTOR_SCORES) == (rank == 1)
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+  p = np.clip(p, _EPS, 1 - _EPS)
+  return np.log(p) - np.log1p(-p)
+
+
+def _jsd(p: np.ndarray, q: np.ndarray) -> np.ndarray:
+  """Jensen-Shannon divergence over axis -2 (positions) of non-negative profiles."""
+  p = p / np.maximum(p.sum(-2, keepdims=True), 1e-12)
+  q = q / np.maximum(q.sum(-2, keepdims=True), 1e-12)
+  m = (p + q) / 2
+
+  def kl(a):
+    with np.errstate(divide="ignore", invalid="ignore"):
+      return np.where(a > 0, a * np.log(a / m), 0).sum(-2)
+  return (kl(p) + kl(q)) / 2
+
+
+def score(name: str, ref: np.ndarray, alt: np.ndarray) -> np.ndarray:
+  """Score ``name`` of ``[n, tracks]`` or ``[n, bins, tracks]`` predictions: ``[n, tracks]``.
+
+  Positional ``alt`` must already be on REF coordinates (`align_to_reference`).
+  """
+  ref, alt = np.asarray(ref, np.float64), np.asarray(alt, np.float64)
+  if name in ("diff", "log_count_diff"):
+    return alt - ref
+  if name == "log_odds_diff":
+    return _logit(alt) - _logit(ref)
+  if name == "SAD":
+    return alt.sum(-2) - ref.sum(-2)
+  if name in ("logSAD", "SED"):
+    return np.log2((alt.sum(-2) + 1) / (ref.sum(-2) + 1))
+  if name == "max_abs_diff":
+    return np.abs(alt - ref).max(-2)
+  if name == "JSD":
+    return _jsd(ref, alt)
+  raise ValueError(f"unknown score {name!r}; known: {', '.join(SCORES)}")
+
+
+# ---------------------------------------------------------------------------------------
+# Windows and alignment.
+
+
+def flank_shifts(ref_len: int, alt_len: int) -> tuple[int, int]:
+  """Bases by which the ALT window moves the left and right flanks (ALT = REF + shift)."""
+  inserted = max(alt_len - ref_len, 0)
+  left = -(inserted // 2)
+  return left, alt_len - ref_len + left
+
+
+def windows(genome: genome_lib.Genome, chrom: str, pos: int, ref: str,
+            alts: Sequence[str], length: int) -> tuple[str, list[str]] | None:
+  """REF and ALT windows of ``length`` centred on 1-based ``pos``, or None off the ends.
+
+  See the module docstring: deletions fill from the right flank, insertions trim both.
+  """
+  half = length // 2
+  start = pos - 1 - half  # 0-based genome position of window index 0.
+  size = genome.sizes[chrom]
+  need_start, need_end = start, start + length
+  for alt in alts:
+    left, right = flank_shifts(len(ref), len(alt))
+    need_start = min(need_start, start - left)
+    need_end = max(need_end, start + length - right)
+  if need_start < 0 or need_end > size:
+    return None
+  reference = genome.fetch(chrom, start, start + length)
+  variant_end = pos - 1 + len(ref)
+  alternatives = []
+  for alt in alts:
+    left, right = flank_shifts(len(ref), len(alt))
+    left_flank = genome.fetch(chrom, start - left, pos - 1)
+    right_flank = genome.fetch(chrom, variant_end,
+                               variant_end + length - len(left_flank) - len(alt))
+    alternatives.append(left_flank + alt + right_flank)
+  return reference, alternatives
+
+
+def resolution_of(input_length: int, bins: int, resolution: int | None = None) -> int:
+  """Bases per output bin: given, else ``input_length / bins`` when that divides, else 1."""
+  if resolution:
+    return resolution
+  return input_length // bins if input_length % bins == 0 else 1
+
+
+def align_to_reference(ref: np.ndarray, alt: np.ndarray, ref_len: int, alt_len: int,
+                       resolution: int) -> np.ndarray:
+  """``[bins, tracks]`` ALT predictions on REF bins (the rule in the module docstring)."""
+  if ref_len == alt_len:
+    return alt
+  bins = ref.shape[0]
+  centre = bins // 2
+  left, right = flank_shifts(ref_len, alt_len)
+  left, right = round(left / resolution), round(right / resolution)
+  aligned = ref.copy()
+  index = np.arange(bins)
+  source = np.where(index < centre, index + left, index + right)
+  inside = (source >= 0) & (source < bins)
+  aligned[inside] = alt[source[inside]]
+  if alt_len < ref_len:  # The deleted bases' bins, just right of the variant.
+    deleted = -(right - left)
+    aligned[centre:centre + max(deleted, 0)] = 0
+  return aligned
+
+
+# ---------------------------------------------------------------------------------------
+# Scoring records.
+
+
+@dataclasses.dataclass
+class Row:
+  """One scored record x ALT: its id columns and ``{(output, score): float[tracks]}``."""
+
+  ids: tuple[Any, ...]
+  scores: dict[tuple[str, str], np.ndarray]
+
+
+class Scorer:
+  """Scores of VCF records for a predictor (see the module docstring).
+
+  Args:
+    predictor: ``uint8[batch, L, 4] -> {name: float32[batch, ...]}``, with attributes
+      ``input_length`` and ``data_devices`` (batches are a multiple of it) and
+      ``output_names(name, size)``, as `genereg_jax.predict.Predictor`.
+    genome: the reference FASTA the VCF was called on.
+    scores: the scores to compute (each where it applies), or None for the defaults.
+    batch_size: windows per predictor call (rounded up to a multiple of the devices).
+    resolution: bases per bin of positional outputs (None: inferred).
+  """
+
+  def __init__(self, predictor: Any, genome: genome_lib.Genome,
+               scores: Sequence[str] | None = None, batch_size: int = 64,
+               resolution: int | None = None):
+    unknown = sorted(set(scores or ()) - set(SCORES))
+    if unknown:
+      raise ValueError(f"unknown scores {unknown}; known: {', '.join(SCORES)}")
+    self.predictor = predictor
+    self.genome = genome
+    self.scores = tuple(scores) if scores else None
+    devices = getattr(predictor, "data_devices", 1)
+    self.batch_size = -(-batch_size // devices) * devices
+    self.resolution = resolution
+    self.input_length = int(predictor.input_length)
+    self.num_windows = 0
+    self._renamed: set[str] = set()
+
+  def scores_for(self, name: str, rank: int) -> tuple[str, ...]:
+    if self.scores is None:
+      return default_scores(name, rank)
+    return tuple(s for s in self.scores if applies(s, rank))
+
+  def predict(self, sequences: Sequence[str]) -> dict[str, np.ndarray]:
+    """Predictions of many windows, in full batches (the last padded with N)."""
+    outputs: dict[str, list[np.ndarray]] = {}
+    for start in range(0, len(sequences), self.batch_size):
+      chunk = sequences[start:start + self.batch_size]
+      batch = np.zeros((self.batch_size, self.input_length, 4), np.uint8)
+      for row, sequence in enumerate(chunk):
+        batch[row] = encoding.one_hot_dna(sequence)
+      for name, value in self.predictor(batch).items():
+        outputs.setdefault(name, []).append(np.asarray(value)[:len(chunk)])
+    self.num_windows += len(sequences)
+    return {name: np.concatenate(parts) for name, parts in outputs.items()}
+
+  def _chromosome(self, name: str) -> str | None:
+    chrom = self.genome.chromosome(name)
+    if chrom is not None and chrom != name and not self._renamed:
+      logging.warning("VCF chromosome %s is %s in the FASTA %s; mapping names with and "
+                      "without 'chr' (warned once)", name, chrom, self.genome.path)
+    if chrom is not None and chrom != name:
+      self._renamed.add(name)
+    return chrom
+
+  def _plan(self, line_number: int, line: str, parsed: vcf.Variant | str,
+            issues: list[tuple]) -> tuple[tuple, list[str], str, list[str]] | None:
+    """Checks a record: (ids, ALTs scored, REF window, ALT windows), or None."""
+    fields = line.rstrip("\r\n").split("\t")
+
+    def issue(reason, alt=""):
+      where = fields[:2] + fields[3:4] if len(fields) >= 4 else ["", "", ""]
+      issues.append((line_number, *where, alt, reason))
+
+    if isinstance(parsed, str):
+      issue(parsed)
+      return None
+    chrom = self._chromosome(parsed.chrom)
+    if chrom is None:
+      issue(f"off-contig: chromosome {parsed.chrom} is not in the FASTA {self.genome.path}")
+      return None
+    if parsed.pos - 1 + len(parsed.ref) > self.genome.sizes[chrom]:
+      issue(f"REF ends past the end of {chrom} ({self.genome.sizes[chrom]} nt)")
+      return None
+    genome_ref = self.genome.fetch(chrom, parsed.pos - 1, parsed.pos - 1 + len(parsed.ref))
+    if genome_ref.upper() != parsed.ref.upper():
+      issue(f"REF mismatch: REF {parsed.ref}, genome {genome_ref}")
+      return None
+    alts = []
+    for alt in parsed.alts:
+      if vcf.is_symbolic(alt):
+        issue(f"symbolic ALT {alt} (missing, deleted, symbolic or breakend) is not scored",
+              alt)
+      elif not vcf.is_bases(alt):
+        issue(f"malformed ALT {alt!r}: not a sequence of A, C, G, T, N", alt)
+      elif alt.upper() == parsed.ref.upper():
+        issue(f"ALT {alt} equals REF", alt)
+      else:
+        alts.append(alt)
+    if not alts:
+      return None
+    built = windows(self.genome, chrom, parsed.pos, parsed.ref, alts, self.input_length)
+    if built is None:
+      issue(f"window of {self.input_length} nt runs off the end of {chrom} "
+            f"({self.genome.sizes[chrom]} nt)")
+      return None
+    ids = (line_number, parsed.chrom, parsed.pos, fields[2], parsed.ref)
+    return ids, alts, built[0], built[1]
+
+  def score_records(self, records: Sequence[tuple[int, str, vcf.Variant | str]]
+                    ) -> tuple[list[Row], list[tuple]]:
+    """Rows of the scored record x ALTs and the issues, in file order."""
+    issues: list[tuple] = []
+    plans, sequences = [], []
+    for line_number, line, parsed in records:
+      plan = self._plan(line_number, line, parsed, issues)
+      if plan is None:
+        continue
+      ids, alts, reference, alternatives = plan
+      plans.append((ids, alts, len(sequences)))
+      sequences += [reference, *alternatives]
+    if not sequences:
+      return [], issues
+    predictions = self.predict(sequences)
+    rows = []
+    for ids, alts, first in plans:
+      for k, alt in enumerate(alts):
+        row = Row((*ids[:4], ids[4], alt), {})
+        for name, values in predictions.items():
+          rank = values.ndim - 1
+          ref, alt_values = values[first], values[first + 1 + k]
+          if rank == 2:
+            alt_values = align_to_reference(
+                ref, alt_values, len(ids[4]), len(alt),
+                resolution_of(self.input_length, ref.shape[0], self.resolution))
+          elif rank != 1:
+            continue  # Per-example outputs of rank 3+ have no score defined here.
+          for score_name in self.scores_for(name, rank):
+            row.scores[(name, score_name)] = score(score_name, ref[None],
+                                                   alt_values[None])[0]
+        rows.append(row)
+    return rows, issues
+
+
+# ---------------------------------------------------------------------------------------
+# Runs: chunks, resumption, merge.
+
+
+def _chunks(path: str, chunk_records: int) -> Iterator[list[tuple[int, str, Any]]]:
+  with contextlib.closing(vcf.vcf_lines(path)) as lines:
+    vcf.split_header(lines, path)
+    chunk = []
+    for record in vcf.records(lines):
+      chunk.append(record)
+      if len(chunk) == chunk_records:
+        yield chunk
+        chunk = []
+    if chunk:
+      yield chunk
+
+
+def _part_path(out: str, index: int) -> str:
+  return os.path.join(out, "parts", f"chunk_{index:07d}.npz")
+
+
+def _write_part(path: str, rows: list[Row], issues: list[tuple]) -> None:
+  keys = sorted({key for row in rows for key in row.scores})
+  arrays = {f"score:{name}:{s}": np.stack([row.scores[(name, s)] for row in rows])
+            for name, s in keys}
+  with atomic_path(path) as tmp, open(tmp, "wb") as f:
+    np.savez(f, ids=json.dumps([list(row.ids) for row in rows]),
+             issues=json.dumps(issues), **arrays)
+
+
+def _read_part(path: str) -> tuple[list, list, dict[tuple[str, str], np.ndarray]]:
+  with np.load(path) as data:
+    scores = {tuple(k.split(":", 2)[1:]): data[k] for k in data.files
+              if k.startswith("score:")}
+    return json.loads(str(data["ids"])), json.loads(str(data["issues"])), scores
+
+
+def _run_settings(vcf_path: str, scorer: Scorer, chunk_records: int) -> dict[str, Any]:
+  stat = os.stat(vcf_path)
+  return {"vcf": os.path.abspath(vcf_path), "vcf_size": stat.st_size,
+          "vcf_mtime_ns": stat.st_mtime_ns, "chunk_records": chunk_records,
+          "scores": scorer.scores, "input_length": scorer.input_length,
+          "resolution": scorer.resolution}
+
+
+def score_vcf(scorer: Scorer, vcf_path: str, out: str, *, chunk_records: int = 256,
+              process_index: int = 0, process_count: int = 1,
+              progress: Any = None, stop_after: int | None = None) -> dict[str, int]:
+  """Scores this process's chunks of ``vcf_path`` into ``<out>/parts/``.
+
+  Chunks already written (by an interrupted run with the same settings) are skipped.
+  ``stop_after`` stops after that many new chunks (for tests of resumption).
+
+  Returns:
+    ``{"chunks": written now, "skipped": found done, "records": scored now}``.
+  """
+  check_output_path(out, vcf_path)
+  os.makedirs(os.path.join(out, "parts"), exist_ok=True)
+  settings = _run_settings(vcf_path, scorer, chunk_records)
+  settings_path = os.path.join(out, "parts", "settings.json")
+  if os.path.exists(settings_path):
+    with open(settings_path) as f:
+      previous = json.load(f)
+    if previous != json.loads(json.dumps(settings)):
+      raise ValueError(f"{out} holds parts of a run with other settings ({previous}); "
+                       "use a new --out or delete its parts/ folder")
+  elif process_index == 0:
+    with atomic_write(settings_path) as f:
+      json.dump(settings, f)
+  counts = dict(chunks=0, skipped=0, records=0)
+  for index, chunk in enumerate(_chunks(vcf_path, chunk_records)):
+    if index % process_count != process_index:
+      continue
+    path = _part_path(out, index)
+    if os.path.exists(path):
+      counts["skipped"] += 1
+    else:
+      if stop_after is not None and counts["chunks"] >= stop_after:
+        break
+      rows, issues = scorer.score_records(chunk)
+      _write_part(path, rows, issues)
+      counts["chunks"] += 1
+      counts["records"] += len(chunk)
+    if progress is not None:
+      progress.update(len(chunk))
+  return counts
+
+
+def _track_names(names: Callable[[str, int], Sequence[str]] | None, output: str,
+                 size: int) -> list[str]:
+  return list(names(output, size)) if names else [str(i) for i in range(size)]
+
+
+def select_tracks(spec: str | None, names_by_key: Mapping[Any, Sequence[str]]
+                  ) -> dict[Any, list[int]]:
+  """Track indices per output from ``--tracks`` (comma-separated names or indices).
+
+  A name selects that track in every output that has it, an index the track at that
+  index in every output long enough; None selects every track. An item that selects
+  nothing anywhere is an error.
+  """
+  if not spec:
+    return {key: list(range(len(names))) for key, names in names_by_key.items()}
+  items = [item.strip() for item in spec.split(",") if item.strip()]
+  chosen = {key: [] for key in names_by_key}
+  for item in items:
+    found = False
+    for key, names in names_by_key.items():
+      names = list(names)
+      if item in names:
+        chosen[key].append(names.index(item))
+      elif item.isdigit() and int(item) < len(names):
+        chosen[key].append(int(item))
+      else:
+        continue
+      found = True
+    if not found:
+      examples = sorted({n for names in names_by_key.values() for n in names})[:10]
+      raise ValueError(f"track {item!r} is neither a track name nor an index of any "
+                       f"output (names: {', '.join(examples)} ...)")
+  return chosen
+
+
+def merge(out: str, *, output_names: Callable[[str, int], Sequence[str]] | None = None,
+          tracks: str | None = None, dtype: str = "float16", vcf_top: int = 0,
+          vcf_path: str | None = None) -> dict[str, Any]:
+  """Writes ``scores.tsv``, ``scores.h5``, ``issues.tsv`` (and ``scores.vcf.gz``) from
+  every process's parts; returns a summary. Nothing is written under the final names
+  until each file is complete."""
+  import h5py
+  parts = sorted(glob.glob(os.path.join(out, "parts", "chunk_*.npz")))
+  ids, issues, scores = [], [], {}
+  for path in parts:
+    part_ids, part_issues, part_scores = _read_part(path)
+    for key, value in part_scores.items():
+      scores.setdefault(key, []).append(value)
+    ids += part_ids
+    issues += part_issues
+  scores = {key: np.concatenate(values) for key, values in scores.items()}
+  keys = sorted(scores)
+  names = {key: _track_names(output_names, key[0], scores[key].shape[1]) for key in keys}
+  chosen = select_tracks(tracks, names)
+
+  header = list(ID_COLUMNS)
+  for key in keys:
+    prefix = f"{key[0]}/{key[1]}"
+    if tracks:
+      header += [f"{prefix}/{names[key][t]}" for t in chosen[key]]
+    elif chosen[key]:
+      header += [f"{prefix}/max", f"{prefix}/max_track"]
+  with atomic_write(os.path.join(out, "scores.tsv")) as f:
+    f.write("\t".join(header) + "\n")
+    for i, row in enumerate(ids):
+      cells = [str(v) for v in row]
+      for key in keys:
+        values = scores[key][i, chosen[key]]
+        if tracks:
+          cells += [f"{v:.6g}" for v in values]
+        elif len(values):
+          top = int(np.argmax(np.abs(values)))
+          cells += [f"{values[top]:.6g}", names[key][chosen[key][top]]]
+      f.write("\t".join(cells) + "\n")
+
+  with atomic_path(os.path.join(out, "scores.h5")) as tmp, h5py.File(tmp, "w") as h5:
+    strings = h5py.string_dtype()
+    for column, j in (("chrom", 1), ("id", 3), ("ref", 4), ("alt", 5)):
+      h5.create_dataset(column, data=np.array([str(r[j]) for r in ids], dtype=object),
+                        dtype=strings)
+    h5.create_dataset("line", data=np.array([r[0] for r in ids], np.int64))
+    h5.create_dataset("pos", data=np.array([r[2] for r in ids], np.int64))
+    for key in keys:
+      data = scores[key].astype(dtype)  # Every track; --tracks picks TSV columns.
+      dataset = h5.create_dataset(f"{key[0]}/{key[1]}", data=data,
+                                  chunks=(min(max(len(data), 1), 1024), data.shape[1])
+                                  if data.size else None)
+      dataset.attrs["tracks"] = list(names[key])
+
+  with atomic_write(os.path.join(out, "issues.tsv")) as f:
+    f.write("line\tchrom\tpos\tref\talt\treason\n")
+    for issue in sorted(issues, key=lambda i: i[0]):
+      f.write("\t".join(str(v) for v in issue) + "\n")
+
+  in_vcf = [key for key in keys if chosen[key]]
+  if vcf_top and vcf_path and in_vcf:  # The first output and score with tracks chosen.
+    _write_vcf(os.path.join(out, "scores.vcf.gz"), vcf_path, ids, scores, in_vcf[0],
+               names[in_vcf[0]], chosen[in_vcf[0]], vcf_top)
+  return {"variants": len(ids), "issues": len(issues), "parts": len(parts),
+          "scores": [f"{k[0]}/{k[1]}" for k in keys]}
+
+
+def _write_vcf(path: str, vcf_path: str, ids: list, scores: Mapping, key: tuple,
+               names: Sequence[str], chosen: Sequence[int], top: int) -> None:
+  """The input VCF with ``VES=ALT|track|score|...`` for the ``top`` tracks of ``key``."""
+  info_id = "VES"
+  by_line: dict[int, list[str]] = {}
+  for i, row in enumerate(ids):
+    values = scores[key][i, chosen]
+    order = np.argsort(-np.abs(values))[:top]
+    entry = "|".join([row[5]] + [f"{names[chosen[j]]}|{values[j]:.4g}" for j in order])
+    by_line.setdefault(row[0], []).append(entry)
+  description = (f'##INFO=<ID={info_id},Number=.,Type=String,Description="Variant effect '
+                 f"{key[0]}/{key[1]}, top {top} tracks by |score|. Format: "
+                 'ALT|track|score|track|score...">\n')
+  with contextlib.closing(vcf.vcf_lines(vcf_path)) as lines, vcf.open_output(path) as sink:
+    meta, chrom_line = vcf.split_header(lines, vcf_path)
+    sink.writelines([m for m in meta if not m.startswith(f"##INFO=<ID={info_id},")]
+                    + [description, chrom_line])
+    for line_number, line in lines:
+      line = line.rstrip("\r\n")
+      fields = line.split("\t")
+      if line_number in by_line and len(fields) >= 8:
+        kept = [item for item in fields[7].split(";") if item not in ("", ".")]
+        fields[7] = ";".join(kept + [f"{info_id}=" + ",".join(by_line[line_number])])
+        line = "\t".join(fields)
+      sink.write(line + "\n")
