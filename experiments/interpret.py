@@ -21,8 +21,16 @@ Writes to ``--out`` (a directory): ``attributions.npz`` with ``x`` (one-hot),
 (every base's contribution, as TF-MoDISco reads them; the gradient for the two gradient
 methods), float16 unless ``--float32``; ``records.tsv`` (one row per record: index,
 its name or region, the prediction and the attribution sum); ``interpret.json``
-(method, output, target and provenance). Sequences are fitted to the model's input
-length as ``predict`` does. A progress bar shows sequences/s.
+(method, output, target and provenance); ``logos/top<k>_record<i>.png``, attribution
+logos of the ``--logos`` windows of ``--logo_width`` bp with the largest summed
+|attribution| (one per record). With ``--bigwig`` and ``--bed``, ``attributions.bw``
+holds the per-base attribution (summed over bases) in genome coordinates, overlapping
+windows averaged (chromosome sizes from the genome's FASTA index). With ``--modisco``
+(methods with hypothetical contributions), TF-MoDISco patterns go to ``modisco.meme``,
+``modisco_logos.png``, ``modisco.md`` and ``modisco_matches.tsv`` (JASPAR matches by
+memelite's TomTom, the default, and the TomTom-like matcher;
+``genereg_jax.interpret.modisco``). Sequences are fitted to the model's input length as
+``predict`` does. A progress bar shows sequences/s.
 """
 
 from absl import flags
@@ -58,6 +66,17 @@ def define_flags() -> None:
   flags.DEFINE_bool("float32", False, "Write float32 arrays instead of float16.")
   flags.DEFINE_bool("zero_missing_inputs", False,
                     "Feed zeros for model inputs other than the sequence.")
+  flags.DEFINE_integer("logos", 5, "Attribution logos of this many top windows "
+                       "(logos/*.png).", lower_bound=0)
+  flags.DEFINE_integer("logo_width", 50, "bp per logo window.", lower_bound=5)
+  flags.DEFINE_bool("modisco", False, "Run TF-MoDISco on the hypothetical contributions "
+                    "and match its motifs to JASPAR (modisco.meme/.md, modisco_matches.tsv).")
+  flags.DEFINE_enum("matcher", "tomtom", ["tomtom", "tomtom_like"],
+                    "--modisco's default JASPAR matcher (both are reported).")
+  flags.DEFINE_integer("modisco_min_seqlets", 100,
+                       "Fewest seqlets of a sign that TF-MoDISco clusters.", lower_bound=1)
+  flags.DEFINE_bool("bigwig", False, "With --bed: also write attributions.bw, the "
+                    "per-base attribution (sum over bases; overlapping windows averaged).")
 
 
 def _split_records(config, split: str, limit):
@@ -86,6 +105,60 @@ def _attribute(method: str, fn, x, target: int):
   return (gradient, gradient) if method == "saliency" else (gradient * x, gradient)
 
 
+def top_windows(attributions, count: int, width: int):
+  """``(record, start)`` of the ``count`` windows of ``width`` bp with the largest
+  summed |attribution|, at most one per record."""
+  import numpy as np
+  per_base = np.abs(np.asarray(attributions, np.float32).sum(-1))
+  width = min(width, per_base.shape[1])
+  sums = np.cumsum(np.pad(per_base, ((0, 0), (1, 0))), axis=1)
+  windows = sums[:, width:] - sums[:, :-width]
+  best = windows.argmax(axis=1)
+  order = np.argsort(-windows[np.arange(len(best)), best], kind="stable")[:count]
+  return [(int(i), int(best[i])) for i in order]
+
+
+def _write_logos(attributions, records, id_columns) -> None:
+  import os
+  from genereg_jax import plots
+  os.makedirs(os.path.join(FLAGS.out, "logos"), exist_ok=True)
+  for rank, (i, start) in enumerate(top_windows(attributions, FLAGS.logos,
+                                                FLAGS.logo_width)):
+    end = start + min(FLAGS.logo_width, attributions.shape[1])
+    name = ":".join(map(str, records[i].ids))
+    plots.attribution_logo(os.path.join(FLAGS.out, "logos", f"top{rank}_record{i}.png"),
+                           attributions[i, start:end], start=start,
+                           title=f"{name} [{start}, {end}) {FLAGS.method}")
+
+
+def _write_bigwig(attributions, windows) -> None:
+  import os
+  from genereg_jax import predict
+  predict.write_bigwig(os.path.join(FLAGS.out, "attributions.bw"),
+                       predict.genome_sizes(FLAGS.genome), windows,
+                       attributions.sum(-1))
+
+
+def _write_modisco(arrays) -> None:
+  from genereg_jax.interpret import filter_motifs
+  from genereg_jax.interpret import modisco
+  if "hypothetical" not in arrays:
+    raise SystemExit(f"error: --modisco needs hypothetical contributions, which "
+                     f"{FLAGS.method} does not give; use deeplift_shap or ism")
+  patterns = modisco.run_modisco(arrays["x"], arrays["hypothetical"],
+                                 min_metacluster_size=FLAGS.modisco_min_seqlets)
+  jaspar = filter_motifs.load_jaspar()
+  motifs = [p.motif for p in patterns]
+  matches = {m: modisco.match_motifs(motifs, jaspar, m) for m in modisco.MATCHERS}
+  background = arrays["x"].reshape(-1, 4).sum(0)
+  paths = modisco.write_modisco_report(FLAGS.out, patterns, matches,
+                                       default=FLAGS.matcher,
+                                       background=background / max(background.sum(), 1))
+  agreement = modisco.compare_matchers(matches["tomtom"], matches["tomtom_like"])
+  print(f"TF-MoDISco: {len(patterns)} patterns -> {paths['report']}; tomtom_like agrees "
+        f"with TomTom on {agreement['top1']:.0%} of best matches")
+
+
 def main(argv):
   del argv
   import itertools
@@ -105,6 +178,8 @@ def main(argv):
   sources = [FLAGS.fasta is not None, FLAGS.bed is not None, FLAGS.split is not None]
   if sum(sources) != 1:
     raise SystemExit("error: give one of --fasta, --bed (with --genome) or --split")
+  if FLAGS.bigwig and FLAGS.bed is None:
+    raise SystemExit("error: --bigwig needs --bed regions (genome coordinates)")
   try:
     if FLAGS.split is not None:
       records, id_columns = _split_records(config, FLAGS.split, FLAGS.max_sequences)
@@ -117,6 +192,8 @@ def main(argv):
         logging.warning("%s", message)
       records = list(itertools.islice(opened, FLAGS.max_sequences))
       id_columns, inputs = opened.id_columns, opened.inputs
+      if FLAGS.bed is not None:
+        windows = list(zip(opened.bed.chroms, opened.window_starts.tolist()))
       opened.close()
   except (FastaFormatError, BedFormatError, ValueError) as e:
     raise SystemExit(f"error: {e}") from None
@@ -171,6 +248,12 @@ def main(argv):
       "records": len(records), "arrays": {k: list(v.shape) for k, v in arrays.items()},
       "dtype": np.dtype(dtype).name, "workdir": FLAGS.workdir,
       "checkpoint": FLAGS.checkpoint, "step": step})
+  if FLAGS.logos:
+    _write_logos(arrays["attributions"], records, id_columns)
+  if FLAGS.bigwig:
+    _write_bigwig(arrays["attributions"], windows[:len(records)])
+  if FLAGS.modisco:
+    _write_modisco(arrays)
   print(f"{len(records)} records, {FLAGS.method} of {model_readout.output}"
         f"[{model_readout.names[target]}] from step {step} -> {FLAGS.out}")
 

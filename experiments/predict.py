@@ -9,7 +9,9 @@ The config is the one saved in the workdir unless ``--config`` is given (it must
 describe the same model). One TSV row per record (``name``, or ``chrom start end`` for BED) with one column per
 label; outputs with more than one axis per example (coverage tracks, profiles, one per
 Enformer head) go to ``<out stem>.<output>.npy`` beside it, and ``<out stem>.json``
-describes them. Sequences are centre-cropped or N-padded to the model's input length
+describes them. With ``--bigwig`` (BED input), every positional output's tracks are also
+written as bigWig (``<out stem>.<output>.<track>.bw``) for IGV or the UCSC browser.
+Sequences are centre-cropped or N-padded to the model's input length
 (BED regions are re-centred in the genome instead) with a warning saying how many;
 ``genereg_jax.predict`` has the details. A progress bar shows sequences/s and the ETA.
 """
@@ -38,6 +40,14 @@ def define_flags() -> None:
   flags.DEFINE_bool("zero_missing_inputs", False,
                     "Feed zeros for model inputs other than the sequence (e.g. BPNet's "
                     "control tracks).")
+  flags.DEFINE_bool("bigwig", False,
+                    "With --bed: also write <out stem>.<output>.<track>.bw, each "
+                    "positional output's tracks in genome coordinates (overlapping "
+                    "windows averaged; chromosome sizes from the genome's FASTA index).")
+  flags.DEFINE_integer("bigwig_bin_size", None,
+                       "bp per output bin for --bigwig (default: input length / bins, "
+                       "i.e. outputs that span the whole input; give the pool width "
+                       "for cropped outputs such as Enformer's 128).", lower_bound=1)
 
 
 def main(argv):
@@ -53,6 +63,8 @@ def main(argv):
   config = common.config_or_saved()
   if (FLAGS.fasta is None) == (FLAGS.bed is None):
     raise SystemExit("error: give either --fasta or --bed (with --genome)")
+  if FLAGS.bigwig and FLAGS.bed is None:
+    raise SystemExit("error: --bigwig needs --bed regions (genome coordinates)")
   if FLAGS.bed is not None and FLAGS.genome is None:
     raise SystemExit(f"error: --bed {FLAGS.bed} needs --genome, the FASTA its "
                      "coordinates refer to")
@@ -74,6 +86,14 @@ def main(argv):
     raise SystemExit(f"error: {e}") from None
   arrays = "".join(f", {name} -> {a['file']} {tuple(a['shape'])}"
                    for name, a in summary["arrays"].items())
+  if FLAGS.bigwig:
+    written = predict.write_prediction_bigwigs(
+        FLAGS.out, {name: a["file"] for name, a in summary["arrays"].items()},
+        lambda name, size: summary["arrays"][name]["last_axis_names"],
+        predict.genome_sizes(FLAGS.genome),
+        list(zip(records.bed.chroms, records.window_starts.tolist())),
+        summary["input_length"], FLAGS.bigwig_bin_size)
+    arrays += f", {len(written)} bigWig tracks"
   print(f"{summary['records']} records from step {step} -> {FLAGS.out} "
         f"({len(summary['columns'])} columns){arrays}")
 

@@ -567,3 +567,104 @@ def predict_to_files(predictor: Predictor, records: FastaRecords | BedRegions, o
     with open(json_tmp, "w") as f:
       json.dump(summary, f, indent=2)
   return summary
+
+
+# ----------------------------------------------------------------------------------
+# Genome-browser tracks: bigWig.
+# ----------------------------------------------------------------------------------
+
+
+def genome_sizes(genome_path: str | os.PathLike) -> dict[str, int]:
+  """``{chromosome: length}`` in FASTA order, from the FASTA index (built if missing)."""
+  genome = Genome(genome_path)
+  try:
+    return dict(genome.sizes)
+  finally:
+    genome.close()
+
+
+def write_bigwig(path: str | os.PathLike, sizes: Mapping[str, int],
+                 windows: Sequence[tuple[str, int]], values, *, bin_size: int = 1,
+                 offset: int = 0) -> int:
+  """Writes per-window values as one bigWig track (pyBigWig).
+
+  ``values[i, b]`` covers ``[start_i + offset + b * bin_size, + bin_size)`` on
+  ``chrom_i`` for ``windows[i] = (chrom_i, start_i)``; where windows overlap, each base
+  gets the mean of the windows covering it, bases no window covers are left out, and
+  bases off the chromosome are dropped. Runs of equal values are one bigWig entry.
+  The header lists ``sizes`` (e.g. ``genome_sizes``) in order. Returns the entries.
+  """
+  import pyBigWig
+  values = np.asarray(values, np.float64)
+  if values.ndim != 2 or len(values) != len(windows):
+    raise ValueError(f"values must be [windows, bins] for {len(windows)} windows, "
+                     f"got {values.shape}")
+  per_base = np.repeat(values, bin_size, axis=1)
+  span = per_base.shape[1]
+  by_chrom: dict[str, list[int]] = {}
+  for i, (chrom, _) in enumerate(windows):
+    if chrom not in sizes:
+      raise ValueError(f"{chrom} is not a chromosome of the genome ({len(sizes)} names)")
+    by_chrom.setdefault(chrom, []).append(i)
+  entries = 0
+  with atomic_path(path) as tmp:
+    writer = pyBigWig.open(tmp, "w")
+    try:
+      writer.addHeader([(str(c), int(n)) for c, n in sizes.items()])
+      for chrom in (c for c in sizes if c in by_chrom):  # Header order, as bigWig needs.
+        rows = by_chrom[chrom]
+        starts = np.array([windows[i][1] + offset for i in rows])
+        lo, hi = max(int(starts.min()), 0), min(int(starts.max()) + span, sizes[chrom])
+        if hi <= lo:
+          continue
+        total, count = np.zeros(hi - lo), np.zeros(hi - lo)
+        for i, start in zip(rows, starts):
+          a, b = max(start, lo), min(start + span, hi)
+          if b > a:
+            total[a - lo:b - lo] += per_base[i, a - start:b - start]
+            count[a - lo:b - lo] += 1
+        covered = count > 0
+        mean = np.where(covered, total / np.maximum(count, 1), 0.0)
+        # A run ends where coverage or the value changes.
+        change = np.flatnonzero((np.diff(mean) != 0) | (np.diff(covered) != 0)) + 1
+        run_starts = np.concatenate([[0], change])
+        run_ends = np.concatenate([change, [hi - lo]])
+        keep = covered[run_starts]
+        run_starts, run_ends = run_starts[keep], run_ends[keep]
+        if run_starts.size:
+          writer.addEntries([chrom] * run_starts.size, (run_starts + lo).tolist(),
+                            ends=(run_ends + lo).tolist(),
+                            values=mean[run_starts].tolist())
+          entries += run_starts.size
+    finally:
+      writer.close()
+  return entries
+
+
+def write_prediction_bigwigs(out: str, npy_files: Mapping[str, str],
+                             names: Callable[[str, int], Sequence[str]],
+                             sizes: Mapping[str, int], windows: Sequence[tuple[str, int]],
+                             input_length: int, bin_size: int | None = None
+                             ) -> dict[str, str]:
+  """One bigWig per track of every ``[records, bins, tracks]`` (or ``[records, bins]``)
+  prediction: ``<out stem>.<output>.<track>.bw``. The bins are centred on each input
+  window (``bin_size`` bp each; default ``input_length // bins``, no crop), as the
+  coverage and profile models' cropped outputs are. Returns ``{file: track}``."""
+  written = {}
+  for output, npy in npy_files.items():
+    predictions = np.load(npy, mmap_mode="r")
+    if predictions.ndim == 2:
+      predictions = predictions[..., None]
+    if predictions.ndim != 3:
+      continue
+    bins = predictions.shape[1]
+    width = bin_size or input_length // bins
+    offset = (input_length - bins * width) // 2
+    for t, track in enumerate(names(output, predictions.shape[2])):
+      safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in str(track))
+      path = f"{output_stem(out)}.{output.replace('/', '_')}.{safe}.bw"
+      check_output_path(path)
+      write_bigwig(path, sizes, windows, predictions[:, :, t], bin_size=width,
+                   offset=offset)
+      written[path] = str(track)
+  return written

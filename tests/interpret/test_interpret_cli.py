@@ -67,3 +67,33 @@ def test_command_line_deeplift_shap(trained_tiny, tmp_path):
                        capture_output=True, text=True, timeout=300)
   assert run.returncode != 0
   assert "unknown target 'NOT_A_LABEL'" in run.stderr and names[0] in run.stderr
+
+
+def test_command_line_bed_bigwig_and_logos(trained_tiny, tmp_path):
+  import pyBigWig
+  config, workdir = trained_tiny
+  rng = np.random.default_rng(1)
+  genome = tmp_path / "genome.fa"
+  genome.write_text(">chr1\n" + "".join(rng.choice(list("ACGT"), 600)) + "\n")
+  bed = tmp_path / "regions.bed"
+  bed.write_text("chr1\t100\t300\nchr1\t150\t350\n")  # 200 bp windows, 50 bp apart.
+  out = tmp_path / "attr"
+  run = subprocess.run(
+      [sys.executable, "-m", "experiments.interpret", "--config=deepsea:tiny",
+       f"--workdir={workdir}", f"--config.dataset.data_dir={config.dataset.data_dir}",
+       "--config.dataset.build_if_missing=False", f"--bed={bed}", f"--genome={genome}",
+       f"--out={out}", "--method=input_x_gradient", "--target=0", "--float32",
+       "--bigwig", "--logos=2", "--logo_width=20"],
+      cwd=REPO, env=subprocess_env(), capture_output=True, text=True, timeout=300)
+  assert run.returncode == 0, run.stderr[-2000:]
+  with np.load(out / "attributions.npz") as data:
+    per_base = data["attributions"].sum(-1)
+  want = np.full(600, np.nan)
+  want[100:300] = per_base[0]
+  want[150:350] = per_base[1]
+  want[150:300] = (per_base[0][50:] + per_base[1][:150]) / 2  # Overlap: the mean.
+  with pyBigWig.open(str(out / "attributions.bw")) as bw:
+    assert bw.chroms() == {"chr1": 600}
+    np.testing.assert_allclose(bw.values("chr1", 0, 600), want, rtol=1e-5, atol=1e-7)
+  logos = sorted(p.name for p in (out / "logos").iterdir())
+  assert len(logos) == 2 and logos[0].startswith("top0_record")
