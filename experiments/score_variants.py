@@ -1,4 +1,23 @@
-r"""Scores VCF variants with SpliceAI-10k, as the official ``spliceai`` command does.
+r"""Scores VCF variants with any trained model, or with SpliceAI-10k as ``spliceai`` does.
+
+  python -m experiments.score_variants --workdir=W --vcf=in.vcf.gz --fasta=genome.fa \
+      --out=DIR [--config=NAME] [--scores=SAD,logSAD] [--tracks=names|indices] \
+      [--reverse_complement_average] [--batch_size 64] [--vcf_top 3]
+
+scores every record x ALT with the workdir's checkpoint (the config saved there unless
+``--config`` is given): REF/ALT windows of the model's input length centred on the
+variant, SNVs and indels, ``chr1``/``1`` names mapped, multi-ALT records split. Scores
+(`genereg_jax.variants.scoring`): ``diff``, ``log_odds_diff`` (probabilities),
+``SAD``, ``logSAD``/``SED``, ``max_abs_diff`` (coverage), ``log_count_diff``, ``JSD``
+(profiles); by default those that fit each output. ``DIR`` gets ``scores.tsv`` (one row
+per variant x ALT), ``scores.h5`` (float16 ``[variants, tracks]`` per output and score),
+``issues.tsv`` (every record not scored, with line and reason) and with ``--vcf_top`` a
+``scores.vcf.gz`` with the top tracks in INFO. Work is saved per chunk of records under
+``DIR/parts``; rerunning the same command after an interruption continues after the last
+written chunk. On several processes each scores its share of the chunks
+(``jax.process_index()``) and process 0 merges them.
+
+SpliceAI mode (no ``--workdir``):
 
   python -m experiments.score_variants --config=spliceai_10k --vcf in.vcf \
       --fasta genome.fa --annotation grch38 --out out.vcf [--distance 50] [--mask 0|1] \
@@ -31,14 +50,28 @@ FLAGS = flags.FLAGS
 
 def define_flags() -> None:
   """The command's flags (defined by the entry point only, so importing it is inert)."""
-  common.define_config_flags(workdir_required=False)
+  common.define_config_flags(workdir_required=False, config_required=False)
   flags.DEFINE_string("vcf", None, "Input VCF (plain, gzip or bgzip).", required=True)
   flags.DEFINE_string("fasta", None, "Reference genome FASTA the VCF was called on.",
                       required=True)
   flags.DEFINE_string("annotation", None,
-                      "grch38, grch37, a SpliceAI-format gene table or a GTF.",
-                      required=True)
-  flags.DEFINE_string("out", None, "Output VCF (.gz for BGZF).", required=True)
+                      "SpliceAI mode: grch38, grch37, a SpliceAI-format gene table or a "
+                      "GTF.")
+  flags.DEFINE_string("out", None, "Output folder (with --workdir), or the output VCF "
+                      "(.gz for BGZF) in SpliceAI mode.", required=True)
+  flags.DEFINE_list("scores", None, "With --workdir: scores to compute (default: those "
+                    "that fit each output).")
+  flags.DEFINE_string("tracks", None, "With --workdir: tracks for the TSV columns, names "
+                      "or indices, comma-separated (default: the top track per score).")
+  flags.DEFINE_bool("reverse_complement_average", False,
+                    "With --workdir: average predictions of both strands.")
+  flags.DEFINE_integer("resolution", None, "With --workdir: bases per bin of positional "
+                       "outputs (default: input length / bins if it divides, else 1).",
+                       lower_bound=1)
+  flags.DEFINE_integer("vcf_top", 0, "With --workdir: also write DIR/scores.vcf.gz with "
+                       "this many top tracks in INFO.", lower_bound=0)
+  flags.DEFINE_enum("checkpoint", "latest", ["latest", "best"], "With --workdir: which "
+                    "checkpoint.")
   flags.DEFINE_integer("distance", 50, "Largest distance between the variant and a "
                        "gained/lost splice site (0-4999).", lower_bound=0, upper_bound=4999)
   flags.DEFINE_enum("mask", "0", ["0", "1"], "1 masks gains of annotated and losses of "
@@ -46,7 +79,8 @@ def define_flags() -> None:
   # 1 is the fastest on CPU (ensemble windows/s, interleaved A/B: batch 1 0.47-0.54,
   # batch 32 0.35-0.36 loaded; issue 12 quiet: 1.98 vs 1.58-1.67); on an accelerator
   # pass a larger batch.
-  flags.DEFINE_integer("batch_size", 1, "Windows per model call.", lower_bound=1)
+  flags.DEFINE_integer("batch_size", None, "Windows per model call (default 1 in SpliceAI "
+                       "mode, 64 with --workdir).", lower_bound=1)
   flags.DEFINE_integer("chunk_records", 512, "Records read and scored together.",
                        lower_bound=1)
   flags.DEFINE_string("log", None, "TSV of unscored records (default <out>.issues.tsv).")
@@ -70,8 +104,61 @@ def load_official_predictor(config):
   return spliceai_scoring.Predictor(ensemble, variables), model.context
 
 
+def score_with_workdir() -> None:
+  """The generic mode: any trained model's variant-effect scores into --out/."""
+  import jax
+  from tqdm import tqdm
+  from genereg_jax import predict
+  from genereg_jax.data import genome as genome_lib
+  from genereg_jax.train import reporting
+  from genereg_jax.variants import scoring
+  from genereg_jax.variants import spliceai_scoring
+
+  reporting.quiet_library_logs()
+  config = common.config_or_saved()
+  try:
+    total = spliceai_scoring.count_records(FLAGS.vcf)
+    genome = genome_lib.Genome(FLAGS.fasta)
+  except (ValueError, OSError) as e:  # InputFormatError is a ValueError.
+    raise SystemExit(f"error: {e}") from None
+  predictor, step = predict.load_predictor(
+      config, FLAGS.workdir, FLAGS.checkpoint,
+      reverse_complement_average=FLAGS.reverse_complement_average)
+  try:
+    scorer = scoring.Scorer(predictor, genome, FLAGS.scores,
+                            batch_size=FLAGS.batch_size or 64, resolution=FLAGS.resolution)
+    with tqdm(total=total, unit="variant", file=sys.stderr, dynamic_ncols=True) as progress:
+      counts = scoring.score_vcf(scorer, FLAGS.vcf, FLAGS.out,
+                                 chunk_records=FLAGS.chunk_records,
+                                 process_index=jax.process_index(),
+                                 process_count=jax.process_count(), progress=progress)
+    if jax.process_count() > 1:
+      from jax.experimental import multihost_utils
+      multihost_utils.sync_global_devices("score_variants parts written")
+    if jax.process_index() == 0:
+      summary = scoring.merge(FLAGS.out, output_names=predictor.output_names,
+                              tracks=FLAGS.tracks, vcf_top=FLAGS.vcf_top,
+                              vcf_path=FLAGS.vcf)
+  except ValueError as e:
+    raise SystemExit(f"error: {e}") from None
+  finally:
+    genome.close()
+  if jax.process_index() == 0:
+    print(f"{FLAGS.out}: {summary['variants']} variant x ALT rows from step {step} "
+          f"({counts['chunks']} chunks scored now, {counts['skipped']} found done; "
+          f"{scorer.num_windows} windows), {summary['issues']} records or ALTs not "
+          f"scored (issues.tsv); scores {', '.join(summary['scores'])}")
+
+
 def main(argv):
   del argv
+  if FLAGS.workdir is not None:
+    logging.set_verbosity(logging.INFO)
+    score_with_workdir()
+    return
+  if FLAGS.config is None or FLAGS.annotation is None:
+    raise SystemExit("error: give --workdir (a trained model), or --config=spliceai_10k "
+                     "with --annotation (SpliceAI mode)")
   from tqdm import tqdm
   from genereg_jax import files
   from genereg_jax.data import gene_annotation
@@ -93,7 +180,7 @@ def main(argv):
   predict, context = load_official_predictor(FLAGS.config)
   scorer = spliceai_scoring.SpliceAIScorer(
       predict, context, genome, genes, distance=FLAGS.distance, mask=FLAGS.mask == "1",
-      batch_size=FLAGS.batch_size)
+      batch_size=FLAGS.batch_size or 1)
   with files.atomic_write(log_path) as log, tqdm(total=total, unit="variant",
                                                  file=sys.stderr,
                                                  dynamic_ncols=True) as progress:
