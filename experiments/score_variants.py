@@ -112,12 +112,12 @@ def score_with_workdir() -> None:
   from genereg_jax.data import genome as genome_lib
   from genereg_jax.train import reporting
   from genereg_jax.variants import scoring
-  from genereg_jax.variants import spliceai_scoring
+  from genereg_jax.variants import vcf
 
   reporting.quiet_library_logs()
   config = common.config_or_saved()
   try:
-    total = spliceai_scoring.count_records(FLAGS.vcf)
+    total = vcf.count_records(FLAGS.vcf)
     genome = genome_lib.Genome(FLAGS.fasta)
   except (ValueError, OSError) as e:  # InputFormatError is a ValueError.
     raise SystemExit(f"error: {e}") from None

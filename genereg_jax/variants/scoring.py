@@ -13,7 +13,10 @@ Windows. For a record at 1-based ``POS`` with REF of ``r`` bases, the REF window
 ``L`` genome bases whose index ``h = L // 2`` is the first REF base. An ALT of ``a``
 bases replaces REF there. A deletion (``a < r``) fills the window from the genome to
 the right of it; an insertion (``a > r``, ``k = a - r``) drops ``k // 2`` bases on the
-left and ``k - k // 2`` on the right so the variant stays centred. A window that needs
+left and ``k - k // 2`` on the right so the variant stays centred. In the terms of
+`effects` (tangermeme's edits): a deletion is ``deletion_effect`` (``left=False``) on the
+REF window extended to the right, an insertion ``insertion_effect`` (``left=False``) on
+the REF window moved ``k // 2`` bases right (tests check both). A window that needs
 bases past a chromosome end is not scored. The REF window is predicted once per record,
 whatever the number of ALTs.
 
@@ -317,23 +320,37 @@ class Scorer:
 
   def score_records(self, records: Sequence[tuple[int, str, vcf.Variant | str]]
                     ) -> tuple[list[Row], list[tuple]]:
-    """Rows of the scored record x ALTs and the issues, in file order."""
+    """Rows of the scored record x ALTs and the issues, in file order.
+
+    Records are predicted a batch at a time and scored at once, so only one batch of
+    (possibly large, e.g. Enformer's) positional predictions is held.
+    """
     issues: list[tuple] = []
-    plans, sequences = [], []
+    rows: list[Row] = []
+    group, windows_in_group = [], 0
     for line_number, line, parsed in records:
       plan = self._plan(line_number, line, parsed, issues)
       if plan is None:
         continue
-      ids, alts, reference, alternatives = plan
-      plans.append((ids, alts, len(sequences)))
+      if group and windows_in_group + 1 + len(plan[1]) > self.batch_size:
+        rows += self._score_group(group)
+        group, windows_in_group = [], 0
+      group.append(plan)
+      windows_in_group += 1 + len(plan[1])
+    if group:
+      rows += self._score_group(group)
+    return rows, issues
+
+  def _score_group(self, plans: Sequence[tuple]) -> list[Row]:
+    sequences, firsts = [], []
+    for _, _, reference, alternatives in plans:
+      firsts.append(len(sequences))
       sequences += [reference, *alternatives]
-    if not sequences:
-      return [], issues
     predictions = self.predict(sequences)
     rows = []
-    for ids, alts, first in plans:
+    for (ids, alts, _, _), first in zip(plans, firsts):
       for k, alt in enumerate(alts):
-        row = Row((*ids[:4], ids[4], alt), {})
+        row = Row((*ids, alt), {})
         for name, values in predictions.items():
           rank = values.ndim - 1
           ref, alt_values = values[first], values[first + 1 + k]
@@ -347,7 +364,7 @@ class Scorer:
             row.scores[(name, score_name)] = score(score_name, ref[None],
                                                    alt_values[None])[0]
         rows.append(row)
-    return rows, issues
+    return rows
 
 
 # ---------------------------------------------------------------------------------------

@@ -77,6 +77,7 @@ from genereg_jax.variants.vcf import BgzfWriter  # noqa: F401
 from genereg_jax.variants.vcf import Issue
 from genereg_jax.variants.vcf import Variant
 from genereg_jax.variants.vcf import VcfFormatError  # noqa: F401
+from genereg_jax.variants.vcf import count_records  # noqa: F401
 from genereg_jax.variants.vcf import open_output
 from genereg_jax.variants.vcf import vcf_lines
 
@@ -472,18 +473,6 @@ def read_header(lines: Iterator[tuple[int, str]], path: str) -> list[str]:
   meta, chrom_line = vcf.split_header(lines, path)
   meta = [line for line in meta if not line.startswith(f"##INFO=<ID={INFO_ID},")]
   return meta + [INFO_HEADER + "\n", chrom_line]
-
-
-def count_records(path: str | os.PathLike) -> int:
-  """Data lines in a VCF (for the progress bar), after checking its header.
-
-  Reads the whole file, so a bad header or a truncated ``.gz`` is reported before any
-  work starts.
-  """
-  path = os.fspath(path)
-  with contextlib.closing(vcf_lines(path)) as lines:
-    read_header(lines, path)
-    return sum(1 for _, line in lines if line.strip() and not line.startswith("#"))
 
 
 def score_vcf(scorer: SpliceAIScorer, vcf_in: str | os.PathLike, vcf_out: str | os.PathLike,

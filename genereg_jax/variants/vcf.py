@@ -114,6 +114,18 @@ def split_header(lines: Iterator[tuple[int, str]], path: str) -> tuple[list[str]
   raise VcfFormatError(path, None, "no #CHROM header line; not a VCF")
 
 
+def count_records(path: str | os.PathLike) -> int:
+  """Data lines in a VCF (for a progress bar), after checking its header.
+
+  Reads the whole file, so a bad header or a truncated ``.gz`` is reported before any
+  work starts.
+  """
+  path = os.fspath(path)
+  with contextlib.closing(vcf_lines(path)) as lines:
+    split_header(lines, path)
+    return sum(1 for _, line in lines if line.strip() and not line.startswith("#"))
+
+
 def records(lines: Iterator[tuple[int, str]]) -> Iterator[tuple[int, str, Variant | str]]:
   """``(line number, line, Variant or problem)`` of the data lines after the header."""
   for line_number, line in lines:

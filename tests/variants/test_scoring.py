@@ -260,3 +260,25 @@ def test_default_scores_by_output():
   assert scoring.default_scores("log_counts", 1) == ("log_count_diff",)
   assert not math.isnan(scoring.score("log_odds_diff", np.zeros((1, 1)),
                                       np.ones((1, 1)))[0, 0])
+
+
+def test_indel_windows_are_tangermeme_edits(genome):
+  """The VCF windows are the effects functions' edits: a deletion is deletion_effect
+  (left=False) on the REF window plus the bases to its right; an insertion is
+  insertion_effect (left=False) on the REF window moved right by k // 2."""
+  from genereg_jax.variants import effects
+  pos, half, identity = 150, LENGTH // 2, lambda x: x
+  start = pos - 1 - half
+  one_hot = lambda s: encoding.one_hot_dna(s)[None].astype(np.float32)
+  _, (deleted,) = scoring.windows(genome, "chr1", pos, _ref(pos, 4), [_ref(pos)], LENGTH)
+  _, after = effects.deletion_effect(identity, one_hot(CHROM[start:start + LENGTH + 3]),
+                                     [[0, half + 1], [0, half + 2], [0, half + 3]])
+  np.testing.assert_array_equal(np.asarray(after), one_hot(deleted))
+  inserted = "CAT"
+  _, (alt,) = scoring.windows(genome, "chr1", pos, _ref(pos), [_ref(pos) + inserted],
+                              LENGTH)
+  shift = len(inserted) // 2
+  table = [[0, half + 1 - shift, "ACGT".index(b)] for b in reversed(inserted)]
+  _, after = effects.insertion_effect(
+      identity, one_hot(CHROM[start + shift:start + shift + LENGTH]), table)
+  np.testing.assert_array_equal(np.asarray(after), one_hot(alt))
