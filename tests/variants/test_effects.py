@@ -105,3 +105,51 @@ def test_structures_and_jit():
   np.testing.assert_array_equal(after[1]["first"][0], [1, 0, 0, 0])
   _, after = effects.insertion_effect(lambda s: s, x, [[0, 2, 1], [0, 2, 3]])
   np.testing.assert_array_equal(np.asarray(after[0, :5]).argmax(-1), [0, 1, 3, 1, 2])
+
+
+def test_vcf_scorer_on_bpnet_agrees_with_substitution_effect(reference, tmp_path):
+  """Profile scores of the VCF path (log-count difference, JSD) for the fixture BPNet
+  equal those computed from substitution_effect's y_before / y_after."""
+  from genereg_jax.data import encoding
+  from genereg_jax.data import genome as genome_lib
+  from genereg_jax.variants import scoring
+  model, params = bpnet_lib.load_bpnet_lite(fixture_path(FIXTURE), prefix="sd/")
+  length = reference["x"].shape[-1]
+
+  @jax.jit
+  def fn(x):
+    out = model.apply({"params": params}, x)  # Control: zeros (bpnet-lite's default).
+    return {"profile_probs": jax.nn.softmax(out["profile_logits"], axis=1),
+            "log_counts": out["log_counts"]}
+
+  class Predictor:
+    input_length, data_devices = length, 1
+
+    def __call__(self, one_hot):
+      return {k: np.asarray(v) for k, v in fn(one_hot.astype(np.float32)).items()}
+
+    def output_names(self, name, size):
+      return tuple(str(i) for i in range(size))
+
+  chrom = encoding.decode_dna(_last(reference["x"])[0]) * 2
+  (tmp_path / "g.fa").write_text(f">chr1\n{chrom}\n")
+  pos, half = 3000, length // 2
+  start = pos - 1 - half
+  alt = "ACGT"[("ACGT".index(chrom[pos - 1]) + 2) % 4]
+  line = f"chr1\t{pos}\t.\t{chrom[pos - 1]}\t{alt}\t.\t.\t.\n"
+  with genome_lib.Genome(tmp_path / "g.fa") as genome:
+    scorer = scoring.Scorer(Predictor(), genome, ["log_count_diff", "JSD"], batch_size=2)
+    (row,), issues = scorer.score_records([(3, line, scoring.vcf.parse_fields(line))])
+  assert issues == []
+  x = encoding.one_hot_dna(chrom[start:start + length])[None].astype(np.float32)
+  before, after = effects.substitution_effect(fn, x, [[0, half, "ACGT".index(alt)]])
+  np.testing.assert_allclose(row.scores[("log_counts", "log_count_diff")],
+                             np.asarray(after["log_counts"] - before["log_counts"])[0],
+                             atol=1e-5)
+  p, q = np.asarray(before["profile_probs"][0]), np.asarray(after["profile_probs"][0])
+  p, q = p / p.sum(0), q / q.sum(0)
+  m = (p + q) / 2
+  jsd = (np.sum(p * np.log(p / m), 0) + np.sum(q * np.log(q / m), 0)) / 2
+  np.testing.assert_allclose(row.scores[("profile_probs", "JSD")], jsd, rtol=1e-4,
+                             atol=1e-7)
+  assert row.scores[("profile_probs", "JSD")].max() > 0
