@@ -118,7 +118,7 @@ def top_windows(attributions, count: int, width: int):
   return [(int(i), int(best[i])) for i in order]
 
 
-def _write_logos(attributions, records, id_columns) -> None:
+def _write_logos(attributions, records) -> None:
   import os
   from genereg_jax import plots
   os.makedirs(os.path.join(FLAGS.out, "logos"), exist_ok=True)
@@ -249,7 +249,7 @@ def main(argv):
       "dtype": np.dtype(dtype).name, "workdir": FLAGS.workdir,
       "checkpoint": FLAGS.checkpoint, "step": step})
   if FLAGS.logos:
-    _write_logos(arrays["attributions"], records, id_columns)
+    _write_logos(arrays["attributions"], records)
   if FLAGS.bigwig:
     _write_bigwig(arrays["attributions"], windows[:len(records)])
   if FLAGS.modisco:
