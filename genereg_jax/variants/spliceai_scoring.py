@@ -91,6 +91,12 @@ INFO_HEADER = (
 SCORE_NAMES = ("DS_AG", "DS_AL", "DS_DG", "DS_DL")
 # The official command line accepts distances 0..4999.
 MAX_DISTANCE = 4999
+# With a span (a power of two, so the pass is one of BatchedPredictions' length
+# buckets, e.g. 2048), positions of one transcript within it share one REF pass. Off
+# by default: the pass is a different XLA program than the per-record window, so its
+# REF predictions differ in the last float bits (DS within 1e-7), which moves the DP of
+# an exactly-zero delta (ALT = REF) away from the official first position.
+REGION_SPAN = 0
 
 
 # ---------------------------------------------------------------------------------------
@@ -354,11 +360,15 @@ class SpliceAIScorer:
     distance: ``d``, the largest distance from POS of a scored gain or loss (0..4999).
     mask: mask annotated gains and unannotated losses (official ``-M 1``).
     context: the model's flanking context (10,000 for SpliceAI-10k).
+    region_span: records of one transcript whose positions lie within this many
+      bases share one REF pass (see `reference_passes`); 0 gives one REF window
+      per record.
   """
 
   def __init__(self, predict: Callable[[np.ndarray], Any], context: int,
                genome: gene_annotation.Genome, genes: GeneIndex, distance: int = 50,
-               mask: bool = False, batch_size: int = 32):
+               mask: bool = False, batch_size: int = 32,
+               region_span: int = REGION_SPAN):
     if not 0 <= distance <= MAX_DISTANCE:
       raise ValueError(f"distance must be in 0..{MAX_DISTANCE}, got {distance}")
     if context % 2:
@@ -369,6 +379,7 @@ class SpliceAIScorer:
     self.mask = mask
     self.context = context
     self.width = context + 2 * distance + 1
+    self.region_span = region_span
     self.batched = BatchedPredictions(predict, context, self.width, batch_size)
 
   def _plan(self, result: RecordResult) -> tuple[str | None, list[tuple]]:
@@ -425,38 +436,69 @@ class SpliceAIScorer:
   def score(self, results: Sequence[RecordResult]) -> Sequence[RecordResult]:
     """Fills ``entries`` and ``issues`` of parsed records, running the model in batches."""
     half = self.width // 2
-    windows: list[np.ndarray] = []
+    windows: list[np.ndarray] = []  # REF windows first, then every ALT window.
+    alternatives: list[np.ndarray] = []
     work = []
+    needed: dict[int, tuple] = {}  # Per transcript: (transcript, chrom, REF positions).
     for result in results:
       if result.variant is None:
         continue
       chrom, plan = self._plan(result)
       variant = result.variant
-      references: dict[int, tuple[int, str]] = {}  # Per transcript: window index, bases.
       for alt, transcript, kind in plan:
         if kind == "complex":
-          work.append((result, alt, transcript, None, None))
+          work.append((result, alt, transcript, None))
           continue
-        reverse = transcript.strand == "-"
-        if id(transcript) not in references:
-          bases = reference_window(self.genome, chrom, variant.pos, self.width, transcript)
-          references[id(transcript)] = (len(windows), bases)
-          windows.append(_oriented(bases, reverse))
-        ref_index, bases = references[id(transcript)]
+        needed.setdefault(id(transcript), (transcript, chrom, set()))[2].add(variant.pos)
+        bases = reference_window(self.genome, chrom, variant.pos, self.width, transcript)
         alternative = bases[:half] + alt + bases[half + len(variant.ref):]
-        work.append((result, alt, transcript, ref_index, len(windows)))
-        windows.append(_oriented(alternative, reverse))
+        work.append((result, alt, transcript, len(alternatives)))
+        alternatives.append(_oriented(alternative, transcript.strand == "-"))
+    # REF passes: one window per group of nearby positions of a transcript.
+    references: dict[tuple[int, int], tuple[int, int]] = {}
+    for transcript, chrom, positions in needed.values():
+      for first, group in reference_passes(sorted(positions), self.region_span):
+        span = self.region_span if len(group) > 1 else 0
+        bases = reference_window(self.genome, chrom, first + span // 2, self.width + span,
+                                 transcript)
+        for pos in group:
+          references[(id(transcript), pos)] = (len(windows), pos - first)
+        windows.append(_oriented(bases, transcript.strand == "-"))
+    first_alt = len(windows)
+    windows += alternatives
     predictions = self.batched(windows) if windows else []
-    for result, alt, transcript, ref_index, alt_index in work:
+    for result, alt, transcript, alt_index in work:
       entry = GeneScore(alt, transcript.gene_name)
-      if ref_index is not None:
+      if alt_index is not None:
         step = -1 if transcript.strand == "-" else 1
+        ref_index, offset = references[(id(transcript), result.variant.pos)]
+        y_ref = predictions[ref_index][::step][offset:offset + 2 * self.distance + 1]
         entry.scores, entry.positions = delta_scores(
-            predictions[ref_index][::step], predictions[alt_index][::step],
+            y_ref, predictions[first_alt + alt_index][::step],
             len(result.variant.ref), len(alt), self.distance,
             nearest_exon_boundary(transcript, result.variant.pos), self.mask)
       result.entries.append(entry)
     return results
+
+
+def reference_passes(positions: Sequence[int], span: int
+                     ) -> Iterator[tuple[int, list[int]]]:
+  """Sorted positions in groups ``(first, [positions within span of first])``.
+
+  A group of several positions gets one REF window of ``width + span`` bases from
+  ``first - width // 2``: output position ``j`` of SpliceAI depends only on input
+  positions ``j .. j + context``, so the REF predictions around each position are
+  those of its own window (the same bases, N outside the transcript), computed once.
+  Every group window has the same length, so it adds one compiled shape.
+  """
+  group: list[int] = []
+  for pos in positions:
+    if group and pos - group[0] > span:
+      yield group[0], group
+      group = []
+    group.append(pos)
+  if group:
+    yield group[0], group
 
 
 def _oriented(window: str, reverse: bool) -> np.ndarray:
