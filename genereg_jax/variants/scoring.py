@@ -281,6 +281,9 @@ class Scorer:
 
     def issue(reason, alt=""):
       where = fields[:2] + fields[3:4] if len(fields) >= 4 else ["", "", ""]
+      # Bytes that are not UTF-8 (kept as surrogates by the reader) are written as U+FFFD.
+      where = [f.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+               for f in where]
       issues.append((line_number, *where, alt, reason))
 
     if isinstance(parsed, str):

@@ -180,13 +180,15 @@ def _read(out):
 
 def test_issues_every_unscored_record_and_outputs(genome, tmp_path, caplog):
   path = _vcf(tmp_path, _bad_and_good_rows())
+  with open(path, "ab") as f:  # Line 12: bytes that are not UTF-8.
+    f.write(b"chr1\t120\t\xff\tA\tC\t.\t.\t.\n")
   out = str(tmp_path / "out")
   scorer = scoring.Scorer(ToyPredictor(), genome, ["diff", "SAD"], batch_size=4)
   counts = scoring.score_vcf(scorer, path, out, chunk_records=4)
-  assert counts == dict(chunks=3, skipped=0, records=9)
+  assert counts == dict(chunks=3, skipped=0, records=10)
   summary = scoring.merge(out, output_names=ToyPredictor().output_names, vcf_top=2,
                           vcf_path=path)
-  assert summary["variants"] == 4 and summary["issues"] == 6
+  assert summary["variants"] == 4 and summary["issues"] == 7
   tsv, issues, arrays = _read(out)
   rows = [line.split("\t") for line in tsv.splitlines()]
   assert rows[0][:6] == list(scoring.ID_COLUMNS)
@@ -194,7 +196,8 @@ def test_issues_every_unscored_record_and_outputs(genome, tmp_path, caplog):
                          "probs/diff/max_track"]
   assert [r[3] for r in rows[1:]] == ["a", "g", "h", "i"]
   reasons = {line.split("\t")[0]: line.split("\t")[-1] for line in issues.splitlines()[1:]}
-  assert sorted(reasons) == ["4", "5", "6", "7", "8", "9"]
+  assert sorted(reasons) == ["12", "4", "5", "6", "7", "8", "9"]
+  assert reasons["12"].startswith("malformed record: not UTF-8")
   assert reasons["4"].startswith("REF mismatch")
   assert reasons["5"].startswith("symbolic ALT <DEL>")
   assert reasons["6"].startswith("off-contig")
@@ -205,7 +208,7 @@ def test_issues_every_unscored_record_and_outputs(genome, tmp_path, caplog):
   assert arrays["probs/diff"].dtype == np.float16 and arrays["probs/diff"].shape == (4, 3)
   assert arrays["coverage/SAD"].shape == (4, 2)
   np.testing.assert_array_equal(arrays["pos"], [100, 103, 104, 108])
-  with gzip.open(f"{out}/scores.vcf.gz", "rt") as f:
+  with gzip.open(f"{out}/scores.vcf.gz", "rt", errors="surrogateescape") as f:
     annotated = [line for line in f if "VES=" in line]
   assert len(annotated) == 4 and "VES=" + _other(_ref(103)) + "|" in annotated[1]
   # Selected tracks: one column per track.
