@@ -235,13 +235,15 @@ def main(argv):
     examples = [source[i] for i in range(min(FLAGS.num_sequences, len(source)))]
     x = np.stack([np.asarray(e[config.model_inputs[0]], np.float32) for e in examples])
     sites = planted_sites(examples, widths)
+    base_rate = site_mask(sites, x.shape[:2], FLAGS.target).mean()
     for row in evaluate(fn, x, target, sites, FLAGS.target, truth, jaspar=jaspar,
                         modisco_kwargs=dict(min_metacluster_size=50)):
       rows.append({"model": config_name, **row})
       print(rows[-1], flush=True)
   table = markdown(rows)
   note = (f"{len(FLAGS.configs)} models x {len(METHODS)} methods on {FLAGS.num_sequences} "
-          f"test sequences, target {FLAGS.target}; {time.time() - started:.0f} s, load "
+          f"test sequences, target {FLAGS.target} (AUPRC of chance = its bases' fraction, "
+          f"{base_rate:.3f} in the last set); {time.time() - started:.0f} s, load "
           f"average {load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end "
           f"({os.cpu_count()} CPUs)")
   print(table + "\n\n" + note)
