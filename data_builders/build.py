@@ -6,13 +6,13 @@ r"""Builds a dataset into ``data_dir`` (array_record) with progress bars.
 A dataset already built is reused. For builders that read user files from
 ``--manual_dir`` and record them (``spliceai_gencode``: FASTA, GTF, usage table), it is
 reused only if those files and the config are unchanged; otherwise the command lists
-what changed and stops, or rebuilds with ``--overwrite`` (``data_builders.fingerprint``).
+what changed and stops, or rebuilds with ``--overwrite`` (``genereg_jax.data.fingerprint``).
 """
 
 from absl import app
 from absl import flags
 
-from data_builders import fingerprint
+from genereg_jax.data import fingerprint
 from genereg_jax.data import pipeline
 
 flags.DEFINE_string("dataset", None, "Builder name, optionally with /config.", required=True)

@@ -13,7 +13,7 @@ dataset is then ``bpnet_profiles/<name>`` for ``--config.dataset.name``.
 A task is ``NAME:plus.bw,minus.bw`` (stranded) or ``NAME:signal.bw``; the
 file formats are described in ``bpnet_profiles.py``. Rerunning with the same
 ``--name`` reuses the dataset only if its inputs and options are unchanged (a
-fingerprint in its metadata, ``data_builders.fingerprint``); otherwise the command
+fingerprint in its metadata, ``genereg_jax.data.fingerprint``); otherwise the command
 lists what changed and stops, or rebuilds with ``--overwrite``.
 """
 
@@ -24,7 +24,7 @@ import json
 from absl import app
 from absl import flags
 
-from data_builders import fingerprint
+from genereg_jax.data import fingerprint
 from data_builders.bpnet_profiles import bpnet_profiles
 
 flags.DEFINE_string("name", None, "Dataset config name, e.g. mesc.", required=True)

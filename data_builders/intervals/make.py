@@ -12,7 +12,7 @@ config it does not know from the files), or ``--config.dataset.name=
 intervals/k562`` in training.
 
 The dataset's metadata records a fingerprint of the FASTA, the BEDs and every option
-(``data_builders.fingerprint``): rerunning with the same ``--name`` reuses the dataset
+(``genereg_jax.data.fingerprint``): rerunning with the same ``--name`` reuses the dataset
 only when they are unchanged; otherwise the command lists what changed and stops, or
 rebuilds with ``--overwrite``.
 """
@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import tensorflow_datasets as tfds
 
-from data_builders import fingerprint
+from genereg_jax.data import fingerprint
 from data_builders.intervals import intervals
 
 

@@ -61,7 +61,7 @@ from typing import Any
 import numpy as np
 import tensorflow_datasets as tfds
 
-from data_builders import fingerprint
+from genereg_jax.data import fingerprint
 from genereg_jax.data import encoding
 from genereg_jax.data import gene_annotation
 from genereg_jax.data import text as text_files

@@ -19,6 +19,7 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from genereg_jax.data import encoding
+from genereg_jax.data import fingerprint
 
 Example = dict[str, Any]
 
@@ -61,7 +62,9 @@ def load_builder(name: str, data_dir: str | None = None, *, build_if_missing: bo
     raise DatasetNotBuiltError(
         f"dataset {name!r} is not built in {data_dir or '~/tensorflow_datasets'!r} and is "
         f"not a predefined config. Build it with:\n  {hint}") from None
-  if not builder.is_prepared():
+  if builder.is_prepared():
+    _check_inputs(builder, name, data_dir, manual_dir)
+  else:
     if not build_if_missing:
       raise DatasetNotBuiltError(
           f"dataset {name!r} is not built in {builder.data_dir!r}. Build it with:\n  "
@@ -83,6 +86,25 @@ def load_builder(name: str, data_dir: str | None = None, *, build_if_missing: bo
       builder.download_and_prepare(file_format="array_record", download_config=download_config)
     logging.info("built dataset %s", name)
   return builder
+
+
+def _check_inputs(builder, name: str, data_dir: str | None, manual_dir: str | None) -> None:
+  """Refuses a dataset built from other files than ``manual_dir`` holds now.
+
+  Builders that read user files from ``manual_dir`` expose ``input_fingerprint``; the
+  comparison is `fingerprint.differences` on what the build recorded in its metadata.
+  """
+  compute = getattr(builder, "input_fingerprint", None)
+  current = compute(manual_dir) if compute is not None and manual_dir else None
+  stored = fingerprint.stored_fingerprint(builder)
+  if current is None or stored is None:
+    return
+  changes = fingerprint.differences(stored, current)
+  if changes:
+    raise ValueError(
+        f"dataset {name!r} in {builder.data_path} was built from other inputs than "
+        f"{manual_dir} holds now: {'; '.join(changes)}. Rebuild it with:\n  "
+        + build_command(name, data_dir) + f" --manual_dir={manual_dir} --overwrite")
 
 
 @dataclasses.dataclass(frozen=True)

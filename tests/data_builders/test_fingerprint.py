@@ -7,7 +7,7 @@ the old dataset (TFDS skips any dataset whose folder exists).
 import numpy as np
 import pytest
 
-from data_builders import fingerprint
+from genereg_jax.data import fingerprint
 from data_builders.intervals import make
 
 
@@ -85,5 +85,9 @@ def test_manual_dir_builder_checks_its_files(tmp_path):
   gtf(800)
   with pytest.raises(ValueError, match=r"annotation\.gtf\.gz changed since the build"):
     build.build(*args)
+  # Training (build_if_missing) reads the stale dataset no more than the build command.
+  from genereg_jax.data import pipeline
+  with pytest.raises(ValueError, match=r"(?s)built from other inputs .*--overwrite"):
+    pipeline.load_builder(args[0], args[1], build_if_missing=True, manual_dir=args[2])
   build.build(*args, overwrite=True)
   build.build(*args)

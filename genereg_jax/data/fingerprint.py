@@ -13,7 +13,9 @@ changed, unless it was given ``--overwrite``, which deletes and rebuilds the dat
 ``intervals.make`` and ``bpnet_profiles.make`` use `prepare`; builders of registered
 configs that read user files from ``--manual_dir`` (``spliceai_gencode``) store the
 fingerprint themselves and expose ``input_fingerprint(manual_dir)``, which
-``data_builders.build`` checks with `check` before reusing a built dataset.
+``data_builders.build`` checks with `check` before reusing a built dataset, and
+``pipeline.load_builder`` (training with ``build_if_missing``) before reading it.
+It lives in the library because the pipeline needs it; builders import it from here.
 """
 
 from __future__ import annotations
@@ -86,7 +88,7 @@ def differences(stored: Mapping[str, Any], current: Mapping[str, Any]) -> list[s
   return changes
 
 
-def _stored(builder) -> dict[str, Any] | None:
+def stored_fingerprint(builder) -> dict[str, Any] | None:
   path = builder.data_path / "metadata.json"
   return json.loads(path.read_text()).get(KEY) if path.exists() else None
 
@@ -100,7 +102,7 @@ def check(builder, current: Mapping[str, Any], overwrite: bool = False) -> bool:
   """
   if not (builder.data_path / "dataset_info.json").exists():
     return True
-  stored = _stored(builder)
+  stored = stored_fingerprint(builder)
   changes = (["it was built without a record of its inputs (by an older version)"]
              if stored is None else differences(stored, current))
   if not changes:
