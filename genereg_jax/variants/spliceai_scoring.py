@@ -373,6 +373,8 @@ class SpliceAIScorer:
       raise ValueError(f"distance must be in 0..{MAX_DISTANCE}, got {distance}")
     if context % 2:
       raise ValueError(f"context must be even, got {context}")
+    if region_span & (region_span - 1) or region_span < 0:
+      raise ValueError(f"region_span must be 0 or a power of two, got {region_span}")
     self.genome = genome
     self.genes = genes
     self.distance = distance
