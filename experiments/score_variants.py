@@ -86,9 +86,11 @@ def define_flags() -> None:
                        "mode, 64 with --workdir).", lower_bound=1)
   flags.DEFINE_integer("chunk_records", 512, "Records read and scored together.",
                        lower_bound=1)
-  # Shared REF passes: on the benchmark's VCF (24 records, SpliceAI-10k, batch 1, A/B
-  # interleaved in one process, load 3.5-4.6 on 2 cores) 44 -> 23 windows and 1.22 ->
-  # 2.59, 0.72 -> 1.41 variants/s (2.0x); max |dDS| 1.5e-8, all 88 DP identical.
+  # Shared REF passes, on the benchmark's VCF (SpliceAI-10k, batch 1, A/B interleaved
+  # in one process, 2 cores shared, load 1.4-4.6): 24 records 44 -> 23 windows, 48
+  # records 92 -> 47; time ratios of the four pairs 2.12, 1.96, 1.15, 1.92 (median
+  # 1.94x); max |dDS| 3e-8, all 272 DP identical. The extra 12,149-nt shape compiles
+  # once (~1.5 s); one such pass costs 1.10 s against 0.83 s for a 10,101-nt window.
   flags.DEFINE_integer("region_span", 2048, "SpliceAI mode: records of one gene within "
                        "this many bases share one REF pass (0 or a power of two; 0: one "
                        "REF window per record).", lower_bound=0)
