@@ -27,8 +27,12 @@ Matching to JASPAR has two matchers, run on the same trimmed PPMs:
   MEME's tomtom reports.
 * ``"tomtom_like"``: ``filter_motifs.MotifMatcher`` (Pearson columns, shuffled-column
   null). ``compare_matchers`` counts how often its best match and its calls at
-  ``q < 0.05`` agree with TomTom's; TomTom stays the default because it is the
-  reference method the other one imitates.
+  ``q < 0.05`` agree with TomTom's. TomTom stays the default: on 30 noisy, cropped
+  copies of the 10 planted ``synthetic_motifs`` matrices (30 sites each), its best
+  match was the planted JASPAR matrix for 23 (all 30 at q < 0.05), the TomTom-like
+  matcher's for 18 (21 at q < 0.05); they agree on the best target for 47% of queries
+  (Jaccard 0.55 of the q < 0.05 calls; TomTom's best is among the other's calls for
+  70%). On a planted-CTCF MoDISco pattern both give CTCF MA0139.2 (q 5e-17 vs 1.6e-6).
 """
 
 from __future__ import annotations
