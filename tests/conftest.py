@@ -27,6 +27,13 @@ def fixture_path(name: str) -> pathlib.Path:
   return path
 
 
+def load_fixture(name: str) -> dict:
+  """Every array of ``tests/fixtures/<name>`` (an ``.npz``), read into memory."""
+  import numpy as np
+  with np.load(fixture_path(name)) as data:
+    return {k: data[k] for k in data.files}
+
+
 @pytest.fixture(scope="session")
 def tfds_dir(tmp_path_factory) -> str:
   """A TFDS data_dir holding ``synthetic_motifs/tiny``, built once."""

@@ -23,7 +23,6 @@ measured matmul peak (the reference's utilisation at the same FLOPs).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Callable

@@ -23,6 +23,10 @@ see ``steps``), so the table machinery runs in minutes.
 
 from __future__ import annotations
 
+import argparse
+import json
+from collections.abc import Callable
+
 import numpy as np
 
 from experiments.benchmarks import timing
@@ -74,3 +78,12 @@ def make_batch(model: str, batch_size: int, seed: int = 0) -> dict[str, np.ndarr
   return {"sequence": one_hot(BPNET_LENGTH),
           "control": rng.poisson(0.2, (batch_size, BPNET_LENGTH, 2)).astype(np.float32),
           "profile": rng.poisson(0.5, (batch_size, BPNET_OUT, 2)).astype(np.float32)}
+
+
+def side_main(run: Callable[[str, bool], dict], doc: str, argv=None) -> None:
+  """The command line of one side (``reference_jax`` / ``reference_torch``): one JSON line."""
+  parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+  parser.add_argument("--model", required=True, choices=MODELS)
+  parser.add_argument("--quick", action="store_true", help="small batch, few steps")
+  args = parser.parse_args(argv)
+  print(json.dumps(run(args.model, args.quick)), flush=True)

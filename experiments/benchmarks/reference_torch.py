@@ -16,8 +16,6 @@ torch's own float32 2048 x 2048 matmul rate and peak RSS.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import resource
 
@@ -179,11 +177,7 @@ def run(model: str, quick: bool = False) -> dict:
 
 
 def main(argv=None) -> None:
-  parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-  parser.add_argument("--model", required=True, choices=inputs.MODELS)
-  parser.add_argument("--quick", action="store_true", help="small batch, few steps")
-  args = parser.parse_args(argv)
-  print(json.dumps(run(args.model, args.quick)), flush=True)
+  inputs.side_main(run, __doc__, argv)
 
 
 if __name__ == "__main__":

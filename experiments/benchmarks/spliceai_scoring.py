@@ -35,7 +35,6 @@ before and after recorded and the run flagged ``loaded`` otherwise.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Callable

@@ -38,7 +38,7 @@ import json
 import math
 import os
 import re
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import flax
 import flax.linen as nn

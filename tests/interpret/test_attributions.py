@@ -12,7 +12,7 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import fixture_path
+from conftest import load_fixture
 from genereg_jax import interpret
 
 FIXTURE = "attributions_cnn.npz"
@@ -33,8 +33,7 @@ class FixtureCNN(nn.Module):
 
 @pytest.fixture(scope="module")
 def reference():
-  with np.load(fixture_path(FIXTURE)) as data:
-    return {k: data[k] for k in data.files}
+  return load_fixture(FIXTURE)
 
 
 @pytest.fixture(scope="module")

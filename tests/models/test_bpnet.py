@@ -13,7 +13,7 @@ import numpy as np
 import optax
 import pytest
 
-from conftest import fixture_path
+from conftest import fixture_path, load_fixture
 from genereg_jax.models import bpnet as bpnet_lib
 
 FIXTURE = "bpnet_lite_small.npz"
@@ -22,8 +22,7 @@ TOLERANCE = 1e-4
 
 @pytest.fixture(scope="module")
 def fixture():
-  with np.load(fixture_path(FIXTURE)) as data:
-    return {k: data[k] for k in data.files}
+  return load_fixture(FIXTURE)
 
 
 def _channels_last(x):

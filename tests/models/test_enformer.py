@@ -15,7 +15,7 @@ import numpy as np
 import optax
 import pytest
 
-from conftest import fixture_path
+from conftest import fixture_path, load_fixture
 from genereg_jax import models
 from genereg_jax.models import enformer
 from genereg_jax.nn import attention
@@ -25,8 +25,7 @@ FIXTURE = "enformer_pytorch_small.npz"
 
 @pytest.fixture(scope="module")
 def reference():
-  with np.load(fixture_path(FIXTURE)) as data:
-    return {k: data[k] for k in data.files}
+  return load_fixture(FIXTURE)
 
 
 def test_relative_shift_matches_definition():

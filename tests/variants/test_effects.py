@@ -11,7 +11,7 @@ import jax
 import numpy as np
 import pytest
 
-from conftest import fixture_path
+from conftest import fixture_path, load_fixture
 from genereg_jax.models import bpnet as bpnet_lib
 from genereg_jax.variants import effects
 
@@ -21,8 +21,7 @@ TOLERANCE = 1e-4
 
 @pytest.fixture(scope="module")
 def reference():
-  with np.load(fixture_path(FIXTURE)) as data:
-    return {k: data[k] for k in data.files}
+  return load_fixture(FIXTURE)
 
 
 @pytest.fixture(scope="module")

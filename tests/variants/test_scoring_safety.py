@@ -99,9 +99,9 @@ def test_malformed_records_are_reported_and_skipped(tmp_path, genome):
   sequence = genome[1]
   vcf, out = tmp_path / "in.vcf", tmp_path / "out.vcf.gz"
   lines = [_record(sequence, 50).encode(),
-           f"chr1\t\u00b2\t.\tA\tC\t.\t.\t.\n".encode(),   # POS '²': isdigit() but no int.
+           "chr1\t\u00b2\t.\tA\tC\t.\t.\t.\n".encode(),   # POS '²': isdigit() but no int.
            b"chr1\t60\t.\tA\tC\t.\t.\tNOTE=caf\xe9\n",       # Latin-1, not UTF-8.
-           f"chr1\t\u0663\t.\tA\tC\t.\t.\t.\n".encode(),    # Arabic-Indic 3: int() takes it.
+           "chr1\t\u0663\t.\tA\tC\t.\t.\t.\n".encode(),    # Arabic-Indic 3: int() takes it.
            _record(sequence, 120).encode()]
   vcf.write_bytes(HEADER.encode() + b"".join(lines))
   issues = []
