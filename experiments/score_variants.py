@@ -41,7 +41,6 @@ the model loads (an ``--out`` or ``--log`` that is an input is refused, the VCF 
 is read), and both outputs appear only when complete.
 """
 
-import sys
 
 from absl import flags
 from absl import logging
@@ -118,7 +117,6 @@ def load_official_predictor(config):
 def score_with_workdir() -> None:
   """The generic mode: any trained model's variant-effect scores into --out/."""
   import jax
-  from tqdm import tqdm
   from genereg_jax import predict
   from genereg_jax.data import genome as genome_lib
   from genereg_jax.train import reporting
@@ -138,7 +136,7 @@ def score_with_workdir() -> None:
   try:
     scorer = scoring.Scorer(predictor, genome, FLAGS.scores,
                             batch_size=FLAGS.batch_size or 64, resolution=FLAGS.resolution)
-    with tqdm(total=total, unit="variant", file=sys.stderr, dynamic_ncols=True) as progress:
+    with reporting.progress_bar(total, desc="scoring", unit="variant") as progress:
       counts = scoring.score_vcf(scorer, FLAGS.vcf, FLAGS.out,
                                  chunk_records=FLAGS.chunk_records,
                                  process_index=jax.process_index(),
@@ -170,9 +168,9 @@ def main(argv):
   if FLAGS.config is None or FLAGS.annotation is None:
     raise SystemExit("error: give --workdir (a trained model), or --config=spliceai_10k "
                      "with --annotation (SpliceAI mode)")
-  from tqdm import tqdm
   from genereg_jax import files
   from genereg_jax.data import gene_annotation
+  from genereg_jax.train import reporting
   from genereg_jax.variants import spliceai_scoring
 
   logging.set_verbosity(logging.INFO)
@@ -192,9 +190,8 @@ def main(argv):
   scorer = spliceai_scoring.SpliceAIScorer(
       predict, context, genome, genes, distance=FLAGS.distance, mask=FLAGS.mask == "1",
       batch_size=FLAGS.batch_size or 1, region_span=FLAGS.region_span)
-  with files.atomic_write(log_path) as log, tqdm(total=total, unit="variant",
-                                                 file=sys.stderr,
-                                                 dynamic_ncols=True) as progress:
+  with files.atomic_write(log_path) as log, reporting.progress_bar(
+      total, desc="scoring", unit="variant") as progress:
     log.write("line\tchrom\tpos\tref\talt\tgene\tseverity\treason\n")
 
     def on_issue(issue, record):

@@ -52,6 +52,7 @@ from genereg_jax.data.genome import Genome
 from genereg_jax.files import atomic_path
 from genereg_jax.files import check_output_path
 from genereg_jax.train import partitioning
+from genereg_jax.train import reporting
 
 # Output name of a single-head model whose task returns one array.
 DEFAULT_OUTPUT = "predictions"
@@ -527,7 +528,6 @@ def predict_to_files(predictor: Predictor, records: FastaRecords | BedRegions, o
   """Predicts every record into ``out`` (+ ``.npy`` files); returns the summary that is
   also written to ``<out stem>.json``. Nothing appears under those names unless the
   whole run succeeds (see the module docstring)."""
-  from tqdm import tqdm
   json_path = f"{output_stem(out)}.json"
   for path in (out, json_path):
     check_output_path(path, *records.inputs)
@@ -544,8 +544,8 @@ def predict_to_files(predictor: Predictor, records: FastaRecords | BedRegions, o
     json_tmp = temporary(json_path)
     writer = PredictionWriter(out, len(records), records.id_columns,
                               predictor.output_names, temporary)
-    with tqdm(total=len(records), unit="seq", dynamic_ncols=True,
-              disable=not show_progress) as progress:
+    with (reporting.progress_bar(len(records), desc="predict", unit="seq")
+          if show_progress else contextlib.nullcontext()) as progress:
       try:
         count = predict_records(predictor, records, writer, batch_size=batch_size,
                                 progress=progress)

@@ -154,6 +154,11 @@ class _LineProgress:
     logging.info("%s: %d%s %s (%.1f %s/s)%s", self.desc, self.count, of, self.unit, rate,
                  self.unit, eta)
 
+  def write(self, text: str) -> None:
+    """tqdm's ``write``: a message line between progress lines."""
+    import sys
+    print(text, file=sys.stderr, flush=True)
+
   def close(self) -> None:
     if self._last is not None:
       self._line()

@@ -70,6 +70,7 @@ from genereg_jax.data import encoding
 from genereg_jax.data import genome as genome_lib
 from genereg_jax.files import atomic_path
 from genereg_jax.files import atomic_write
+from genereg_jax.files import write_json
 from genereg_jax.files import check_output_path
 from genereg_jax.variants import vcf
 
@@ -437,8 +438,7 @@ def score_vcf(scorer: Scorer, vcf_path: str, out: str, *, chunk_records: int = 2
       raise ValueError(f"{out} holds parts of a run with other settings ({previous}); "
                        "use a new --out or delete its parts/ folder")
   elif process_index == 0:
-    with atomic_write(settings_path) as f:
-      json.dump(settings, f)
+    write_json(settings_path, settings)
   counts = dict(chunks=0, skipped=0, records=0)
   for index, chunk in enumerate(_chunks(vcf_path, chunk_records)):
     if index % process_count != process_index:
