@@ -39,6 +39,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from genereg_jax.nn import cone
+
 Array = jax.Array
 Params = dict[str, Any]
 
@@ -197,7 +199,8 @@ class BPNet(nn.Module):
 
   @nn.compact
   def __call__(self, sequence: Array, control: Array | None = None, *,
-               train: bool = False) -> dict[str, Array]:
+               train: bool = False, tower: Array | None = None
+               ) -> dict[str, Array]:
     """Predicts base-resolution profile logits and log total counts.
 
     Args:
@@ -207,6 +210,9 @@ class BPNet(nn.Module):
         control tracks.
       train: unused (BPNet has no dropout or normalisation); kept so every
         model has the same call signature.
+      tower: the stem and tower's output ``[batch, length, n_filters]`` when
+        computed elsewhere (`cone_model` splices a mutant's cone into it);
+        only the heads run.
 
     Returns:
       ``{"profile_logits": float32[batch, length - 2 * trim, n_outputs],
@@ -223,12 +229,16 @@ class BPNet(nn.Module):
 
     # Stem -> dilated residual tower; ReLU on the branch before the add, as
     # in bpnet-lite and the official ChromBPNet code.
-    h = nn.relu(self._conv(self.n_filters, self.first_kernel_size,
-                           sequence.shape[-1], "stem_conv")(
-                               sequence.astype(self.dtype)))
-    for i in range(self.n_layers):
-      h = h + nn.relu(self._conv(self.n_filters, 3, self.n_filters,
-                                 f"dilated_conv_{i}", dilation=2 ** (i + 1))(h))
+    if tower is not None:
+      h = tower.astype(self.dtype)
+    else:
+      h = nn.relu(self._conv(self.n_filters, self.first_kernel_size,
+                             sequence.shape[-1], "stem_conv")(
+                                 sequence.astype(self.dtype)))
+      for i in range(self.n_layers):
+        h = h + nn.relu(self._conv(self.n_filters, 3, self.n_filters,
+                                   f"dilated_conv_{i}",
+                                   dilation=2 ** (i + 1))(h))
 
     # Profile head. The zero-padded conv is only evaluated on the output
     # window: padding the whole track and taking a valid window is the same
@@ -259,6 +269,51 @@ class BPNet(nn.Module):
         name="count_dense")(pooled.astype(self.dtype))
     return {"profile_logits": profile.astype(jnp.float32),
             "log_counts": log_counts.astype(jnp.float32)}
+
+
+def _valid_conv(params: Params, x: Array, dilation: int, dtype: Any) -> Array:
+  """An unpadded convolution with a ``nn.Conv``'s parameters (kernel ``[w, in, out]``)."""
+  y = jax.lax.conv_general_dilated(
+      x.astype(dtype), params["kernel"].astype(dtype), (1,), "VALID",
+      rhs_dilation=(dilation,), dimension_numbers=("NWC", "WIO", "NWC"))
+  return y + params["bias"].astype(dtype) if "bias" in params else y
+
+
+def cone_model(model: BPNet, params: Params, control: Array | None = None,
+               readout: Any = None) -> cone.Split:
+  """BPNet as a stem + dilated-tower `cone.Tower` ("same" padding) and its heads.
+
+  For fastISM-style reuse (`genereg_jax.nn.cone`): the stem (half-width
+  ``first_kernel_size // 2``) and each residual layer ``h + ReLU(conv(h))``
+  (half-width ``2^i``) are layers; the heads read the whole tower output.
+
+  Args:
+    model: the BPNet.
+    params: its parameters.
+    control: control tracks for the heads, as for ``model.apply``.
+    readout: maps the output dict to what the split returns (default the dict).
+
+  Returns:
+    A `cone.Split` whose call equals ``readout(model.apply({"params": params},
+    x, control))``.
+  """
+  dtype = model.dtype
+  stem = params["stem_conv"]
+  layers = [cone.Layer(lambda x: jax.nn.relu(_valid_conv(stem, x, 1, dtype)),
+                       model.first_kernel_size // 2)]
+  for i in range(model.n_layers):
+    dilation = 2 ** (i + 1)
+
+    def residual(h, conv=params[f"dilated_conv_{i}"], r=dilation):
+      return h[:, r:h.shape[1] - r] + jax.nn.relu(_valid_conv(conv, h, r, dtype))
+
+    layers.append(cone.Layer(residual, dilation))
+  readout = readout or (lambda y: y)
+
+  def head(h):
+    return readout(model.apply({"params": params}, h, control, tower=h))
+
+  return cone.Split(cone.Tower(layers, "same"), head)
 
 
 def _default_bias_model() -> BPNet:

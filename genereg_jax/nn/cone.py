@@ -1,0 +1,227 @@
+r"""Receptive-cone reuse for single-base changes: fastISM in its per-layer form.
+
+fastISM (Nair, Shrikumar, Schreiber & Kundaje, Genome Biol. 2022) observes that a
+substitution at position ``l`` changes a tower of local layers only inside a cone:
+layer ``i`` changes at most on ``[l - Q_i, l + Q_i]``, ``Q_i = r_1 + ... + r_i`` with
+``r_j`` the half-width of layer ``j`` (``(w - 1) d / 2`` for a convolution of width ``w``
+and dilation ``d``; 0 for pointwise maps). So the REF activations of every layer are
+computed once, and for each mutant every layer is recomputed only on its cone, reading
+REF outside it. The cone widths depend only on the layer (static shapes); the position
+is dynamic (``lax.dynamic_slice`` / ``dynamic_update_slice``), so one compiled program
+serves every mutant.
+
+A model exposes its tower as a `Tower` of `Layer`\ s. A layer is a function applied in
+"valid" mode: it maps a slice of its input state of ``n + 2 r`` positions to the ``n``
+central positions of its output state. A state is any pytree of ``[batch, positions,
+...]`` arrays sharing the position axis, so residual adds (``crop(h) + branch(h)``
+inside the layer's function), running skip sums (a tuple ``(x, skip)`` state) and 1x1
+skip convolutions (``r = 0`` layers) are all layers of one chain. Two padding rules:
+
+* ``"same"`` (BPNet): every state has the input's length and is zero outside it, the
+  zero padding of the next convolution. REF states are stored padded with zeros; cone
+  positions beyond either sequence end are set to zero after each layer, as the model's
+  own padding would be.
+* ``"valid"`` (SpliceAI at inference): each layer is ``2 r`` shorter than its input, so
+  state ``i`` starts at input position ``Q_i``. The caller keeps mutants far enough from
+  the ends that every position read exists (``Q_n + out_radius`` from either end); no
+  masking is needed.
+
+With ``out_radius`` only the final positions ``[l - out_radius, l + out_radius]`` are
+wanted (a per-position head, e.g. SpliceAI's delta scores within ``d`` of the variant),
+so layer ``i`` is computed on ``min(Q_i, out_radius + Q_n - Q_i)`` positions either
+side of ``l``: the cone meets the backward cone of the wanted outputs.
+
+Example (BPNet, see `genereg_jax.models.bpnet.cone_model`)::
+
+  split = bpnet.cone_model(model, params, readout=lambda y: y["log_counts"])
+  cache = cone.prepare(split.tower, x)                  # REF states, once
+  y = split.head(cone.mutant_final(split.tower, cache, position, value))
+  # == split(x with value at position), max |diff| ~ 1e-6
+
+where ``value`` is the new input row ``[batch, 1, 4]``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+
+Array = jax.Array
+State = Any  # A pytree of [batch, positions, ...] arrays.
+
+
+@dataclasses.dataclass(frozen=True)
+class Layer:
+  """One local layer: ``fn`` maps ``n + 2 radius`` input positions to ``n`` outputs."""
+  fn: Callable[[State], State]
+  radius: int
+
+
+@dataclasses.dataclass(frozen=True)
+class Tower:
+  """A chain of local layers from the input ``[batch, length, alphabet]``.
+
+  Attributes:
+    layers: in order; layer ``i`` reads state ``i`` and writes state ``i + 1``
+      (state 0 is the input).
+    padding: ``"same"`` or ``"valid"`` (see the module docstring).
+  """
+  layers: Sequence[Layer]
+  padding: str = "same"
+
+  def __post_init__(self):
+    if self.padding not in ("same", "valid"):
+      raise ValueError(f'padding must be "same" or "valid", got {self.padding!r}')
+    for layer in self.layers:
+      if layer.radius < 0:
+        raise ValueError(f"layer radius must be >= 0, got {layer.radius}")
+
+  @property
+  def reaches(self) -> list[int]:
+    """``Q_i`` for states ``0 .. n``: how far a change spreads by state ``i``."""
+    reach = [0]
+    for layer in self.layers:
+      reach.append(reach[-1] + layer.radius)
+    return reach
+
+  def starts(self) -> list[int]:
+    """Input position of each state's first position (0 for "same")."""
+    return self.reaches if self.padding == "valid" else [0] * (len(self.layers) + 1)
+
+  def widths(self, out_radius: int | None = None) -> list[int]:
+    """Half-width of the recomputed part of each state (the module docstring)."""
+    reach = self.reaches
+    if out_radius is None:
+      return reach
+    return [min(q, out_radius + reach[-1] - q) for q in reach]
+
+  def __call__(self, x: Array) -> State:
+    """The final state of ``x`` (the whole tower, each layer once)."""
+    return prepare(self, x).unpadded(len(self.layers))
+
+
+@dataclasses.dataclass(frozen=True)
+class Split:
+  """A model ``head(tower(x))`` split for cone reuse; calling it runs the whole model."""
+  tower: Tower
+  head: Callable[[State], Any]
+
+  def __call__(self, x: Array) -> Any:
+    return self.head(self.tower(x))
+
+
+def _positions(state: State) -> int:
+  return jax.tree.leaves(state)[0].shape[1]
+
+
+def _pad(state: State, before: int, after: int) -> State:
+  return jax.tree.map(lambda a: jnp.pad(
+      a, [(0, 0), (before, after)] + [(0, 0)] * (a.ndim - 2)), state)
+
+
+def _slice(state: State, start: Array, size: int) -> State:
+  return jax.tree.map(lambda a: lax.dynamic_slice_in_dim(a, start, size, axis=1), state)
+
+
+def _update(state: State, patch: State, start) -> State:
+  return jax.tree.map(
+      lambda a, p: lax.dynamic_update_slice_in_dim(a, p.astype(a.dtype), start, axis=1),
+      state, patch)
+
+
+@dataclasses.dataclass(frozen=True)
+class Cache:
+  """REF states of one input, each zero-padded by what a mutant's cone reads of it.
+
+  Attributes:
+    states: state ``i`` padded by ``pads[i]`` positions on both sides.
+    pads: static paddings.
+    length: input length.
+    out_radius: as given to `prepare`.
+  """
+  states: tuple[State, ...]
+  pads: tuple[int, ...]
+  length: int
+  out_radius: int | None
+
+  def unpadded(self, i: int) -> State:
+    """State ``i`` without its padding."""
+    n = _positions(self.states[i]) - 2 * self.pads[i]
+    return jax.tree.map(lambda a: a[:, self.pads[i]:self.pads[i] + n], self.states[i])
+
+
+jax.tree_util.register_dataclass(Cache, data_fields=["states"],
+                                 meta_fields=["pads", "length", "out_radius"])
+
+
+def prepare(tower: Tower, x: Array, out_radius: int | None = None) -> Cache:
+  """Runs the tower once on ``x`` and keeps every state for `mutant_cone`.
+
+  Args:
+    tower: the model's tower.
+    x: ``[batch, length, alphabet]``.
+    out_radius: final positions wanted either side of a mutant (None: the whole cone).
+
+  Returns:
+    The padded REF states.
+  """
+  widths = tower.widths(out_radius)
+  pads = [widths[i + 1] + layer.radius for i, layer in enumerate(tower.layers)]
+  pads.append(widths[-1])
+  state, states = x, []
+  for i, layer in enumerate(tower.layers):
+    padded = _pad(state, pads[i], pads[i])
+    states.append(padded)
+    if tower.padding == "same":  # The layer's zero padding, then keep the length.
+      state = layer.fn(jax.tree.map(
+          lambda a: a[:, pads[i] - layer.radius:a.shape[1] - pads[i] + layer.radius],
+          padded))
+    else:
+      state = layer.fn(state)
+  states.append(_pad(state, pads[-1], pads[-1]))
+  return Cache(tuple(states), tuple(pads), x.shape[1], out_radius)
+
+
+def mutant_cone(tower: Tower, cache: Cache, position: Array, value: State) -> State:
+  """The final state of the mutant around ``position``, recomputing only the cones.
+
+  Args:
+    tower: the tower `prepare` ran.
+    cache: REF states.
+    position: dynamic scalar input position of the change.
+    value: the mutant's input there, ``[batch, 1, alphabet]``.
+
+  Returns:
+    The final state on input positions ``[position - w, position + w]``, ``w =
+    tower.widths(cache.out_radius)[-1]``: ``[batch, 2 w + 1, ...]``.
+  """
+  widths, starts = tower.widths(cache.out_radius), tower.starts()
+  cone = value
+  for i, layer in enumerate(tower.layers):
+    reach = widths[i + 1] + layer.radius  # Input read either side of the position.
+    # Padded index of input position p - reach in state i: p - start + pad - reach.
+    window = _slice(cache.states[i], position - starts[i] + cache.pads[i] - reach,
+                    2 * reach + 1)
+    window = _update(window, cone, reach - widths[i])
+    cone = layer.fn(window)
+    if tower.padding == "same":
+      where = position + jnp.arange(-widths[i + 1], widths[i + 1] + 1)
+      inside = (where >= 0) & (where < cache.length)
+      cone = jax.tree.map(lambda a: jnp.where(
+          inside.reshape((1, -1) + (1,) * (a.ndim - 2)), a, jnp.zeros((), a.dtype)), cone)
+  return cone
+
+
+def mutant_final(tower: Tower, cache: Cache, position: Array, value: State) -> State:
+  """The mutant's whole final state: REF with the cone spliced in (for a global head)."""
+  n = len(tower.layers)
+  cone = mutant_cone(tower, cache, position, value)
+  w, pad = tower.widths(cache.out_radius)[-1], cache.pads[-1]
+  full = _update(cache.states[-1], cone, position - tower.starts()[n] + pad - w)
+  size = _positions(full) - 2 * pad
+  return jax.tree.map(lambda a: a[:, pad:pad + size], full)
