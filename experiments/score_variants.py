@@ -14,8 +14,10 @@ per variant x ALT), ``scores.h5`` (float16 ``[variants, tracks]`` per output and
 ``issues.tsv`` (every record not scored, with line and reason) and with ``--vcf_top`` a
 ``scores.vcf.gz`` with the top tracks in INFO. Work is saved per chunk of records under
 ``DIR/parts``; rerunning the same command after an interruption continues after the last
-written chunk. On several processes each scores its share of the chunks
-(``jax.process_index()``) and process 0 merges them.
+written chunk. On several processes (``--jax_distributed`` where JAX finds the cluster
+itself, or ``--coordinator_address=HOST:PORT --num_processes=N --process_id=I``) each
+process scores its share of the chunks (chunk ``i`` on process ``i % N``) on its own
+devices, and process 0 merges them once all are written.
 
 SpliceAI mode (no ``--workdir``):
 
@@ -72,6 +74,15 @@ def define_flags() -> None:
                        lower_bound=1)
   flags.DEFINE_integer("vcf_top", 0, "With --workdir: also write DIR/scores.vcf.gz with "
                        "this many top tracks in INFO.", lower_bound=0)
+  flags.DEFINE_bool("jax_distributed", False, "With --workdir: call "
+                    "jax.distributed.initialize() first (cluster found by JAX).")
+  flags.DEFINE_string("coordinator_address", None, "With --workdir: HOST:PORT of process "
+                      "0, for jax.distributed.initialize with --num_processes and "
+                      "--process_id.")
+  flags.DEFINE_integer("num_processes", None, "With --coordinator_address: processes.",
+                       lower_bound=1)
+  flags.DEFINE_integer("process_id", None, "With --coordinator_address: this process's "
+                       "index, 0 to --num_processes - 1.", lower_bound=0)
   flags.DEFINE_enum("checkpoint", "latest", ["latest", "best"], "With --workdir: which "
                     "checkpoint.")
   flags.DEFINE_integer("distance", 50, "Largest distance between the variant and a "
@@ -124,6 +135,11 @@ def score_with_workdir() -> None:
   from genereg_jax.variants import vcf
 
   reporting.quiet_library_logs()
+  if FLAGS.coordinator_address:
+    jax.distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes,
+                               FLAGS.process_id)
+  elif FLAGS.jax_distributed:
+    jax.distributed.initialize()
   config = common.config_or_saved()
   try:
     total = vcf.count_records(FLAGS.vcf)

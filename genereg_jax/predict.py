@@ -291,8 +291,13 @@ class Predictor:
                metadata: Mapping[str | None, Mapping[str, Any]] | None = None, *,
                reverse_complement_average: bool = False,
                zero_missing_inputs: bool = False):
-    if jax.process_count() > 1:
-      raise ValueError("predict runs on one host; start it on a single process")
+    foreign = [d for d in experiment.mesh.devices.flat if d.process_index != jax.process_index()]
+    if foreign:
+      # Predictions are independent per process (no collectives): each process feeds
+      # only its own devices, and the caller splits the records (`load_predictor`).
+      raise ValueError(f"the mesh holds {len(foreign)} devices of other processes; a "
+                       "Predictor runs on this process's devices (load_predictor builds "
+                       "such a mesh)")
     self.experiment = experiment
     self.state = state
     self.metadata = {head: dict((metadata or {}).get(head) or {})
@@ -327,7 +332,7 @@ class Predictor:
              **{k: np.broadcast_to(v, (rows, *v.shape)) for k, v in self._extra.items()}}
     batch = partitioning.global_batch(batch, self.experiment.mesh)
     outputs = self._predict(self.state.params, self.state.batch_stats, batch)
-    return {k: np.asarray(v, np.float32) for k, v in partitioning.to_host(outputs).items()}
+    return {k: np.asarray(v, np.float32) for k, v in outputs.items()}  # Local arrays.
 
   def head_of(self, name: str) -> str | None:
     """The head (task) an output name belongs to."""
@@ -497,9 +502,15 @@ def model_input_length(config) -> int:
 def load_predictor(config, workdir: str, which: str = "latest", step: int | None = None, *,
                    reverse_complement_average: bool = False,
                    zero_missing_inputs: bool = False) -> tuple[Predictor, int]:
-  """A ``Predictor`` for a workdir's checkpoint, and the checkpoint's step."""
+  """A ``Predictor`` for a workdir's checkpoint, and the checkpoint's step.
+
+  The state is placed on this process's devices only (mesh ``config.mesh_shape`` over
+  ``jax.local_devices()``), so with several processes (``jax.distributed``) each one
+  predicts its own share of the records without talking to the others.
+  """
   from genereg_jax.train import trainer
-  experiment, state, _ = trainer.restore_for_eval(config, workdir, which, step)
+  mesh = partitioning.make_mesh(config.get("mesh_shape", (-1, 1)), jax.local_devices())
+  experiment, state, _ = trainer.restore_for_eval(config, workdir, which, step, mesh)
   sources = {head: trainer.load_split(config, config.train_split, head)
              for head in experiment.heads}
   predictor = Predictor(experiment, state, sources[experiment.heads[0]][0],
@@ -528,6 +539,9 @@ def predict_to_files(predictor: Predictor, records: FastaRecords | BedRegions, o
   """Predicts every record into ``out`` (+ ``.npy`` files); returns the summary that is
   also written to ``<out stem>.json``. Nothing appears under those names unless the
   whole run succeeds (see the module docstring)."""
+  if jax.process_count() > 1:
+    raise ValueError("predict writes one TSV; run it on a single process (score_variants "
+                     "splits its records over processes)")
   json_path = f"{output_stem(out)}.json"
   for path in (out, json_path):
     check_output_path(path, *records.inputs)

@@ -621,12 +621,13 @@ def _format(results: Mapping[str, Any]) -> str:
 
 
 def restore_for_eval(config: ml_collections.ConfigDict, workdir: str, which: str = "latest",
-                     step: int | None = None):
+                     step: int | None = None, mesh=None):
   """``(experiment, state, eval_steps)`` from a workdir's latest or best checkpoint.
 
   ``config`` must describe the model the workdir trained (`workdir.MODEL_FIELDS`, unless
   ``config.allow_config_change``); a missing checkpoint is reported before anything is
-  built. Nothing is written to the workdir.
+  built. Nothing is written to the workdir. ``mesh`` (default: every device) places the
+  state, e.g. on one process's own devices for independent work per process.
   """
   workdir_lib.check_same_config(workdir, config, what="evaluate",
                                 allow_change=config.get("allow_config_change", False),
@@ -636,7 +637,7 @@ def restore_for_eval(config: ml_collections.ConfigDict, workdir: str, which: str
                                             read_only=True)
   try:
     checkpointer.check_exists(which, step)
-    experiment = Experiment(config)
+    experiment = Experiment(config, mesh)
     train_sources = _train_sources(config, experiment)
     _, shardings, abstract = experiment.create_state(train_sources[experiment.heads[0]][0])
     state, _, _ = checkpointer.restore(abstract, step=step, which=which)
