@@ -124,16 +124,32 @@ def convert_state_dict(state_dict: Mapping[str, Any]) -> dict[str, Any]:
   return params
 
 
-def config_from_state_dict(state_dict: Mapping[str, Any]) -> dict[str, Any]:
-  """`Beluga` fields that the reference state dict's shapes fix (pools/dropout as published)."""
+def config_from_state_dict(state_dict: Mapping[str, Any], input_length: int = 2000
+                           ) -> dict[str, Any]:
+  """`Beluga` fields fixed by the reference state dict's shapes and ``input_length``.
+
+  Widths come from the weights; the pool size of the first two blocks is the one of
+  4 (published), 3, 2, 1 whose flattened trunk matches the first linear layer's inputs.
+  """
   widths = [int(np.shape(state_dict[f"{k}.weight"])[0]) for k in _CONV_KEYS]
+  kernel = int(np.shape(state_dict[f"{_CONV_KEYS[0]}.weight"])[-1])
+  flat = int(np.shape(state_dict[f"{_DENSE_KEYS['hidden']}.weight"])[1])
+  for pool in (4, 3, 2, 1):
+    positions = input_length
+    for block_pool in (pool, pool, 1):
+      positions = (positions - 2 * (kernel - 1)) // block_pool
+    if positions > 0 and positions * widths[-1] == flat:
+      break
+  else:
+    raise ValueError(f"no pool size fits {input_length} bp inputs to the first linear "
+                     f"layer's {flat} inputs")
   return dict(block_features=tuple(tuple(widths[i:i + 2]) for i in range(0, 6, 2)),
-              kernel_size=int(np.shape(state_dict[f"{_CONV_KEYS[0]}.weight"])[-1]),
+              kernel_size=kernel, pool_sizes=(pool, pool, 1),
               dense_features=int(np.shape(state_dict[f"{_DENSE_KEYS['hidden']}.weight"])[0]),
               num_outputs=int(np.shape(state_dict[f"{_DENSE_KEYS['output']}.weight"])[0]))
 
 
-def load_state_dict(path: str) -> tuple[Beluga, dict[str, Any]]:
+def load_state_dict(path: str, input_length: int = 2000) -> tuple[Beluga, dict[str, Any]]:
   """``(model, params)`` from an ``.npz`` of the reference state dict's arrays.
 
   (Save one from PyTorch with ``np.savez(path, **{k: v.numpy() for k, v in
@@ -141,4 +157,4 @@ def load_state_dict(path: str) -> tuple[Beluga, dict[str, Any]]:
   """
   with np.load(path) as data:
     sd = {k: data[k] for k in data.files}
-  return Beluga(**config_from_state_dict(sd)), convert_state_dict(sd)
+  return Beluga(**config_from_state_dict(sd, input_length)), convert_state_dict(sd)

@@ -96,9 +96,9 @@ def test_converter_matches_numpy_forward_of_reference_layout(tmp_path):
   rng = np.random.default_rng(0)
   sd = _reference_state_dict(rng)
   np.savez(tmp_path / "beluga.npz", **sd)
-  model, params = beluga.load_state_dict(str(tmp_path / "beluga.npz"))
-  model = model.clone(pool_sizes=(2, 2, 1))  # the paper size pools 4; these 200 bp inputs 2
+  model, params = beluga.load_state_dict(str(tmp_path / "beluga.npz"), input_length=200)
   assert model.block_features == ((6, 6), (8, 8), (10, 10)) and model.num_outputs == 5
+  assert model.pool_sizes == (2, 2, 1)  # read off the 200 bp flatten size
   x = rng.integers(0, 4, (3, 200))
   ours = np.eye(4, dtype=np.float32)[x]  # [batch, length, 4] in A, C, G, T
   agct = ours[..., [0, 2, 1, 3]].transpose(0, 2, 1)
@@ -115,3 +115,14 @@ def test_converter_rejects_foreign_state_dicts():
     beluga.convert_state_dict({k: v for k, v in sd.items() if k != "model.0.8.bias"})
   with pytest.raises(ValueError, match="unconverted"):
     beluga.convert_state_dict({**sd, "model.2.weight": np.zeros(3)})
+
+
+def test_config_from_paper_shaped_state_dict_is_the_published_model():
+  shapes = {"model.0.0": (320, 4, 1, 8), "model.0.2": (320, 320, 1, 8),
+            "model.0.6": (480, 320, 1, 8), "model.0.8": (480, 480, 1, 8),
+            "model.0.12": (640, 480, 1, 8), "model.0.14": (640, 640, 1, 8),
+            "model.1.2.1": (2003, 67_840), "model.1.4.1": (2002, 2003)}
+  sd = {f"{k}.weight": np.broadcast_to(np.float32(0), s) for k, s in shapes.items()}
+  config = beluga.config_from_state_dict(sd)
+  paper = get_model("beluga", "paper")
+  assert all(getattr(paper, k) == v for k, v in config.items()), config
