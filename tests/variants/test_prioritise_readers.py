@@ -144,3 +144,56 @@ def test_effects_from_h5_and_per_track_tsv(tmp_path):
   tsv.write_text("line\tchrom\tpos\tid\tref\talt\tprobs/diff/max\tprobs/diff/max_track\n")
   with pytest.raises(InputFormatError, match="only the top track"):
     prioritise.read_effects(tsv)
+
+
+class _Probabilities:
+  """A NumPy stand-in for a trained model: 3 sigmoid tracks of base counts."""
+
+  input_length = 40
+  data_devices = 1
+
+  def __call__(self, one_hot):
+    counts = one_hot.astype(np.float64)[:, 16:24].sum(1)[:, :3]
+    return {"probs": (1 / (1 + np.exp(-(counts - 2)))).astype(np.float32)}
+
+  def output_names(self, name, size):
+    return tuple(f"p{i}" for i in range(size))
+
+
+def test_effects_written_by_score_variants(tmp_path):
+  """scores.h5 and a --tracks scores.tsv from the real merge read back the same."""
+  from genereg_jax.data import genome as genome_lib
+  from genereg_jax.variants import scoring
+  chrom = "".join(np.random.default_rng(2).choice(list("ACGT"), 200))
+  (tmp_path / "genome.fa").write_text(f">chr1\n{chrom}\n")
+  other = lambda b: "ACGT"[("ACGT".index(b) + 1) % 4]
+  rows = [(p, chrom[p - 1], other(chrom[p - 1])) for p in (60, 80, 81, 100)]
+  vcf = tmp_path / "in.vcf"
+  vcf.write_text("##fileformat=VCFv4.2\n#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"
+                 + "".join(f"chr1\t{p}\t.\t{r}\t{a}\t.\t.\t.\n" for p, r, a in rows))
+  out = str(tmp_path / "out")
+  with genome_lib.Genome(tmp_path / "genome.fa") as genome:
+    scorer = scoring.Scorer(_Probabilities(), genome, ["diff", "log_odds_diff"])
+    scoring.score_vcf(scorer, str(vcf), out)
+  scoring.merge(out, output_names=_Probabilities().output_names, tracks="p0,p1,p2")
+  h5 = prioritise.read_effects(f"{out}/scores.h5")
+  tsv = prioritise.read_effects(f"{out}/scores.tsv")
+  assert h5.key == tsv.key == "probs/diff" and h5.tracks == tsv.tracks == ["p0", "p1", "p2"]
+  assert h5.pos == tsv.pos == [60, 80, 81, 100]
+  np.testing.assert_allclose(h5.values, tsv.values, atol=1e-3)  # float16 vs 6 digits.
+  assert np.abs(h5.values).max() > 0.05
+  labels = tmp_path / "labels.tsv"
+  labels.write_text("chrom\tpos\tref\talt\tlabel\n" + "".join(
+      f"1\t{p}\t{r}\t{a}\t{i % 2}\n" for i, (p, r, a) in enumerate(rows[::-1]))
+      + "1\t7\tA\tC\t1\n")
+  found, label = prioritise.match_labels(h5, variant_labels.read_labelled_variants(labels))
+  assert found.tolist() == [3, 2, 1, 0] and label.tolist() == [0, 1, 0, 1]
+
+
+def test_genotyped_snps_match_scores_either_allele_order():
+  effects = prioritise.EffectTable(["chr1", "chr1", "chr2"], [10, 20, 10], ["A", "C", "G"],
+                                   ["G", "T", "A"], ["t"], np.zeros((3, 1), np.float32))
+  # PLINK allele 1 is ALT for rs1, REF for rs2; rs3's alleles and rs4's contig differ.
+  got = prioritise.match_snps(effects, ["1", "1", "1", "3"], [10, 20, 10, 10],
+                              ["G", "C", "C", "G"], ["A", "T", "A", "A"])
+  assert got.tolist() == [0, 1, -1, -1]
