@@ -4,16 +4,20 @@ Both read the ``[variants, tracks]`` scores that `scoring` writes (``scores.h5``
 ``scores.tsv`` written with per-track columns); both are fitted with scikit-learn.
 
 **Disease impact score** (Zhou et al., Nat. Genet. 2019, "Whole-genome deep-learning
-analysis identifies contribution of noncoding mutations to autism risk"; the DIS of
-HumanBase's Beluga/Seqweaver pages). What we follow:
+analysis identifies contribution of noncoding mutations to autism risk"). Sources read:
+the paper's abstract and the authors' HumanBase pages on the DIS (ASD browser, Beluga,
+Seqweaver: "regularized logistic regression classifiers trained with HGMD mutations",
+probabilities turned into e-values against gnomAD variants); the methods section itself
+was not available here, so the feature scaling and ``C`` below are our choices. What we
+follow:
 
 1. Features: the absolute predicted effect of every track (chromatin and RBP profiles in
    the paper), ``|effect| / rms``, where ``rms`` is the track's root-mean-square effect
    over the control variants -- the magnitude of HumanBase's "z-score" (effect divided
-   by its RMS over gnomAD variants). The paper trains on absolute effects so that loss
-   and gain of a regulatory signal both count.
+   by its RMS over gnomAD variants). Absolute values, so that loss and gain of a
+   regulatory signal count alike (HumanBase's feature e-values use ``|p_alt - p_ref|``).
 2. Model: L2-regularised logistic regression (scikit-learn ``LogisticRegression``,
-   ``C`` = inverse penalty, 1.0 by default: the paper's strength is not published)
+   ``C`` = inverse penalty, 1.0 by default: the paper's strength is not in our sources)
    trained to separate disease variants (label 1: HGMD regulatory mutations in the
    paper) from controls (label 0).
 3. Evaluation: AUROC of out-of-fold predictions, stratified k-fold (5 by default,
