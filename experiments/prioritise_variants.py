@@ -8,7 +8,8 @@ effects; `genereg_jax.variants.prioritise`) on the labelled variants found in th
 scores, with stratified k-fold AUROC. ``OUT`` gets ``model.npz``,
 ``cross_validation.json``, ``coefficients.tsv`` (tracks by |coefficient|) and
 ``disease_impact.tsv`` (out-of-fold probability, probability, e-value, DIS). With
-``--model=OUT/model.npz`` and no ``--labels`` it scores the variants of ``--scores``:
+``--model=OUT/model.npz`` instead of ``--labels`` it scores the variants of ``--scores``
+(with the score the model was trained on unless ``--score_key`` says otherwise):
 
   python -m experiments.prioritise_variants zhou --scores=new/scores.h5 \
       --model=OUT/model.npz --out=OUT2
@@ -91,11 +92,15 @@ def run_zhou() -> None:
   from genereg_jax.files import write_json
   from genereg_jax.variants import prioritise
 
-  effects = prioritise.read_effects(FLAGS.scores, FLAGS.score_key)
+  if bool(FLAGS.model) == bool(FLAGS.labels):
+    raise SystemExit("error: zhou needs either --labels (to train) or --model (to score)")
+  model = prioritise.DiseaseImpactModel.load(FLAGS.model) if FLAGS.model else None
+  # Scoring reads the score the model was trained on unless told otherwise.
+  effects = prioritise.read_effects(FLAGS.scores, FLAGS.score_key or (model and model.key)
+                                    or None)
   table = os.path.join(FLAGS.out, "disease_impact.tsv")
   ids = lambda i: [effects.chrom[i], str(effects.pos[i]), effects.ref[i], effects.alt[i]]
-  if FLAGS.model and not FLAGS.labels:
-    model = prioritise.DiseaseImpactModel.load(FLAGS.model)
+  if model is not None:
     if model.tracks != effects.tracks:
       raise SystemExit(f"error: {FLAGS.scores} ({effects.key}) has {len(effects.tracks)} "
                        f"tracks that differ from the model's {len(model.tracks)}")
@@ -105,8 +110,6 @@ def run_zhou() -> None:
                 for i in range(len(effects.pos))))
     print(f"{table}: {len(effects.pos)} variants scored with {FLAGS.model}")
     return
-  if not FLAGS.labels:
-    raise SystemExit("error: zhou needs --labels (to train) or --model (to score)")
   variants = variant_labels.read_labelled_variants(FLAGS.labels, FLAGS.label_field)
   rows, labels = prioritise.match_labels(effects, variants)
   if not len(rows):

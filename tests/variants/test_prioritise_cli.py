@@ -83,6 +83,9 @@ def test_bad_inputs_are_one_error_line(inputs, tmp_path):
       f"error: {labels}:602: label 'unknown' is not one of 1, case, pathogenic, "
       "likely_pathogenic, disease, positive, true (disease) or 0, control, benign, "
       "likely_benign, neutral, negative, false (control)")
+  done = _run("zhou", f"--scores={zhou / 'scores.h5'}", f"--labels={labels}",
+              f"--model={tmp_path / 'model.npz'}", f"--out={tmp_path / 'o'}")
+  assert done.returncode == 1 and "either --labels (to train) or --model" in done.stderr
   data = inputs / "deepwas"
   done = _run("deepwas", f"--scores={data / 'scores.h5'}", f"--bfile={data / 'genotypes'}",
               f"--pheno={data / 'phenotype.tsv'}", f"--out={tmp_path / 'd'}")
