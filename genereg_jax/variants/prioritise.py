@@ -57,7 +57,10 @@ github.com/cellmapslab/DeepWAS). What we follow:
    stable SNPs and the covariates (OLS t-test, or logistic Wald test) and BH q-values
    over all stable pairs. The reference code reports the stable set only; these
    p-values are added for ranking and are optimistic (same data as the selection):
-   the error control of the method is the PFER bound, reported beside them.
+   the error control of the method is the PFER bound, reported beside them. The
+   reference notebook also drops hits in the MHC (chr6:27-35 Mb); we report them.
+   Missing dosages are set to the SNP's mean (the reference used imputed best-guess
+   genotypes); samples without the phenotype or a covariate are left out.
 """
 
 from __future__ import annotations
