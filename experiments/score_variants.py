@@ -2,7 +2,8 @@ r"""Scores VCF variants with any trained model, or with SpliceAI-10k as ``splice
 
   python -m experiments.score_variants --workdir=W --vcf=in.vcf.gz --fasta=genome.fa \
       --out=DIR [--config=NAME] [--scores=SAD,logSAD] [--tracks=names|indices] \
-      [--reverse_complement_average] [--batch_size 64] [--vcf_top 3]
+      [--reverse_complement_average] [--batch_size 64] [--vcf_top 3] \
+      [--format=tsv|parquet|both] [--gtf=genes.gtf.gz] [--save_bins=ids.txt]
 
 scores every record x ALT with the workdir's checkpoint (the config saved there unless
 ``--config`` is given): REF/ALT windows of the model's input length centred on the
@@ -12,7 +13,11 @@ variant, SNVs and indels, ``chr1``/``1`` names mapped, multi-ALT records split. 
 (profiles); by default those that fit each output. ``DIR`` gets ``scores.tsv`` (one row
 per variant x ALT), ``scores.h5`` (float16 ``[variants, tracks]`` per output and score),
 ``issues.tsv`` (every record not scored, with line and reason) and with ``--vcf_top`` a
-``scores.vcf.gz`` with the top tracks in INFO. Work is saved per chunk of records under
+``scores.vcf.gz`` with the top tracks in INFO; ``--format=parquet`` (or ``both``) writes
+the table as ``scores.parquet``. ``--gtf`` scores positional outputs per gene over the
+bins overlapping its exons (Borzoi's SED; one row per variant x ALT x gene), and
+``--save_bins`` (a file of VCF IDs or ``chrom:pos:ref:alt``, one per line, or a
+comma-separated list) keeps those variants' per-bin REF/ALT predictions in ``bins.h5``. Work is saved per chunk of records under
 ``DIR/parts``; rerunning the same command after an interruption continues after the last
 written chunk. On several processes (``--jax_distributed`` where JAX finds the cluster
 itself, or ``--coordinator_address=HOST:PORT --num_processes=N --process_id=I``) each
@@ -74,6 +79,13 @@ def define_flags() -> None:
                        lower_bound=1)
   flags.DEFINE_integer("vcf_top", 0, "With --workdir: also write DIR/scores.vcf.gz with "
                        "this many top tracks in INFO.", lower_bound=0)
+  flags.DEFINE_enum("format", "tsv", ["tsv", "parquet", "both"], "With --workdir: the "
+                    "score table as scores.tsv, scores.parquet or both.")
+  flags.DEFINE_string("gtf", None, "With --workdir: GENCODE/Ensembl GTF (.gz); positional "
+                      "scores per gene over its exon bins (SED), a row per variant x gene.")
+  flags.DEFINE_string("save_bins", None, "With --workdir: variants whose per-bin REF/ALT "
+                      "predictions go to bins.h5: a file of VCF IDs or chrom:pos:ref:alt, "
+                      "one per line, or a comma-separated list.")
   flags.DEFINE_bool("jax_distributed", False, "With --workdir: call "
                     "jax.distributed.initialize() first (cluster found by JAX).")
   flags.DEFINE_string("coordinator_address", None, "With --workdir: HOST:PORT of process "
@@ -143,6 +155,8 @@ def score_with_workdir() -> None:
   config = common.config_or_saved()
   try:
     total = vcf.count_records(FLAGS.vcf)
+    genes = scoring.GeneExons(FLAGS.gtf) if FLAGS.gtf else None
+    save_bins = scoring.read_variant_list(FLAGS.save_bins) if FLAGS.save_bins else None
     genome = genome_lib.Genome(FLAGS.fasta)
   except (ValueError, OSError) as e:  # InputFormatError is a ValueError.
     raise SystemExit(f"error: {e}") from None
@@ -151,7 +165,8 @@ def score_with_workdir() -> None:
       reverse_complement_average=FLAGS.reverse_complement_average)
   try:
     scorer = scoring.Scorer(predictor, genome, FLAGS.scores,
-                            batch_size=FLAGS.batch_size or 64, resolution=FLAGS.resolution)
+                            batch_size=FLAGS.batch_size or 64, resolution=FLAGS.resolution,
+                            genes=genes, save_bins=save_bins)
     with reporting.progress_bar(total, desc="scoring", unit="variant") as progress:
       counts = scoring.score_vcf(scorer, FLAGS.vcf, FLAGS.out,
                                  chunk_records=FLAGS.chunk_records,
@@ -163,7 +178,9 @@ def score_with_workdir() -> None:
     if jax.process_index() == 0:
       summary = scoring.merge(FLAGS.out, output_names=predictor.output_names,
                               tracks=FLAGS.tracks, vcf_top=FLAGS.vcf_top,
-                              vcf_path=FLAGS.vcf)
+                              vcf_path=FLAGS.vcf,
+                              formats=(("tsv", "parquet") if FLAGS.format == "both"
+                                       else (FLAGS.format,)))
   except ValueError as e:
     raise SystemExit(f"error: {e}") from None
   finally:
@@ -172,7 +189,9 @@ def score_with_workdir() -> None:
     print(f"{FLAGS.out}: {summary['variants']} variant x ALT rows from step {step} "
           f"({counts['chunks']} chunks scored now, {counts['skipped']} found done; "
           f"{scorer.num_windows} windows), {summary['issues']} records or ALTs not "
-          f"scored (issues.tsv); scores {', '.join(summary['scores'])}")
+          f"scored (issues.tsv); scores {', '.join(summary['scores'])}"
+          + (f"; per-bin predictions of {summary['bins']} in bins.h5" if summary["bins"]
+             else ""))
 
 
 def main(argv):

@@ -39,18 +39,32 @@ natural log, of each track's profile normalised over bins). Each output gets the
 requested scores that apply to its shape; by default every output gets those of its
 kind (``default_scores``).
 
+Genes (Borzoi's SED, Linder et al. 2025). With a GTF (`GeneExons`), positional scores
+are per gene: for each gene with an exon (of any of its transcripts) overlapping a bin
+of the output window, ``SAD``, ``logSAD``/``SED``, ``max_abs_diff`` and ``JSD`` are taken
+over the bins overlapping that gene's exons only, one row per variant x ALT x gene
+(columns ``gene_id gene_name``); bin ``b`` covers genome bases ``[w + o + b res, w + o +
+(b + 1) res)`` for the REF window's start ``w`` and the centring offset ``o = (L - bins
+res) // 2``. A record whose window holds no exon bin of any gene is an issue.
+
 Runs and outputs (`score_vcf`): records are read in chunks of ``chunk_records`` data
 lines; chunk ``i`` belongs to process ``i % process_count``, which writes it under
 ``<out>/parts/`` when done (atomically), so an interrupted run continues after the last
 written chunk and several processes write separate shards. `merge` then writes:
 
-* ``scores.tsv``: one row per record x ALT (``line chrom pos id ref alt``), then per
-  output and score either one column per selected track (``tracks``) or, by default,
-  the score of the track with the largest |score| and that track's name;
+* ``scores.tsv`` and/or ``scores.parquet`` (``formats``; the same columns, scores as
+  float32 in Parquet): one row per record x ALT (``line chrom pos id ref alt``), then
+  per output and score either one column per selected track (``tracks``) or, by
+  default, the score of the track with the largest |score| and that track's name;
 * ``scores.h5``: per output and score a chunked ``float16`` (by default)
   ``[variants, tracks]`` dataset with the track names, and the variant columns;
 * ``issues.tsv``: every record or ALT not scored, with its line and the reason;
-* optionally ``scores.vcf.gz`` (BGZF): the records with the top tracks in INFO.
+* optionally ``scores.vcf.gz`` (BGZF): the records with the top tracks in INFO;
+* only for the variants listed in ``save_bins`` (`read_variant_list`: VCF IDs or
+  ``chrom:pos:ref:alt``), ``bins.h5``: per output ``<output>/ref`` and
+  ``<output>/alt`` float32 ``[variants, ...]`` predictions, ALT on REF bins (as scored),
+  with the variant columns. By default nothing per bin is kept: the outputs hold
+  2 bytes x tracks per variant and score.
 """
 
 from __future__ import annotations
@@ -67,6 +81,7 @@ import numpy as np
 from absl import logging
 
 from genereg_jax.data import encoding
+from genereg_jax.data import gene_annotation
 from genereg_jax.data import genome as genome_lib
 from genereg_jax.files import atomic_path
 from genereg_jax.files import atomic_write
@@ -78,6 +93,7 @@ SCORES = ("diff", "log_odds_diff", "log_count_diff", "SAD", "logSAD", "SED",
           "max_abs_diff", "JSD")
 VECTOR_SCORES = ("diff", "log_odds_diff", "log_count_diff")
 ID_COLUMNS = ("line", "chrom", "pos", "id", "ref", "alt")
+GENE_COLUMNS = ("gene_id", "gene_name")
 _EPS = 1e-6
 
 
@@ -207,16 +223,84 @@ def align_to_reference(ref: np.ndarray, alt: np.ndarray, ref_len: int, alt_len: 
   return aligned
 
 
+class GeneExons:
+  """Exons of every gene of a GTF (union over its transcripts), looked up by window.
+
+  Read with `gene_annotation.read_gtf` (GENCODE/Ensembl GTF, plain or gzipped; a bad
+  line is an ``AnnotationFormatError`` naming ``path:line``); every gene type is kept.
+  """
+
+  def __init__(self, path: str | os.PathLike):
+    self.path = os.fspath(path)
+    genes: dict[str, tuple[str, str, set]] = {}
+    for t in gene_annotation.read_gtf(self.path, gene_types=None, all_transcripts=True):
+      genes.setdefault(t.gene_id, (t.gene_name, t.chrom, set()))[2].update(t.exons)
+    by_chrom: dict[str, list] = {}
+    for gene_id, (name, chrom, exons) in genes.items():
+      by_chrom.setdefault(chrom, []).extend((s, e, gene_id, name) for s, e in exons)
+    self._index = {}
+    for chrom, exons in by_chrom.items():
+      exons.sort()
+      starts = np.array([e[0] for e in exons], np.int64)
+      ends = np.array([e[1] for e in exons], np.int64)
+      self._index[chrom] = (starts, ends, [e[2:] for e in exons],
+                            int((ends - starts).max()))
+
+  def _chrom(self, chrom: str) -> str | None:
+    other = chrom[3:] if chrom.startswith("chr") else f"chr{chrom}"
+    return next((c for c in (chrom, other) if c in self._index), None)
+
+  def masks(self, chrom: str, bin_starts: np.ndarray, resolution: int
+            ) -> list[tuple[str, str, np.ndarray]]:
+    """``(gene_id, gene_name, bool[bins])`` of each gene with an exon on a bin (bins
+    ``[start, start + resolution)`` at ``bin_starts``), in order of first exon."""
+    name = self._chrom(chrom)
+    if name is None or not len(bin_starts):
+      return []
+    starts, ends, genes, longest = self._index[name]
+    lo, hi = int(bin_starts[0]), int(bin_starts[-1]) + resolution
+    first = np.searchsorted(starts, lo - longest)
+    last = np.searchsorted(starts, hi)
+    found: dict[tuple[str, str], np.ndarray] = {}
+    bin_ends = bin_starts + resolution
+    for i in range(first, last):
+      if ends[i] <= lo:
+        continue
+      hit = (bin_starts < ends[i]) & (bin_ends > starts[i])
+      if hit.any():
+        mask = found.setdefault(genes[i], np.zeros(len(bin_starts), bool))
+        mask |= hit
+    return [(gene_id, gene_name, mask) for (gene_id, gene_name), mask in found.items()]
+
+
+def variant_key(chrom: str, pos: int, ref: str, alt: str) -> str:
+  """``chrom:pos:ref:alt``, how `read_variant_list` names a variant."""
+  return f"{chrom}:{pos}:{ref}:{alt}"
+
+
+def read_variant_list(spec: str) -> frozenset[str]:
+  """Variants named in a file (one per line) or a comma-separated list: VCF IDs or
+  ``chrom:pos:ref:alt``; blank lines and ``#`` comments are skipped."""
+  from genereg_jax.data import text
+  if os.path.isfile(spec):
+    items = [line.split("#", 1)[0].strip() for _, line in text.numbered_lines(spec)]
+  else:
+    items = [item.strip() for item in spec.split(",")]
+  return frozenset(item for item in items if item)
+
+
 # ---------------------------------------------------------------------------------------
 # Scoring records.
 
 
 @dataclasses.dataclass
 class Row:
-  """One scored record x ALT: its id columns and ``{(output, score): float[tracks]}``."""
+  """One scored record x ALT (x gene): its id columns, ``{(output, score): float[tracks]}``
+  and, when it is listed in ``save_bins``, ``{output: (REF, ALT on REF bins)}``."""
 
   ids: tuple[Any, ...]
   scores: dict[tuple[str, str], np.ndarray]
+  bins: dict[str, tuple[np.ndarray, np.ndarray]] | None = None
 
 
 class Scorer:
@@ -230,11 +314,14 @@ class Scorer:
     scores: the scores to compute (each where it applies), or None for the defaults.
     batch_size: windows per predictor call (rounded up to a multiple of the devices).
     resolution: bases per bin of positional outputs (None: inferred).
+    genes: `GeneExons`: positional scores per gene over its exon bins (Borzoi's SED).
+    save_bins: variants (`read_variant_list`) whose per-bin predictions are kept.
   """
 
   def __init__(self, predictor: Any, genome: genome_lib.Genome,
                scores: Sequence[str] | None = None, batch_size: int = 64,
-               resolution: int | None = None):
+               resolution: int | None = None, genes: GeneExons | None = None,
+               save_bins: frozenset[str] | None = None):
     unknown = sorted(set(scores or ()) - set(SCORES))
     if unknown:
       raise ValueError(f"unknown scores {unknown}; known: {', '.join(SCORES)}")
@@ -244,6 +331,9 @@ class Scorer:
     devices = getattr(predictor, "data_devices", 1)
     self.batch_size = -(-batch_size // devices) * devices
     self.resolution = resolution
+    self.genes = genes
+    self.save_bins = frozenset(save_bins or ())
+    self.id_columns = ID_COLUMNS + (GENE_COLUMNS if genes is not None else ())
     self.input_length = int(predictor.input_length)
     self.num_windows = 0
     self._renamed: set[str] = set()
@@ -320,7 +410,7 @@ class Scorer:
             f"({self.genome.sizes[chrom]} nt)")
       return None
     ids = (line_number, parsed.chrom, parsed.pos, fields[2], parsed.ref)
-    return ids, alts, built[0], built[1]
+    return ids, alts, built[0], built[1], chrom
 
   def score_records(self, records: Sequence[tuple[int, str, vcf.Variant | str]]
                     ) -> tuple[list[Row], list[tuple]]:
@@ -337,38 +427,69 @@ class Scorer:
       if plan is None:
         continue
       if group and windows_in_group + 1 + len(plan[1]) > self.batch_size:
-        rows += self._score_group(group)
+        rows += self._score_group(group, issues)
         group, windows_in_group = [], 0
       group.append(plan)
       windows_in_group += 1 + len(plan[1])
     if group:
-      rows += self._score_group(group)
+      rows += self._score_group(group, issues)
+    issues.sort(key=lambda issue: issue[0])
     return rows, issues
 
-  def _score_group(self, plans: Sequence[tuple]) -> list[Row]:
+  def _score_group(self, plans: Sequence[tuple], issues: list[tuple]) -> list[Row]:
     sequences, firsts = [], []
-    for _, _, reference, alternatives in plans:
+    for _, _, reference, alternatives, _ in plans:
       firsts.append(len(sequences))
       sequences += [reference, *alternatives]
     predictions = self.predict(sequences)
     rows = []
-    for (ids, alts, _, _), first in zip(plans, firsts):
+    for (ids, alts, _, _, chrom), first in zip(plans, firsts):
       for k, alt in enumerate(alts):
-        row = Row((*ids, alt), {})
+        pairs = {}  # output -> (REF, ALT on REF bins)
         for name, values in predictions.items():
-          rank = values.ndim - 1
           ref, alt_values = values[first], values[first + 1 + k]
-          if rank == 2:
-            alt_values = align_to_reference(
-                ref, alt_values, len(ids[4]), len(alt),
-                resolution_of(self.input_length, ref.shape[0], self.resolution))
-          elif rank != 1:
-            continue  # Per-example outputs of rank 3+ have no score defined here.
-          for score_name in self.scores_for(name, rank):
-            row.scores[(name, score_name)] = score(score_name, ref[None],
-                                                   alt_values[None])[0]
-        rows.append(row)
+          if ref.ndim == 2:
+            alt_values = align_to_reference(ref, alt_values, len(ids[4]), len(alt),
+                                            self._resolution(ref))
+          pairs[name] = (ref, alt_values)
+        keep = self.save_bins and (ids[3] in self.save_bins or variant_key(
+            ids[1], ids[2], ids[4], alt) in self.save_bins)
+        if self.genes is None:
+          rows.append(Row((*ids, alt), self._scores(pairs), pairs if keep else None))
+          continue
+        positional = [v[0] for v in predictions.values() if v.ndim == 3]
+        genes = self._gene_masks(chrom, ids[2], positional[0]) if positional else []
+        if not genes:
+          issues.append((ids[0], ids[1], str(ids[2]), ids[4], alt, (
+              f"no exon of a gene in {self.genes.path} overlaps the output window"
+              if positional else "--gtf needs a positional output (bins x tracks); "
+              f"the model's are {', '.join(predictions)}")))
+        for g, (gene_id, gene_name, mask) in enumerate(genes):
+          rows.append(Row((*ids, alt, gene_id, gene_name), self._scores(pairs, mask),
+                          pairs if keep and g == 0 else None))
     return rows
+
+  def _resolution(self, ref: np.ndarray) -> int:
+    return resolution_of(self.input_length, ref.shape[0], self.resolution)
+
+  def _gene_masks(self, chrom: str, pos: int, ref: np.ndarray) -> list:
+    """`GeneExons.masks` of the output bins of the window centred on 1-based ``pos``."""
+    bins, resolution = ref.shape[0], self._resolution(ref)
+    first = pos - 1 - self.input_length // 2 + (self.input_length - bins * resolution) // 2
+    return self.genes.masks(chrom, first + resolution * np.arange(bins), resolution)
+
+  def _scores(self, pairs: Mapping[str, tuple[np.ndarray, np.ndarray]],
+              mask: np.ndarray | None = None) -> dict[tuple[str, str], np.ndarray]:
+    scores = {}
+    for name, (ref, alt) in pairs.items():
+      rank = ref.ndim
+      if rank > 2:
+        continue  # Per-example outputs of rank 3+ have no score defined here.
+      if rank == 2 and mask is not None:
+        ref, alt = ref[mask], alt[mask]
+      for score_name in self.scores_for(name, rank):
+        scores[(name, score_name)] = score(score_name, ref[None], alt[None])[0]
+    return scores
 
 
 # ---------------------------------------------------------------------------------------
@@ -392,20 +513,30 @@ def _part_path(out: str, index: int) -> str:
   return os.path.join(out, "parts", f"chunk_{index:07d}.npz")
 
 
-def _write_part(path: str, rows: list[Row], issues: list[tuple]) -> None:
+def _write_part(path: str, rows: list[Row], issues: list[tuple],
+                columns: Sequence[str] = ID_COLUMNS) -> None:
   keys = sorted({key for row in rows for key in row.scores})
   arrays = {f"score:{name}:{s}": np.stack([row.scores[(name, s)] for row in rows])
             for name, s in keys}
+  kept = [i for i, row in enumerate(rows) if row.bins]
+  for name in (rows[kept[0]].bins if kept else ()):
+    for j, side in enumerate(("ref", "alt")):
+      arrays[f"bins:{name}:{side}"] = np.stack([rows[i].bins[name][j] for i in kept])
   with atomic_path(path) as tmp, open(tmp, "wb") as f:
     np.savez(f, ids=json.dumps([list(row.ids) for row in rows]),
-             issues=json.dumps(issues), **arrays)
+             issues=json.dumps(issues), columns=json.dumps(list(columns)),
+             bins_rows=np.array(kept, np.int64), **arrays)
 
 
-def _read_part(path: str) -> tuple[list, list, dict[tuple[str, str], np.ndarray]]:
+def _read_part(path: str) -> dict[str, Any]:
   with np.load(path) as data:
-    scores = {tuple(k.split(":", 2)[1:]): data[k] for k in data.files
-              if k.startswith("score:")}
-    return json.loads(str(data["ids"])), json.loads(str(data["issues"])), scores
+    return {"ids": json.loads(str(data["ids"])), "issues": json.loads(str(data["issues"])),
+            "columns": json.loads(str(data["columns"])),
+            "scores": {tuple(k.split(":", 2)[1:]): data[k] for k in data.files
+                       if k.startswith("score:")},
+            "bins_rows": data["bins_rows"],
+            "bins": {tuple(k.split(":")[1:]): data[k] for k in data.files
+                     if k.startswith("bins:")}}
 
 
 def _run_settings(vcf_path: str, scorer: Scorer, chunk_records: int) -> dict[str, Any]:
@@ -413,7 +544,9 @@ def _run_settings(vcf_path: str, scorer: Scorer, chunk_records: int) -> dict[str
   return {"vcf": os.path.abspath(vcf_path), "vcf_size": stat.st_size,
           "vcf_mtime_ns": stat.st_mtime_ns, "chunk_records": chunk_records,
           "scores": scorer.scores, "input_length": scorer.input_length,
-          "resolution": scorer.resolution}
+          "resolution": scorer.resolution,
+          "gtf": os.path.abspath(scorer.genes.path) if scorer.genes else None,
+          "save_bins": sorted(scorer.save_bins)}
 
 
 def score_vcf(scorer: Scorer, vcf_path: str, out: str, *, chunk_records: int = 256,
@@ -450,7 +583,7 @@ def score_vcf(scorer: Scorer, vcf_path: str, out: str, *, chunk_records: int = 2
       if stop_after is not None and counts["chunks"] >= stop_after:
         break
       rows, issues = scorer.score_records(chunk)
-      _write_part(path, rows, issues)
+      _write_part(path, rows, issues, scorer.id_columns)
       counts["chunks"] += 1
       counts["records"] += len(chunk)
     if progress is not None:
@@ -493,59 +626,96 @@ def select_tracks(spec: str | None, names_by_key: Mapping[Any, Sequence[str]]
   return chosen
 
 
+FORMATS = ("tsv", "parquet")
+
+
+def _table(ids: list, keys: list, scores: Mapping, names: Mapping, chosen: Mapping,
+           tracks: str | None, columns: Sequence[str]) -> dict[str, list]:
+  """The rows of ``scores.tsv`` as ``{column: values}`` (score columns as arrays)."""
+  table = {column: [row[j] for row in ids] for j, column in enumerate(columns)}
+  for key in keys:
+    prefix = f"{key[0]}/{key[1]}"
+    values = scores[key][:, chosen[key]]
+    if tracks:
+      for j, t in enumerate(chosen[key]):
+        table[f"{prefix}/{names[key][t]}"] = values[:, j]
+    elif chosen[key]:
+      top = np.argmax(np.abs(values), axis=1)
+      table[f"{prefix}/max"] = values[np.arange(len(values)), top]
+      table[f"{prefix}/max_track"] = [names[key][chosen[key][t]] for t in top]
+  return table
+
+
+def _write_strings(h5, ids: list, columns: Sequence[str]) -> None:
+  """The variant columns of ``ids`` as HDF5 datasets (integers for line and pos)."""
+  import h5py
+  for j, column in enumerate(columns):
+    if column in ("line", "pos"):
+      h5.create_dataset(column, data=np.array([r[j] for r in ids], np.int64))
+    else:
+      h5.create_dataset(column, data=np.array([str(r[j]) for r in ids], dtype=object),
+                        dtype=h5py.string_dtype())
+
+
 def merge(out: str, *, output_names: Callable[[str, int], Sequence[str]] | None = None,
           tracks: str | None = None, dtype: str = "float16", vcf_top: int = 0,
-          vcf_path: str | None = None) -> dict[str, Any]:
-  """Writes ``scores.tsv``, ``scores.h5``, ``issues.tsv`` (and ``scores.vcf.gz``) from
-  every process's parts; returns a summary. Nothing is written under the final names
-  until each file is complete."""
+          vcf_path: str | None = None, formats: Sequence[str] = ("tsv",)
+          ) -> dict[str, Any]:
+  """Writes ``scores.tsv`` / ``scores.parquet`` (``formats``), ``scores.h5``,
+  ``issues.tsv`` (and ``scores.vcf.gz``, ``bins.h5``) from every process's parts;
+  returns a summary. Nothing is written under the final names until each file is
+  complete."""
   import h5py
+  unknown = sorted(set(formats) - set(FORMATS))
+  if unknown or not formats:
+    raise ValueError(f"unknown table formats {unknown}; known: {', '.join(FORMATS)}")
   parts = sorted(glob.glob(os.path.join(out, "parts", "chunk_*.npz")))
-  ids, issues, scores = [], [], {}
+  ids, issues, scores, bins, columns = [], [], {}, {}, list(ID_COLUMNS)
   for path in parts:
-    part_ids, part_issues, part_scores = _read_part(path)
-    for key, value in part_scores.items():
+    part = _read_part(path)
+    for key, value in part["scores"].items():
       scores.setdefault(key, []).append(value)
-    ids += part_ids
-    issues += part_issues
+    for key, value in part["bins"].items():
+      bins.setdefault(key, []).append(value)
+    bins.setdefault("rows", []).append(part["bins_rows"] + len(ids))
+    ids += part["ids"]
+    issues += part["issues"]
+    columns = part["columns"]
   scores = {key: np.concatenate(values) for key, values in scores.items()}
   keys = sorted(scores)
   names = {key: _track_names(output_names, key[0], scores[key].shape[1]) for key in keys}
   chosen = select_tracks(tracks, names)
 
-  header = list(ID_COLUMNS)
-  for key in keys:
-    prefix = f"{key[0]}/{key[1]}"
-    if tracks:
-      header += [f"{prefix}/{names[key][t]}" for t in chosen[key]]
-    elif chosen[key]:
-      header += [f"{prefix}/max", f"{prefix}/max_track"]
-  with atomic_write(os.path.join(out, "scores.tsv")) as f:
-    f.write("\t".join(header) + "\n")
-    for i, row in enumerate(ids):
-      cells = [str(v) for v in row]
-      for key in keys:
-        values = scores[key][i, chosen[key]]
-        if tracks:
-          cells += [f"{v:.6g}" for v in values]
-        elif len(values):
-          top = int(np.argmax(np.abs(values)))
-          cells += [f"{values[top]:.6g}", names[key][chosen[key][top]]]
-      f.write("\t".join(cells) + "\n")
+  table = _table(ids, keys, scores, names, chosen, tracks, columns)
+  if "tsv" in formats:
+    with atomic_write(os.path.join(out, "scores.tsv")) as f:
+      f.write("\t".join(table) + "\n")
+      cells = [[f"{v:.6g}" for v in values] if isinstance(values, np.ndarray)
+               else [str(v) for v in values] for values in table.values()]
+      for row in zip(*cells):
+        f.write("\t".join(row) + "\n")
+  if "parquet" in formats:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+    with atomic_path(os.path.join(out, "scores.parquet")) as tmp:
+      pq.write_table(pa.table({k: pa.array(v.astype(np.float32) if isinstance(v, np.ndarray)
+                                           else v) for k, v in table.items()}), tmp)
 
   with atomic_path(os.path.join(out, "scores.h5")) as tmp, h5py.File(tmp, "w") as h5:
-    strings = h5py.string_dtype()
-    for column, j in (("chrom", 1), ("id", 3), ("ref", 4), ("alt", 5)):
-      h5.create_dataset(column, data=np.array([str(r[j]) for r in ids], dtype=object),
-                        dtype=strings)
-    h5.create_dataset("line", data=np.array([r[0] for r in ids], np.int64))
-    h5.create_dataset("pos", data=np.array([r[2] for r in ids], np.int64))
+    _write_strings(h5, ids, columns)
     for key in keys:
       data = scores[key].astype(dtype)  # Every track; --tracks picks TSV columns.
       dataset = h5.create_dataset(f"{key[0]}/{key[1]}", data=data,
                                   chunks=(min(max(len(data), 1), 1024), data.shape[1])
                                   if data.size else None)
       dataset.attrs["tracks"] = list(names[key])
+
+  rows = np.concatenate(bins.pop("rows")) if parts else np.zeros(0, np.int64)
+  if len(rows):  # Per-bin REF and ALT of the variants listed in save_bins.
+    with atomic_path(os.path.join(out, "bins.h5")) as tmp, h5py.File(tmp, "w") as h5:
+      _write_strings(h5, [ids[i] for i in rows], columns)
+      for (name, side), values in sorted(bins.items()):
+        h5.create_dataset(f"{name}/{side}", data=np.concatenate(values))
 
   with atomic_write(os.path.join(out, "issues.tsv")) as f:
     f.write("line\tchrom\tpos\tref\talt\treason\n")
@@ -557,7 +727,7 @@ def merge(out: str, *, output_names: Callable[[str, int], Sequence[str]] | None 
     _write_vcf(os.path.join(out, "scores.vcf.gz"), vcf_path, ids, scores, in_vcf[0],
                names[in_vcf[0]], chosen[in_vcf[0]], vcf_top)
   return {"variants": len(ids), "issues": len(issues), "parts": len(parts),
-          "scores": [f"{k[0]}/{k[1]}" for k in keys]}
+          "scores": [f"{k[0]}/{k[1]}" for k in keys], "bins": len(rows)}
 
 
 def _write_vcf(path: str, vcf_path: str, ids: list, scores: Mapping, key: tuple,

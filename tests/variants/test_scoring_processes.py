@@ -45,7 +45,7 @@ def test_two_processes_equal_one(trained_tiny, tmp_path):
                            for i, p in enumerate(positions))
                  + "chr3\t2\tedge\tA\tC\t.\t.\t.\n")  # Off the start (or a REF mismatch).
   common = [f"--vcf={vcf}", f"--fasta={fasta}", "--batch_size=4", "--chunk_records=2",
-            "--scores=diff"]
+            "--scores=diff", "--format=both", "--save_bins=v1,v6"]
   env = subprocess_env(XLA_FLAGS="--xla_force_host_platform_device_count=2")
 
   one = tmp_path / "one"
@@ -69,6 +69,10 @@ def test_two_processes_equal_one(trained_tiny, tmp_path):
   assert len(list((two / "parts").glob("chunk_*.npz"))) == 5
 
   assert (two / "scores.tsv").read_text() == (one / "scores.tsv").read_text()
+  assert (two / "scores.parquet").read_bytes() == (one / "scores.parquet").read_bytes()
+  with h5py.File(one / "bins.h5") as a, h5py.File(two / "bins.h5") as b:
+    assert [v.decode() for v in b["id"][...]] == ["v1", "v6"]
+    np.testing.assert_array_equal(b["predictions/alt"][...], a["predictions/alt"][...])
   assert (two / "issues.tsv").read_text() == (one / "issues.tsv").read_text()
   with h5py.File(one / "scores.h5") as a, h5py.File(two / "scores.h5") as b:
     np.testing.assert_array_equal(b["predictions/diff"][...], a["predictions/diff"][...])
