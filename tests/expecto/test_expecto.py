@@ -66,6 +66,9 @@ def test_l2_grid_picks_per_tissue_and_model_round_trips(tmp_path):
   model = expecto.fit_expression_model(x[:60], y[:60], ["a", "b"], l2=[0.01, 1e4],
                                        validation=(x[60:], y[60:]))
   assert model.l2[1] == 0.01
+  # The grid's eigendecomposition and the single-lambda Cholesky solve agree.
+  single = expecto.fit_expression_model(x[:60], y[:60], ["a", "b"], l2=0.01)
+  np.testing.assert_allclose(model.weights[:, 1], single.weights[:, 1], rtol=1e-3, atol=1e-4)
   model.save(tmp_path / "model.npz")
   loaded = expecto.ExpressionModel.load(tmp_path / "model.npz")
   assert loaded.tissues == ("a", "b") and loaded.layout == expecto.Layout()
