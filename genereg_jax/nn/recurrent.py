@@ -89,7 +89,9 @@ class BiLSTM(nn.Module):
   dtype: Dtype = jnp.float32
 
   @nn.compact
-  def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
+  def __call__(self, x: jnp.ndarray, seq_lengths: jnp.ndarray | None = None) -> jnp.ndarray:
+    """``seq_lengths`` (``int[batch]``, optional): valid leading steps of each row; the
+    backward pass then starts at each row's last valid step (padded sets, DeeReCT-APA)."""
     if self.gate_activation not in GATE_ACTIVATIONS:
       raise ValueError(f"unknown gate activation {self.gate_activation!r}; "
                        f"valid: {sorted(GATE_ACTIVATIONS)}")
@@ -108,7 +110,7 @@ class BiLSTM(nn.Module):
       return nn.RNN(cell, parent=None)
 
     bidirectional = nn.Bidirectional(rnn(), rnn(), return_carry=True, name="bidirectional")
-    (forward_carry, backward_carry), outputs = bidirectional(x)
+    (forward_carry, backward_carry), outputs = bidirectional(x, seq_lengths=seq_lengths)
     if self.return_sequences:
       return outputs
     # A carry is (c, h); the output is h.
