@@ -235,45 +235,44 @@ def variants_command() -> None:
   for i, chrom in enumerate(genes.chroms):
     by_chrom.setdefault(genome_lib.without_chr(chrom), []).append(i)
   by_chrom = {c: np.array(sorted(v, key=lambda i: genes.tss[i])) for c, v in by_chrom.items()}
-  total = vcf.count_records(FLAGS.vcf)
-  rows, issues = [], []
+  rows, pairs, issues = [], [], []
   with genome_lib.Genome(FLAGS.fasta) as genome, contextlib.closing(
       vcf.vcf_lines(FLAGS.vcf)) as lines:
     vcf.split_header(lines, FLAGS.vcf)
+    for line_number, line, record in vcf.records(lines):  # checks first: cheap
+      if isinstance(record, str):
+        issues.append((line_number, record))
+        continue
+      chrom = genome.chromosome(record.chrom)
+      if chrom is None:
+        issues.append((line_number, f"chromosome {record.chrom} is not in the FASTA"))
+        continue
+      pos = record.pos - 1
+      if genome.fetch(chrom, pos, pos + len(record.ref)).upper() != record.ref.upper():
+        issues.append((line_number, f"REF {record.ref} does not match the FASTA"))
+        continue
+      candidates = by_chrom.get(genome_lib.without_chr(record.chrom), np.zeros(0, int))
+      near = candidates[np.abs(genes.tss[candidates] - pos) <= reach]
+      if not near.size:
+        issues.append((line_number, f"no TSS within {reach} bp"))
+        continue
+      fields = line.rstrip("\r\n").split("\t")
+      for alt in record.alts:
+        if vcf.is_symbolic(alt) or not vcf.is_bases(alt):
+          issues.append((line_number, f"ALT {alt} is not a sequence of bases"))
+          continue
+        for g in near:
+          pairs.append((chrom, pos, record.ref, alt, int(genes.tss[g]), int(genes.strand[g])))
+          rows.append([fields[0], fields[1], fields[2], record.ref, alt, genes.ids[g],
+                       "+" if genes.strand[g] > 0 else "-",
+                       str((pos - int(genes.tss[g])) * int(genes.strand[g]))])
     predict_fn = _chromatin_fn(layout.window)
-    with reporting.progress_bar(total, desc="variants", unit="variant") as bar:
-      for line_number, line, record in vcf.records(lines):
-        bar.update(1)
-        if isinstance(record, str):
-          issues.append((line_number, record))
-          continue
-        chrom = genome.chromosome(record.chrom)
-        if chrom is None:
-          issues.append((line_number, f"chromosome {record.chrom} is not in the FASTA"))
-          continue
-        pos = record.pos - 1
-        if genome.fetch(chrom, pos, pos + len(record.ref)).upper() != record.ref.upper():
-          issues.append((line_number, f"REF {record.ref} does not match the FASTA"))
-          continue
-        candidates = by_chrom.get(genome_lib.without_chr(record.chrom), np.zeros(0, int))
-        near = candidates[np.abs(genes.tss[candidates] - pos) <= reach]
-        if not near.size:
-          issues.append((line_number, f"no TSS within {reach} bp"))
-          continue
-        fields = line.rstrip("\r\n").split("\t")
-        for alt in record.alts:
-          if vcf.is_symbolic(alt) or not vcf.is_bases(alt):
-            issues.append((line_number, f"ALT {alt} is not a sequence of bases"))
-            continue
-          pairs = [(chrom, pos, record.ref, alt, int(genes.tss[g]), int(genes.strand[g]))
-                   for g in near]
-          effects = expecto.variant_effects(model, predict_fn, genome, pairs, FLAGS.windows,
-                                            FLAGS.batch_size, FLAGS.reverse_complement_average)
-          for g, effect in zip(near, effects):
-            distance = (pos - int(genes.tss[g])) * int(genes.strand[g])
-            rows.append([fields[0], fields[1], fields[2], record.ref, alt, genes.ids[g],
-                         "+" if genes.strand[g] > 0 else "-", str(distance),
-                         *(f"{v:.6g}" for v in effect)])
+    with reporting.progress_bar(len(pairs), desc="variant x gene", unit="pair") as bar:
+      effects = expecto.variant_effects(model, predict_fn, genome, pairs, FLAGS.windows,
+                                        FLAGS.batch_size, FLAGS.reverse_complement_average,
+                                        progress=bar)
+  for row, effect in zip(rows, effects):
+    row.extend(f"{v:.6g}" for v in effect)
   with atomic_write(FLAGS.out) as f:
     f.write("\t".join(["chrom", "pos", "id", "ref", "alt", "gene_id", "strand",
                        "tss_distance", *model.tissues]) + "\n")

@@ -396,12 +396,31 @@ def expression_effect(model: ExpressionModel, differences: Any, distances: Any,
   return delta @ model.weights
 
 
+def _pair_windows(genome, pair, layout: Layout, windows: str):
+  """REF and ALT window sequences of one (variant, gene) pair, and the windows' distances."""
+  chrom, pos, ref, alt, tss, strand = pair
+  starts, distances = variant_window_starts(pos, tss, strand, layout, windows)
+  if starts.size == 0:
+    return [], [], distances
+  lo, hi = int(starts.min()), int(starts.max()) + layout.window
+  flank = max(len(ref) - len(alt), 0)
+  region = genome.fetch(chrom, lo, hi + flank)
+  refs = [region[s - lo:s - lo + layout.window] for s in starts]
+  alts = [alternative_window(r, pos - s, ref, alt,
+                             region[s - lo + layout.window:s - lo + layout.window + flank])
+          for r, s in zip(refs, starts)]
+  return refs, alts, distances
+
+
 def variant_effects(model: ExpressionModel, predict_fn: Callable[[np.ndarray], np.ndarray],
                     genome, pairs: Iterable[tuple[str, int, str, str, int, Any]],
                     windows: str = "gene_grid", batch_size: int = 64,
                     reverse_complement_average: bool = True,
                     progress: Any = None) -> np.ndarray:
   """``[pairs, tissues]`` expression effects of (variant, gene) pairs.
+
+  The windows of consecutive pairs share model batches (a pair has at most 20 REF + ALT
+  windows; a batch holds ``batch_size``), so batches are full but for the last.
 
   Args:
     pairs: ``(chrom, pos, ref, alt, tss, strand)`` with 0-based ``pos`` and ``tss``;
@@ -410,24 +429,31 @@ def variant_effects(model: ExpressionModel, predict_fn: Callable[[np.ndarray], n
     progress: optional bar, ``update(1)`` per pair.
   """
   layout = model.layout
-  effects = []
-  for chrom, pos, ref, alt, tss, strand in pairs:
-    starts, distances = variant_window_starts(pos, tss, strand, layout, windows)
-    if starts.size == 0:
-      effects.append(np.zeros(len(model.tissues), np.float32))
-    else:
-      lo, hi = int(starts.min()), int(starts.max()) + layout.window
-      flank = max(len(ref) - len(alt), 0)
-      region = genome.fetch(chrom, lo, hi + flank)
-      refs = [region[s - lo:s - lo + layout.window] for s in starts]
-      alts = [alternative_window(r, pos - s, ref, alt,
-                                 region[s - lo + layout.window:s - lo + layout.window + flank])
-              for r, s in zip(refs, starts)]
-      one_hot = np.stack([encoding.one_hot_dna(s, np.float32) for s in refs + alts])
+  effects, pending, sequences = [], [], []
+
+  def flush():
+    if sequences:
+      one_hot = np.stack([encoding.one_hot_dna(s, np.float32) for s in sequences])
       pred = predict_windows(predict_fn, one_hot, batch_size, reverse_complement_average)
-      diff = pred[len(refs):] - pred[:len(refs)]
-      effects.append(expression_effect(model, diff[None], distances[None],
-                                       np.atleast_1d(strand_sign(strand)))[0])
-    if progress is not None:
-      progress.update(1)
+    at = 0
+    for count, distances, strand in pending:
+      if count == 0:
+        effects.append(np.zeros(len(model.tissues), np.float32))
+      else:
+        diff = pred[at + count:at + 2 * count] - pred[at:at + count]
+        effects.append(expression_effect(model, diff[None], distances[None],
+                                         np.atleast_1d(strand_sign(strand)))[0])
+      at += 2 * count
+      if progress is not None:
+        progress.update(1)
+    pending.clear()
+    sequences.clear()
+
+  for pair in pairs:
+    refs, alts, distances = _pair_windows(genome, pair, layout, windows)
+    pending.append((len(refs), distances, pair[5]))
+    sequences.extend(refs + alts)
+    if len(sequences) >= batch_size:
+      flush()
+  flush()
   return np.stack(effects) if effects else np.zeros((0, len(model.tissues)), np.float32)
