@@ -14,16 +14,17 @@ r"""ExPecto (Zhou et al., Nat. Genet. 2018): tissue expression and variant effec
 The chromatin model is ``--beluga_weights`` (an ``.npz`` of the reference
 ``deepsea.beluga.pth`` state dict, converted by `genereg_jax.models.beluga`), or a
 trained workdir (``--workdir`` [``--config``]) whose model takes the layout's window, or
-``--motif_counts`` (the synthetic set's ideal model). ``--features`` may also be the
-paper's ``Xreducedall.2002.npy`` (rows in TSS-table order). Table formats:
+``--motif_counts=truth.json`` (a synthetic set's ideal model). ``--features`` may also
+be the paper's ``Xreducedall.2002.npy`` (rows in TSS-table order). Table formats:
 `data_builders.expecto.tables`; method and defaults: `genereg_jax.expecto`.
 
 Embedded example with a known truth (planted enhancer motifs, ``--layout=synthetic``:
 200 bp windows every 20 bp):
 
   python -m experiments.expecto synthetic --out=/tmp/expecto
-  python -m experiments.expecto features --layout=synthetic --motif_counts \
-      --tss=/tmp/expecto/tss.bed --fasta=/tmp/expecto/genome.fa --out=/tmp/expecto/features.npz
+  python -m experiments.expecto features --layout=synthetic \
+      --motif_counts=/tmp/expecto/truth.json --tss=/tmp/expecto/tss.bed \
+      --fasta=/tmp/expecto/genome.fa --out=/tmp/expecto/features.npz
   python -m experiments.expecto train --tss=/tmp/expecto/tss.bed \
       --expression=/tmp/expecto/expression.csv --features=/tmp/expecto/features.npz \
       --out=/tmp/expecto/models        # held-out Spearman ~0.97 per tissue
@@ -55,8 +56,11 @@ def define_flags() -> None:
   flags.DEFINE_string("vcf", None, "variants: input VCF (plain, gzip or bgzip).")
   flags.DEFINE_string("beluga_weights", None, "Chromatin model: .npz of the reference Beluga "
                       "state dict.")
-  flags.DEFINE_bool("motif_counts", False, "Chromatin model: the synthetic set's ideal "
-                    "motif counter.")
+  flags.DEFINE_string("motif_counts", None, "Chromatin model: the ideal motif counter of a "
+                      "synthetic set, given its truth.json.")
+  flags.DEFINE_bool("jaspar_motifs", False, "synthetic: plant the JASPAR consensus of CTCF, "
+                    "SPI1, CEBPB, TP53 (learned by --config=expecto:tiny) instead of SP1, "
+                    "NRF1, CREB1, YY1.")
   flags.DEFINE_enum("layout", "paper", ["paper", "synthetic"], "Windows around the TSS: the "
                     "paper's (2 kb every 200 bp, +-20 kb) or the synthetic set's (10x smaller).")
   flags.DEFINE_list("l2", ["100"], "Ridge lambda (paper: 100); several: chosen per tissue "
@@ -86,15 +90,17 @@ def _require(command: str, *names: str) -> None:
 
 def _chromatin_fn(window: int):
   """``[batch, window, 4]`` -> probabilities, from the flag that names the model."""
-  sources = [bool(FLAGS.beluga_weights), bool(FLAGS.workdir), FLAGS.motif_counts]
+  sources = [bool(FLAGS.beluga_weights), bool(FLAGS.workdir), bool(FLAGS.motif_counts)]
   if sum(sources) != 1:
     from absl import app
     raise app.UsageError("give exactly one chromatin model: --beluga_weights, --workdir or "
                      "--motif_counts")
   from genereg_jax import expecto
   if FLAGS.motif_counts:
+    import json
     from data_builders.expecto import synthetic
-    return synthetic.motif_counts_fn()
+    with open(FLAGS.motif_counts) as f:
+      return synthetic.motif_counts_fn(json.load(f)["motifs"])
   if FLAGS.beluga_weights:
     from genereg_jax.models import beluga
     model, params = beluga.load_state_dict(FLAGS.beluga_weights, input_length=window)
@@ -109,7 +115,8 @@ def _chromatin_fn(window: int):
 
 def synthetic_command() -> None:
   from data_builders.expecto import synthetic
-  data = synthetic.make(FLAGS.num_genes, FLAGS.num_tissues, seed=FLAGS.seed)
+  motifs = synthetic.jaspar_consensus() if FLAGS.jaspar_motifs else None
+  data = synthetic.make(FLAGS.num_genes, FLAGS.num_tissues, seed=FLAGS.seed, motifs=motifs)
   paths = synthetic.write(data, FLAGS.out)
   print("wrote " + ", ".join(paths.values()))
 

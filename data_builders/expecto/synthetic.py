@@ -51,6 +51,7 @@ class SyntheticExpecto:
   expression: np.ndarray  # [genes, tissues], exp(log expression)
   activity: np.ndarray  # [tissues, motifs]
   sites: list[list[tuple[str, int]]]  # per gene: (motif, strand-oriented distance)
+  motifs: dict[str, str]
   layout: expecto.Layout = LAYOUT
 
 
@@ -64,11 +65,23 @@ def truth_decay(distance: np.ndarray) -> np.ndarray:
   return np.where(d <= 0, np.exp(-np.abs(d) / DECAY_UPSTREAM), np.exp(-np.abs(d) / DECAY_DOWNSTREAM))
 
 
+def jaspar_consensus(names: tuple[str, ...] = ("CTCF", "SPI1", "CEBPB", "TP53")
+                     ) -> dict[str, str]:
+  """Consensus (most likely base per column) of ``synthetic_motifs``' JASPAR matrices, so
+  a chromatin model trained on that set (``--config=expecto:tiny``) recognises the sites."""
+  from data_builders.synthetic_motifs import synthetic_motifs
+  matrices = synthetic_motifs.load_motifs(
+      motif_ids={n: synthetic_motifs.MOTIF_IDS[n] for n in names})
+  return {n: "".join("ACGT"[i] for i in m.probabilities.argmax(1)) for n, m in matrices.items()}
+
+
 def make(num_genes: int = 500, num_tissues: int = 4, sites_per_gene: float = 8.0,
-         seed: int = 0, layout: expecto.Layout = LAYOUT) -> SyntheticExpecto:
-  """Draws a synthetic set (see the module docstring)."""
+         seed: int = 0, layout: expecto.Layout = LAYOUT,
+         motifs: dict[str, str] | None = None) -> SyntheticExpecto:
+  """Draws a synthetic set (see the module docstring); ``motifs`` replaces ``MOTIFS``."""
   rng = np.random.default_rng(seed)
-  names = list(MOTIFS)
+  motifs = dict(motifs or MOTIFS)
+  names = list(motifs)
   chromosomes = [f"chr{i}" for i in range(1, 11)]
   per_chrom = -(-num_genes // len(chromosomes))
   margin = layout.span + layout.window
@@ -82,7 +95,7 @@ def make(num_genes: int = 500, num_tissues: int = 4, sites_per_gene: float = 8.0
     gene_sites = []
     for _ in range(rng.poisson(sites_per_gene)):
       motif = names[rng.integers(len(names))]
-      site = MOTIFS[motif] if rng.random() < 0.5 else _reverse_complement(MOTIFS[motif])
+      site = motifs[motif] if rng.random() < 0.5 else _reverse_complement(motifs[motif])
       distance = int(rng.integers(-layout.span + 50, layout.span - 50))
       start = position + sign * distance  # genomic first base of the site
       lo = start - position + layout.span
@@ -106,7 +119,7 @@ def make(num_genes: int = 500, num_tissues: int = 4, sites_per_gene: float = 8.0
   genes = tables.Genes(ids, chroms, np.asarray(tss), np.asarray(strand))
   return SyntheticExpecto({c: "".join(s) for c, s in genome.items()}, genes,
                           [f"tissue_{t}" for t in range(num_tissues)], expression, activity,
-                          sites, layout)
+                          sites, motifs, layout)
 
 
 def write(data: SyntheticExpecto, out_dir: str | os.PathLike) -> dict[str, str]:
@@ -131,7 +144,7 @@ def write(data: SyntheticExpecto, out_dir: str | os.PathLike) -> dict[str, str]:
     for gene_id, row in zip(genes.ids, data.expression):
       f.write(",".join([gene_id, *(f"{v:.6g}" for v in row)]) + "\n")
   write_json(paths["truth"], {
-      "motifs": MOTIFS, "tissues": data.tissues, "activity": data.activity.tolist(),
+      "motifs": data.motifs, "tissues": data.tissues, "activity": data.activity.tolist(),
       "decay_upstream_bp": DECAY_UPSTREAM, "decay_downstream_bp": DECAY_DOWNSTREAM,
       "layout": dataclasses.asdict(data.layout)})
   return paths

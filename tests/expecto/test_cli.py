@@ -55,7 +55,7 @@ def test_train_and_variants_on_the_synthetic_set(tmp_path):
   assert min(spearman) > 0.85, out.stdout
   assert (tmp_path / "models" / "training_table.tsv").read_text().count("\ttest\t") == 20
 
-  out = _run("variants", "--motif_counts", f"--vcf={tmp_path / 'in.vcf'}",
+  out = _run("variants", f"--motif_counts={paths['truth']}", f"--vcf={tmp_path / 'in.vcf'}",
              f"--fasta={paths['fasta']}", f"--tss={paths['tss']}",
              f"--model={tmp_path / 'models' / 'model.npz'}", f"--out={tmp_path / 'effects.tsv'}")
   assert out.returncode == 0, out.stderr[-3000:]
