@@ -3,7 +3,7 @@
 Each PAS of a gene is read by the same CNN, a bidirectional LSTM runs *across the PASs*
 in genomic order (proximal -> distal) so that each site's score sees its competitors,
 and a softmax over the gene's valid sites gives their usage fractions (Fig. 1). Genes
-have different numbers of PASs, so a batch holds padded sets: ``sequences [batch,
+have different numbers of PASs, so a batch holds padded sets: ``sequence [batch,
 max_pas, length, 4]`` with ``pas_mask [batch, max_pas]`` (1 for real sites, which come
 first); padded sites get no probability and the LSTM's backward pass starts at each
 gene's last real site.
@@ -58,7 +58,7 @@ class PASEncoder(nn.Module):
 
 
 class DeeReCTAPA(nn.Module):
-  """``sequences [batch, max_pas, 455, 4]``, ``pas_mask [batch, max_pas]`` ->
+  """``sequence [batch, max_pas, 455, 4]``, ``pas_mask [batch, max_pas]`` ->
   usage logits ``[batch, max_pas]`` (padded sites at -inf-like values).
 
   Attributes:
@@ -77,12 +77,12 @@ class DeeReCTAPA(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, sequences: jnp.ndarray, pas_mask: jnp.ndarray, *,
+  def __call__(self, sequence: jnp.ndarray, pas_mask: jnp.ndarray, *,
                train: bool = False) -> jnp.ndarray:
     valid = pas_mask > 0
     features = PASEncoder(self.conv_features, self.kernel_sizes, self.pool_sizes,
                           self.hidden_features, self.dropout_rate, self.dtype,
-                          name="encoder")(sequences, train=train)
+                          name="encoder")(sequence, train=train)
     features = jnp.where(valid[..., None], features, 0.0)
     lengths = valid.sum(-1).astype(jnp.int32)
     x = gnn.BiLSTM(self.lstm_features, dtype=self.dtype, name="bilstm")(

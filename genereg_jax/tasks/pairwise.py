@@ -44,6 +44,10 @@ class BinaryDecision(base.Task):
     self.label_key = label_key
     self.target_keys = (label_key,)
 
+  def output_shape(self, target_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """One logit per scalar label (``[batch, 1]`` models), else one per label."""
+    return (1,) if tuple(target_shape) == () else tuple(target_shape)
+
   def _valid(self, batch, labels):
     valid = labels >= 0
     if "example_mask" in batch:
