@@ -5,7 +5,9 @@ Three stages, as in the paper (Fig. 1) and its code (FunctionLab/ExPecto):
 1. **Chromatin.** A chromatin model (`genereg_jax.models.beluga`, 2,002 features)
    predicts probabilities for 2,000 bp windows at 200 positions around each gene's
    representative TSS: window centres at ``TSS + strand * o`` for
-   ``o = -20,000, -19,800, ..., 19,800`` (200 bp apart, ``Layout.offsets``); a window
+   ``o = -20,000, -19,800, ..., 19,800`` (200 bp apart, ``Layout.offsets``; the
+   reference repository ships these features precomputed, ``Xreducedall.2002.npy``,
+   so the offsets follow the re-implementation in SFGLab/spex ``tensors.py``); a window
    centred at 0-based ``c`` spans ``[c - 999, c + 1001)``, as the reference's
    ``fetchSeqs`` (999 bases before the centre, 1,000 after). Forward and
    reverse-complement predictions are averaged (the reference's ``predict.py`` averages
@@ -27,16 +29,17 @@ Three stages, as in the paper (Fig. 1) and its code (FunctionLab/ExPecto):
    factorisation of the smaller of ``X^T X`` and ``X X^T`` serves every tissue at once
    (for a lambda grid, one eigendecomposition serves every lambda), float32, on the
    accelerator when there is one; no scikit-learn (not a package dependency) and no
-   XGBoost. A lambda grid can be chosen
-   per tissue on held-out genes (the paper holds out chromosome 8).
+   XGBoost. A lambda grid can be chosen per tissue on held-out genes (the paper holds
+   out chromosome 8 for testing).
 
 **Variant effect on expression** = the change of the linear prediction when the variant
 changes the predicted features: ``sum_windows basis(d) (x) (ALT - REF probabilities)``
 times each tissue's weights (the intercept cancels; the reference's ``predict.py``
 computes ``model(diff) - model(0)``, the same number). Two window sets:
 ``"gene_grid"`` (default): those of the gene's own 200 windows that contain the variant
-(at most 10), so the effect equals exactly the prediction for the ALT sequence minus
-that for REF; ``"variant_shifts"``: the reference ``chromatin.py`` layout, 9 windows
+(at most 10), so for substitutions the effect equals exactly the prediction for the
+ALT sequence minus that for REF (an indel also shifts the windows beyond it; those are
+not rescored); ``"variant_shifts"``: the reference ``chromatin.py`` layout, 9 windows
 centred at the variant +-0, 200, ..., 800 bp, each weighted by its own centre's
 distance to the TSS.
 """
