@@ -15,13 +15,17 @@ feature groups; we compute these groups (`FEATURE_GROUPS`):
   intronic for donors; 23 nt: 20 intronic + 3 exonic for acceptors);
 * ``lengths``: log10 lengths of ``C1, I1, A, I2, C2`` and whether ``A``'s length is a
   multiple of 3 (skipping it keeps the reading frame);
+* ``motifs``: occurrences of known splicing-regulator motifs (`KNOWN_MOTIFS`: Rbfox,
+  Nova, PTB, Mbnl, CELF, QKI, ESRP, hnRNP A1, SR-protein ESE) in each region, as the
+  published feature sets list known RBP motifs (Barash 2010; DARTS);
 * ``gc``: GC fraction of the three regions;
 * ``conservation``: mean conservation (e.g. phyloP) of the three regions when given,
   with a presence flag (zeros and flag 0 otherwise).
 
 Not computed (stated, as the issue asks): Barash's RNA secondary-structure features,
 nucleosome positioning, translatability/PTC features and the published motif lists
-(CISBP-RNA, Fox/Nova/PTB clusters); k-mer counts stand in for the motif groups.
+beyond `KNOWN_MOTIFS` (CISBP-RNA, motif clusters and their positions); k-mer counts
+stand in for them.
 """
 
 from __future__ import annotations
@@ -37,6 +41,12 @@ SPLICE_SITES = ("C1_donor", "A_acceptor", "A_donor", "C2_acceptor")
 LENGTHS = ("C1", "I1", "A", "I2", "C2")
 DONOR_EXONIC, DONOR_INTRONIC = 3, 6  # MaxEntScan's 9-mer donor window.
 ACCEPTOR_INTRONIC, ACCEPTOR_EXONIC = 20, 3  # MaxEntScan's 23-mer acceptor window.
+
+# One representative motif per regulator (DNA letters; exact matches counted).
+KNOWN_MOTIFS = {
+    "RBFOX": "TGCATG", "NOVA": "TCATCA", "PTBP1": "CTCTCT", "MBNL": "GCTTGC",
+    "CELF": "TGTGTG", "QKI": "ACTAAC", "ESRP": "TGGTGG", "HNRNPA1": "TAGGGA",
+    "SRSF1": "GAAGAA"}
 
 _INDEX = np.full(256, 4, np.int64)
 for _i, _b in enumerate("ACGT"):
@@ -111,6 +121,7 @@ def regions(c1: str, i1: str, a: str, i2: str, c2: str) -> tuple[str, str, str]:
 def feature_names(k: int = 4) -> list[str]:
   """Names of `cassette_features`' columns, in order."""
   names = [f"kmer_{region}_{kmer}" for region in REGIONS for kmer in kmer_names(k)]
+  names += [f"motif_{region}_{name}" for region in REGIONS for name in KNOWN_MOTIFS]
   names += [f"strength_{site}" for site in SPLICE_SITES]
   names += [f"log10_length_{part}" for part in LENGTHS] + ["A_length_multiple_of_3"]
   names += [f"gc_{region}" for region in REGIONS]
@@ -118,7 +129,12 @@ def feature_names(k: int = 4) -> list[str]:
   return names
 
 
-FEATURE_GROUPS = ("kmers", "splice_sites", "lengths", "gc", "conservation")
+FEATURE_GROUPS = ("kmers", "motifs", "splice_sites", "lengths", "gc", "conservation")
+
+
+def motif_count(sequence: str, motif: str) -> int:
+  """Occurrences of ``motif`` in ``sequence``, overlaps included."""
+  return sum(sequence.startswith(motif, i) for i in range(len(sequence) - len(motif) + 1))
 
 
 def cassette_features(c1: str, i1: str, a: str, i2: str, c2: str, k: int = 4,
@@ -133,6 +149,8 @@ def cassette_features(c1: str, i1: str, a: str, i2: str, c2: str, k: int = 4,
   """
   parts = regions(c1, i1, a, i2, c2)
   kmers = [kmer_counts(r, k) * (1000.0 / max(len(r), 1)) for r in parts]  # Per kb.
+  motifs = [np.array([motif_count(r.upper().replace("U", "T"), m) for r in parts
+                      for m in KNOWN_MOTIFS.values()], np.float32)]
   strengths = [donor_strength(c1, i1), acceptor_strength(i1, a), donor_strength(a, i2),
                acceptor_strength(i2, c2)]
   lengths = [np.log10(max(len(s), 1)) for s in (c1, i1, a, i2, c2)] + [float(len(a) % 3 == 0)]
@@ -144,5 +162,5 @@ def cassette_features(c1: str, i1: str, a: str, i2: str, c2: str, k: int = 4,
   cons = list(conservation) if given else [0.0] * len(REGIONS)
   if len(cons) != len(REGIONS):
     raise ValueError(f"conservation needs one value per region {REGIONS}, got {len(cons)}")
-  return np.concatenate(kmers + [np.array(strengths + lengths + gc + cons + [float(given)],
+  return np.concatenate(kmers + motifs + [np.array(strengths + lengths + gc + cons + [float(given)],
                                           np.float32)]).astype(np.float32)

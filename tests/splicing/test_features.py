@@ -34,12 +34,16 @@ def test_feature_vector_layout():
   parts = ["".join(rng.choice(list("ACGT"), n)) for n in (100, 800, 120, 700, 100)]
   x = cis.cassette_features(*parts, conservation=[0.5, 2.0, 0.1])
   names = cis.feature_names()
-  assert x.shape == (len(names),) == (3 * 256 + 4 + 6 + 3 + 4,)
+  assert x.shape == (len(names),) == (3 * 256 + 3 * 9 + 4 + 6 + 3 + 4,)
   value = dict(zip(names, x))
   assert value["log10_length_A"] == pytest.approx(np.log10(120))
   assert value["A_length_multiple_of_3"] == 1.0
   assert value["conservation_A"] == 2.0 and value["conservation_given"] == 1.0
   assert value["strength_A_acceptor"] == pytest.approx(cis.acceptor_strength(parts[1], parts[2]))
+  with_motif = list(parts)
+  with_motif[2] = parts[2][:50] + "TGCATGCATG" + parts[2][60:]
+  motif = dict(zip(names, cis.cassette_features(*with_motif)))["motif_A_RBFOX"]
+  assert motif == value["motif_A_RBFOX"] + 2  # Overlapping copies count.
   # k-mers per kb of the 300 nt proximal intron.
   kmers_i1 = x[:256]
   assert kmers_i1.sum() == pytest.approx(297 * 1000 / 300, rel=1e-5)
