@@ -68,7 +68,8 @@ def define_flags() -> None:
   flags.DEFINE_list("validation_chromosomes", ["chr9"], "Genes held out to choose lambda.")
   flags.DEFINE_enum("windows", "gene_grid", ["gene_grid", "variant_shifts"], "variants: the "
                     "gene's windows containing the variant, or the reference's +-800 bp shifts.")
-  flags.DEFINE_integer("batch_size", 64, "Windows per chromatin-model call.")
+  flags.DEFINE_integer("batch_size", 100, "Windows per chromatin-model call (a gene has 200: "
+                       "100 fills every batch).")
   flags.DEFINE_bool("reverse_complement_average", True, "Average forward and "
                     "reverse-complement chromatin predictions (the paper does).")
   flags.DEFINE_integer("num_genes", 500, "synthetic: genes.")
