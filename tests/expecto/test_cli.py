@@ -74,3 +74,29 @@ def test_train_and_variants_on_the_synthetic_set(tmp_path):
 
   out = _run("variants", f"--vcf={tmp_path / 'in.vcf'}", "--out=x.tsv")
   assert out.returncode == 1 and "variants needs --fasta, --tss, --model" in out.stderr
+
+
+def test_features_from_reference_beluga_weights(tmp_path):
+  """``--beluga_weights``: a reference-layout state dict (random, 200 bp inputs) is
+  converted, run over each gene's 200 windows, and spatially transformed."""
+  rng = np.random.default_rng(0)
+  sd, channels = {}, 4
+  for key in ("model.0.0", "model.0.2", "model.0.6", "model.0.8", "model.0.12", "model.0.14"):
+    sd[f"{key}.weight"] = rng.normal(0, 0.3, (8, channels, 1, 8)).astype(np.float32)
+    sd[f"{key}.bias"] = np.zeros(8, np.float32)
+    channels = 8
+  sd["model.1.2.1.weight"] = rng.normal(0, 0.05, (6, 25 * 8)).astype(np.float32)  # 200 bp, pool 2
+  sd["model.1.2.1.bias"] = np.zeros(6, np.float32)
+  sd["model.1.4.1.weight"] = rng.normal(0, 0.3, (3, 6)).astype(np.float32)
+  sd["model.1.4.1.bias"] = np.zeros(3, np.float32)
+  np.savez(tmp_path / "beluga.npz", **sd)
+  paths = synthetic.write(synthetic.make(num_genes=3, num_tissues=1, seed=3), tmp_path)
+  out = _run("features", "--layout=synthetic", f"--beluga_weights={tmp_path / 'beluga.npz'}",
+             f"--tss={paths['tss']}", f"--fasta={paths['fasta']}",
+             f"--out={tmp_path / 'features.npz'}")
+  assert out.returncode == 0, out.stderr[-3000:]
+  with np.load(tmp_path / "features.npz") as data:
+    assert list(data["gene_ids"]) == ["GENE00000", "GENE00001", "GENE00002"]
+    assert data["features"].shape == (3, 10 * 3) and int(data["window"]) == 200
+    # Probabilities summed under decays: positive, at most 200 windows x 1 each.
+    assert (data["features"] > 0).all() and (data["features"] < 200).all()
