@@ -18,7 +18,10 @@ left and ``k - k // 2`` on the right so the variant stays centred. In the terms 
 REF window extended to the right, an insertion ``insertion_effect`` (``left=False``) on
 the REF window moved ``k // 2`` bases right (tests check both). A window that needs
 bases past a chromosome end is not scored. The REF window is predicted once per record,
-whatever the number of ALTs.
+whatever the number of ALTs. A predictor with ``predict_snvs`` (`cone_substitutions`:
+fastISM's receptive-cone reuse, `genereg_jax.nn.cone`) gets the records with one SNV ALT
+as REF windows plus the ALT base at index ``h``, and returns both predictions from one
+REF pass, recomputing for the ALT only the positions the SNV can change.
 
 Positional outputs (per-example rank 2: bins or bases x tracks) are compared on REF
 coordinates. Outputs are taken as centred on the window with ``resolution`` bases per
@@ -289,6 +292,28 @@ def read_variant_list(spec: str) -> frozenset[str]:
   return frozenset(item for item in items if item)
 
 
+def cone_substitutions(split: Any, readout: Callable[[Any], Mapping[str, Any]] = dict
+                       ) -> Callable:
+  """``predict_snvs`` of a `genereg_jax.nn.cone.Split` model (e.g. `bpnet.cone_model`).
+
+  Returns jitted ``(x [batch, L, 4], position, value [batch, 1, 4]) -> (REF outputs, ALT
+  outputs)``: the tower's REF activations are kept once (`cone.prepare`) and each ALT
+  recomputes every layer only on its receptive cone around ``position``
+  (`cone.mutant_final`), then the head; outputs pass through ``readout``.
+  """
+  import jax
+  from genereg_jax.nn import cone
+
+  def run(x, position, value):
+    x = x.astype("float32")
+    cache = cone.prepare(split.tower, x)
+    ref = split.head(cache.unpadded(len(split.tower.layers)))
+    alt = split.head(cone.mutant_final(split.tower, cache, position,
+                                       value.astype("float32")))
+    return readout(ref), readout(alt)
+  return jax.jit(run)
+
+
 # ---------------------------------------------------------------------------------------
 # Scoring records.
 
@@ -354,6 +379,26 @@ class Scorer:
       for name, value in self.predictor(batch).items():
         outputs.setdefault(name, []).append(np.asarray(value)[:len(chunk)])
     self.num_windows += len(sequences)
+    return {name: np.concatenate(parts) for name, parts in outputs.items()}
+
+  def predict_snvs(self, references: Sequence[str], alts: Sequence[str]
+                   ) -> dict[str, np.ndarray]:
+    """``{name: [n, 2, ...]}`` REF and ALT predictions of SNVs at index ``L // 2`` of
+    REF windows, through the predictor's ``predict_snvs`` (in full batches)."""
+    outputs: dict[str, list[np.ndarray]] = {}
+    position = self.input_length // 2
+    for start in range(0, len(references), self.batch_size):
+      chunk = references[start:start + self.batch_size]
+      batch = np.zeros((self.batch_size, self.input_length, 4), np.uint8)
+      value = np.zeros((self.batch_size, 1, 4), np.uint8)
+      for row, (sequence, alt) in enumerate(zip(chunk, alts[start:start + len(chunk)])):
+        batch[row] = encoding.one_hot_dna(sequence)
+        value[row] = encoding.one_hot_dna(alt)
+      ref, alt = self.predictor.predict_snvs(batch, position, value)
+      for name in ref:
+        outputs.setdefault(name, []).append(np.stack(
+            [np.asarray(ref[name]), np.asarray(alt[name])], 1)[:len(chunk)])
+    self.num_windows += len(references)
     return {name: np.concatenate(parts) for name, parts in outputs.items()}
 
   def _chromosome(self, name: str) -> str | None:
@@ -438,16 +483,32 @@ class Scorer:
 
   def _score_group(self, plans: Sequence[tuple], issues: list[tuple]) -> list[Row]:
     sequences, firsts = [], []
-    for _, _, reference, alternatives, _ in plans:
+    # {plan index: {output: [1 + ALTs, ...]}}: single-SNV records through the
+    # predictor's predict_snvs (when it has one), the rest as whole windows.
+    by_plan: dict[int, dict[str, np.ndarray]] = {}
+    snvs = [i for i, (ids, alts, _, _, _) in enumerate(plans)
+            if hasattr(self.predictor, "predict_snvs") and len(alts) == 1
+            and len(alts[0]) == len(ids[4]) == 1]
+    if snvs:
+      both = self.predict_snvs([plans[i][2] for i in snvs], [plans[i][1][0] for i in snvs])
+      for j, i in enumerate(snvs):
+        by_plan[i] = {name: values[j] for name, values in both.items()}
+    others = [i for i in range(len(plans)) if i not in set(snvs)]
+    for i in others:
       firsts.append(len(sequences))
-      sequences += [reference, *alternatives]
-    predictions = self.predict(sequences)
+      sequences += [plans[i][2], *plans[i][3]]
+    if others:
+      predictions = self.predict(sequences)
+      for i, first in zip(others, firsts):
+        by_plan[i] = {name: values[first:first + 1 + len(plans[i][1])]
+                      for name, values in predictions.items()}
     rows = []
-    for (ids, alts, _, _, chrom), first in zip(plans, firsts):
+    for i, (ids, alts, _, _, chrom) in enumerate(plans):
+      predictions = by_plan[i]
       for k, alt in enumerate(alts):
         pairs = {}  # output -> (REF, ALT on REF bins)
         for name, values in predictions.items():
-          ref, alt_values = values[first], values[first + 1 + k]
+          ref, alt_values = values[0], values[1 + k]
           if ref.ndim == 2:
             alt_values = align_to_reference(ref, alt_values, len(ids[4]), len(alt),
                                             self._resolution(ref))

@@ -16,7 +16,7 @@ from genereg_jax.data import encoding
 from genereg_jax.data import gene_annotation
 from genereg_jax.variants import scoring
 
-from test_scoring import CHROM, LENGTH, RESOLUTION, ToyPredictor, _other, _ref, _vcf
+from test_scoring import LENGTH, RESOLUTION, ToyPredictor, _other, _ref, _vcf
 from test_scoring import genome  # noqa: F401  (fixture)
 
 POS = 150  # REF window [129, 169) 0-based; bin b covers [129 + 4 b, 133 + 4 b).
