@@ -17,7 +17,8 @@ they work for any model and alphabet; ``target`` indexes ``fn``'s last axis:
   TF-MoDISco, and ``deeplift_multipliers``.
 * ``shuffle``: ``dinucleotide_shuffle`` (Altschul & Erickson 1985).
 * ``mutagenesis``: ``ism`` (raw outputs of every single-base substitution, optionally fast
-  for convolutional trunks, fastISM) and ``ism_attributions`` (tangermeme's summary).
+  for convolutional trunks, fastISM: ``ConvTrunk``, ``StridedTrunk``) and
+  ``ism_attributions`` (tangermeme's summary).
 * ``attention``: ``attention_maps``, Enformer's attention weights per layer and head.
 * ``readout``: a trained checkpoint's output as such an ``fn``, targets by name
   (``experiments/interpret.py`` is the command).
@@ -32,12 +33,14 @@ from genereg_jax.interpret.deeplift import deeplift_multipliers
 from genereg_jax.interpret.deeplift import deeplift_shap
 from genereg_jax.interpret.deeplift import hypothetical_contributions
 from genereg_jax.interpret.mutagenesis import ConvTrunk
+from genereg_jax.interpret.mutagenesis import StridedLayer
+from genereg_jax.interpret.mutagenesis import StridedTrunk
 from genereg_jax.interpret.mutagenesis import ism
 from genereg_jax.interpret.mutagenesis import ism_attributions
 from genereg_jax.interpret.shuffle import dinucleotide_shuffle
 
 __all__ = [
-    "ConvTrunk", "attention_maps", "deeplift_multipliers", "deeplift_shap",
-    "dinucleotide_shuffle", "hypothetical_contributions", "input_x_gradient",
+    "ConvTrunk", "StridedLayer", "StridedTrunk", "attention_maps", "deeplift_multipliers",
+    "deeplift_shap", "dinucleotide_shuffle", "hypothetical_contributions", "input_x_gradient",
     "integrated_gradients", "ism", "ism_attributions", "pool_attention", "saliency",
 ]

@@ -53,4 +53,20 @@ class DeepSEA(nn.Module):
                      name="output")(x)
 
 
+def strided_trunk(model: DeepSEA, params: dict):
+  """The model at inference as a ``genereg_jax.interpret.StridedTrunk`` (fast ISM)."""
+  from genereg_jax.interpret import mutagenesis
+  params = nn.unbox(params)
+  kernels = (model.kernel_size,) * len(model.conv_features)
+  tower = gnn.ConvTower(model.conv_features, kernels, model.pool_sizes, model.dropout_rates,
+                        dtype=model.dtype)
+  hidden = params["hidden"]["Dense_0"]
+  output = gnn.dense(model.num_outputs, dtype=model.dtype)
+  relu = gnn.layers.activation("relu")
+  head = lambda pre: output.apply({"params": params["output"]}, relu(pre))
+  return mutagenesis.StridedTrunk(
+      mutagenesis.conv_tower_layers(tower, {"params": params["tower"]}), head,
+      dense=(hidden["kernel"], hidden["bias"]))
+
+
 Model = DeepSEA
