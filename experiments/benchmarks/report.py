@@ -54,6 +54,9 @@ TRAIN_STEP_CONFIGS = {
     "enformer_human_mouse": ("enformer_human_mouse:synthetic", "enformer_human_mouse:tiny"),
     "pangolin": ("pangolin:synthetic", "pangolin:tiny"),
     "spliceai_10k": ("spliceai_10k:synthetic", "spliceai_10k:tiny"),
+    "mirtdl": ("mirtdl", "mirtdl:tiny"),
+    "splicing_code": ("splicing_code", "splicing_code:tiny"),
+    "darts": ("darts", "darts:tiny"),
 }
 
 
