@@ -25,10 +25,11 @@ counted on the final sequence); ``PSI = sigmoid(logit)``. Measured PSI: junction
 from the length-normalised counts, unknown (-1) below 10 reads; ``lmh`` is the
 posterior mass of PSI (uniform prior) in low/medium/high.
 
-Configs ``darts`` / ``darts_tiny``: each example is an exon in a pair of conditions.
-Each pair has expression (log scale) of 16 RBPs (`RBPS`: the six element binders and
-ten decoys that bind nothing): N(0, 1) in condition 1; in condition 2 each RBP keeps
-its level, or with probability 0.3 moves by +-U(1, 2.5); an element's weight in a condition
+Configs ``darts`` / ``darts_tiny``: each example is an exon in a pair of conditions,
+a knockdown experiment like DARTS's ENCODE training pairs: 16 RBPs (`RBPS`: the six
+element binders and ten decoys that bind nothing) have a shared baseline expression
+(log scale, N(0, 0.3)) plus replicate noise N(0, 0.1) in each condition, and one RBP,
+drawn uniformly, is knocked down by U(1.5, 3) in condition 2; an element's weight in a condition
 is ``w_e (1 + 0.6 x expression)`` with ``w_e`` its all-tissue weight (ESE, ESS) or its
 largest tissue weight. True delta PSI between the conditions follows; junction counts
 are simulated deep (depth 200, the labels: DARTS-BHT flat posterior > 0.9 -> 1,
@@ -63,7 +64,8 @@ RBPS = tuple(ELEMENTS) + tuple(f"DECOY{i}" for i in range(10))
 BASE_LOGIT = 0.5
 SPLICE_SITE_WEIGHT = 0.15
 MIN_READS = 10
-CHANGED_RBPS = 0.3  # DARTS pairs: each RBP's expression changes with this probability.
+# DARTS pairs (log-scale expression): baseline spread, replicate noise, knockdown depth.
+BASELINE_SD, NOISE_SD, KNOCKDOWN = 0.3, 0.1, (1.5, 3.0)
 EFFECTIVE_LENGTHS = (2.0, 1.0)  # rMATS inclusion / skipping forms, short reads.
 
 
@@ -114,8 +116,9 @@ def _plant(rng, sequence: str, motif: str, copies: int, margin: tuple[int, int])
   return sequence
 
 
-def sample_exon(rng: np.random.Generator) -> CassetteExon:
-  """One cassette exon of the grammar in the module docstring."""
+def sample_exon(rng: np.random.Generator, copies: float = 0.7) -> CassetteExon:
+  """One cassette exon of the grammar in the module docstring; ``copies``: the mean
+  number of planted copies of each element."""
   lengths = dict(c1=rng.integers(80, 151), c2=rng.integers(80, 151), a=rng.integers(50, 251),
                  i1=int(10 ** rng.uniform(np.log10(300), np.log10(1500))),
                  i2=int(10 ** rng.uniform(np.log10(300), np.log10(1500))))
@@ -133,8 +136,9 @@ def sample_exon(rng: np.random.Generator) -> CassetteExon:
   consensus_acceptor = _from_frequencies(rng, a, 50.0)
   parts["i2"] = parts["i2"][:-ix] + consensus_acceptor[:ix]
   parts["c2"] = consensus_acceptor[ix:] + parts["c2"][len(a) - ix:]
+  mean_copies = copies
   for motif, region, _ in ELEMENTS.values():
-    copies = int(rng.poisson(0.7))
+    copies = int(rng.poisson(mean_copies))
     if region == "A":
       parts["a"] = _plant(rng, parts["a"], motif, copies, (len(a) - ix, ex))
     elif region == "I1":  # The proximal 300 nt, clear of the acceptor window.
@@ -191,10 +195,12 @@ def _condition_weights(expression: np.ndarray) -> np.ndarray:
 def darts_events(rng: np.random.Generator, exon: CassetteExon, shallow_depth: float = 15,
                  deep_depth: float = 200) -> dict[str, Any]:
   """One DARTS example: RBP expression in two conditions, true delta PSI, counts, label."""
-  first = rng.normal(size=len(RBPS))
-  changed = rng.uniform(size=len(RBPS)) < CHANGED_RBPS
-  change = rng.choice([-1, 1], len(RBPS)) * rng.uniform(1.0, 2.5, len(RBPS))
-  expression = np.stack([first, first + changed * change]).astype(np.float32)
+  # A knockdown experiment, as DARTS's ENCODE training pairs: shared baseline,
+  # replicate noise, one RBP knocked down in condition 2.
+  baseline = rng.normal(0, BASELINE_SD, len(RBPS))
+  expression = baseline + rng.normal(0, NOISE_SD, (2, len(RBPS)))
+  expression[1, rng.integers(len(RBPS))] -= rng.uniform(*KNOCKDOWN)
+  expression = expression.astype(np.float32)
   psi = _sigmoid(exon_logit(exon, _condition_weights(expression)))
   deep = np.concatenate([np.stack(junction_reads(rng, psi, deep_depth), 1)]).reshape(-1)
   shallow = np.stack(junction_reads(rng, psi, shallow_depth), 1).reshape(-1)
