@@ -13,9 +13,7 @@ and shapes follow the ``Beluga`` class of FunctionLab/ExPecto ``chromatin.py`` (
   head    dense 2,002 (logits; the reference ends in a sigmoid, which the
           ``multilabel_binary`` task and `genereg_jax.expecto` apply)
 
-There is no dropout between the two dense layers. ``first_conv_bias`` (0 by default)
-starts the first convolution's bias there, DeepSEA's sparse-detector initialisation
-(`genereg_jax.models.deepsea`) for training from scratch on the synthetic data. `convert_state_dict` maps the
+There is no dropout between the two dense layers. `convert_state_dict` maps the
 reference's PyTorch state dict (``model.0.{0,2,6,8,12,14}`` convolutions,
 ``model.1.2.1`` and ``model.1.4.1`` linear layers) onto these parameters, including the
 two layout differences: the reference one-hot order is A, G, C, T (ours A, C, G, T) and
@@ -51,7 +49,6 @@ class Beluga(nn.Module):
   dropout_rates: Sequence[float] = (0.2, 0.2, 0.5)
   dense_features: int = 2003
   num_outputs: int = 2002
-  first_conv_bias: float = 0.0
   dtype: Any = jnp.float32
 
   @nn.compact
@@ -60,9 +57,8 @@ class Beluga(nn.Module):
     index = 0
     for features, pool, rate in zip(self.block_features, self.pool_sizes, self.dropout_rates):
       for width in features:
-        bias = self.first_conv_bias if index == 0 else 0.0
-        x = nn.relu(gnn.conv(width, self.kernel_size, padding="VALID", bias_init=bias,
-                             dtype=self.dtype, name=f"conv_{index}")(x))
+        x = nn.relu(gnn.conv(width, self.kernel_size, padding="VALID", dtype=self.dtype,
+                             name=f"conv_{index}")(x))
         index += 1
       # Dropout before pooling, as in the reference Sequential.
       x = nn.Dropout(rate, deterministic=not train)(x)
