@@ -471,11 +471,12 @@ class Scorer:
       plan = self._plan(line_number, line, parsed, issues)
       if plan is None:
         continue
-      if group and windows_in_group + 1 + len(plan[1]) > self.batch_size:
+      windows = 1 if self._by_cone(plan) else 1 + len(plan[1])  # Model inputs it needs.
+      if group and windows_in_group + windows > self.batch_size:
         rows += self._score_group(group, issues)
         group, windows_in_group = [], 0
       group.append(plan)
-      windows_in_group += 1 + len(plan[1])
+      windows_in_group += windows
     if group:
       rows += self._score_group(group, issues)
     issues.sort(key=lambda issue: issue[0])
@@ -486,9 +487,7 @@ class Scorer:
     # {plan index: {output: [1 + ALTs, ...]}}: single-SNV records through the
     # predictor's predict_snvs (when it has one), the rest as whole windows.
     by_plan: dict[int, dict[str, np.ndarray]] = {}
-    snvs = [i for i, (ids, alts, _, _, _) in enumerate(plans)
-            if hasattr(self.predictor, "predict_snvs") and len(alts) == 1
-            and len(alts[0]) == len(ids[4]) == 1]
+    snvs = [i for i, plan in enumerate(plans) if self._by_cone(plan)]
     if snvs:
       both = self.predict_snvs([plans[i][2] for i in snvs], [plans[i][1][0] for i in snvs])
       for j, i in enumerate(snvs):
@@ -529,6 +528,12 @@ class Scorer:
           rows.append(Row((*ids, alt, gene_id, gene_name), self._scores(pairs, mask),
                           pairs if keep and g == 0 else None))
     return rows
+
+  def _by_cone(self, plan: tuple) -> bool:
+    """Whether a record goes through the predictor's ``predict_snvs``: one SNV ALT."""
+    ids, alts = plan[0], plan[1]
+    return (hasattr(self.predictor, "predict_snvs") and len(alts) == 1
+            and len(alts[0]) == len(ids[4]) == 1)
 
   def _resolution(self, ref: np.ndarray) -> int:
     return resolution_of(self.input_length, ref.shape[0], self.resolution)
