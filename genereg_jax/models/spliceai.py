@@ -21,6 +21,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import json
 import os
@@ -33,6 +34,8 @@ import h5py
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from genereg_jax.nn import cone
 
 CLASSES = ("neither", "acceptor", "donor")
 NUM_OFFICIAL_MODELS = 5
@@ -278,6 +281,50 @@ class SpliceAI(SpliceAITrunk):
     skip = self.trunk(sequence, train=train, bn_epsilon=self.bn_epsilon)
     logits = self.pointwise(self.num_classes, "head")(skip).astype(jnp.float32)
     return logits if self.output == "logits" else jax.nn.softmax(logits, axis=-1)
+
+
+def cone_split(model: SpliceAI, variables: Mapping[str, Any]) -> cone.Split:
+  """SpliceAI at inference as a "valid" `cone.Tower` and its head, for cone reuse.
+
+  States are ``(trunk, skip)``: the stem (half-width 0) starts the running skip sum,
+  each `ResidualUnit` (half-width ``dilation * (kernel_size - 1)``) crops the skip sum
+  to its output, and each group's 1x1 skip convolution (half-width 0) adds to it; the
+  head classifies the skip sum (`genereg_jax.nn.cone`). Every layer applies the
+  model's own modules with its variables, so the numbers are the model's.
+
+  Returns:
+    A `cone.Split` equal to ``model.apply(variables, x)`` at inference.
+  """
+  params, stats = variables["params"], variables.get("batch_stats", {})
+  pointwise = lambda name, features=model.channels: functools.partial(
+      _conv(features, 1, 1, model.dtype, model.param_dtype, None).apply,
+      {"params": params[name]})
+  stem, skip_0 = pointwise("stem"), pointwise("skip_0")
+  layers = [cone.Layer(lambda x: (stem(x), skip_0(stem(x))), 0)]
+  for g, (kernel, dilation, units) in enumerate(
+      zip(model.kernel_sizes, model.dilations, model.units_per_group)):
+    unit = ResidualUnit(model.channels, kernel, dilation, model.dtype, model.param_dtype,
+                        model.bn_epsilon)
+    for u in range(units):
+      name = f"group_{g}_unit_{u}"
+      apply = functools.partial(unit.apply, {"params": params[name],
+                                             "batch_stats": stats[name]}, valid=True)
+
+      def residual(state, apply=apply):
+        x = apply(state[0])
+        return x, _crop_to(state[1], x.shape[-2])
+
+      layers.append(cone.Layer(residual, dilation * (kernel - 1)))
+    skip = pointwise(f"skip_{g + 1}")
+    layers.append(cone.Layer(lambda state, skip=skip: (state[0], state[1] + skip(state[0])),
+                             0))
+  head_conv = pointwise("head", model.num_classes)
+
+  def head(state):
+    logits = head_conv(state[1]).astype(jnp.float32)
+    return logits if model.output == "logits" else jax.nn.softmax(logits, axis=-1)
+
+  return cone.Split(cone.Tower(layers, "valid"), head)
 
 
 def spliceai_model(preset: str = "10k", **overrides: Any) -> SpliceAI:

@@ -62,7 +62,7 @@ class Layer:
   radius: int
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)  # Hashed by identity: a jit static.
 class Tower:
   """A chain of local layers from the input ``[batch, length, alphabet]``.
 
@@ -105,7 +105,7 @@ class Tower:
     return prepare(self, x).unpadded(len(self.layers))
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, eq=False)
 class Split:
   """A model ``head(tower(x))`` split for cone reuse; calling it runs the whole model."""
   tower: Tower
@@ -119,6 +119,10 @@ def _positions(state: State) -> int:
   return jax.tree.leaves(state)[0].shape[1]
 
 
+def _batch(state: State) -> int:
+  return jax.tree.leaves(state)[0].shape[0]
+
+
 def _pad(state: State, before: int, after: int) -> State:
   return jax.tree.map(lambda a: jnp.pad(
       a, [(0, 0), (before, after)] + [(0, 0)] * (a.ndim - 2)), state)
@@ -126,6 +130,11 @@ def _pad(state: State, before: int, after: int) -> State:
 
 def _slice(state: State, start: Array, size: int) -> State:
   return jax.tree.map(lambda a: lax.dynamic_slice_in_dim(a, start, size, axis=1), state)
+
+
+def _tile(state: State, copies: int) -> State:
+  return state if copies == 1 else jax.tree.map(
+      lambda a: jnp.tile(a, (copies,) + (1,) * (a.ndim - 1)), state)
 
 
 def _update(state: State, patch: State, start) -> State:
@@ -159,6 +168,11 @@ jax.tree_util.register_dataclass(Cache, data_fields=["states"],
                                  meta_fields=["pads", "length", "out_radius"])
 
 
+def _final_radius(tower: Tower, out_radius: int | None) -> int:
+  """Half-width of what `mutant_cone` returns: out_radius, or the whole cone."""
+  return tower.reaches[-1] if out_radius is None else out_radius
+
+
 def prepare(tower: Tower, x: Array, out_radius: int | None = None) -> Cache:
   """Runs the tower once on ``x`` and keeps every state for `mutant_cone`.
 
@@ -172,7 +186,7 @@ def prepare(tower: Tower, x: Array, out_radius: int | None = None) -> Cache:
   """
   widths = tower.widths(out_radius)
   pads = [widths[i + 1] + layer.radius for i, layer in enumerate(tower.layers)]
-  pads.append(widths[-1])
+  pads.append(_final_radius(tower, out_radius))
   state, states = x, []
   for i, layer in enumerate(tower.layers):
     padded = _pad(state, pads[i], pads[i])
@@ -194,26 +208,35 @@ def mutant_cone(tower: Tower, cache: Cache, position: Array, value: State) -> St
     tower: the tower `prepare` ran.
     cache: REF states.
     position: dynamic scalar input position of the change.
-    value: the mutant's input there, ``[batch, 1, alphabet]``.
+    value: the mutant's input there, ``[batch, 1, alphabet]``, or ``[m * batch, 1,
+      alphabet]`` for ``m`` mutants at the same position (rows ``j * batch + b``
+      change input ``b``): they share every slice of the REF states.
 
   Returns:
-    The final state on input positions ``[position - w, position + w]``, ``w =
-    tower.widths(cache.out_radius)[-1]``: ``[batch, 2 w + 1, ...]``.
+    The final state on input positions ``[position - w, position + w]``: ``[batch, 2 w
+    + 1, ...]`` with ``w = cache.out_radius``, or the whole cone ``tower.reaches[-1]``
+    when ``out_radius`` is None.
   """
   widths, starts = tower.widths(cache.out_radius), tower.starts()
+  copies = _batch(value) // _batch(cache.states[0])
   cone = value
   for i, layer in enumerate(tower.layers):
     reach = widths[i + 1] + layer.radius  # Input read either side of the position.
     # Padded index of input position p - reach in state i: p - start + pad - reach.
     window = _slice(cache.states[i], position - starts[i] + cache.pads[i] - reach,
                     2 * reach + 1)
-    window = _update(window, cone, reach - widths[i])
+    window = _update(_tile(window, copies), cone, reach - widths[i])
     cone = layer.fn(window)
     if tower.padding == "same":
       where = position + jnp.arange(-widths[i + 1], widths[i + 1] + 1)
       inside = (where >= 0) & (where < cache.length)
       cone = jax.tree.map(lambda a: jnp.where(
           inside.reshape((1, -1) + (1,) * (a.ndim - 2)), a, jnp.zeros((), a.dtype)), cone)
+  radius, n = _final_radius(tower, cache.out_radius), len(tower.layers)
+  if radius > widths[-1]:  # Wanted outputs beyond the cone are REF's.
+    around = _slice(cache.states[-1], position - starts[n] + cache.pads[-1] - radius,
+                    2 * radius + 1)
+    cone = _update(_tile(around, copies), cone, radius - widths[-1])
   return cone
 
 
@@ -221,7 +244,9 @@ def mutant_final(tower: Tower, cache: Cache, position: Array, value: State) -> S
   """The mutant's whole final state: REF with the cone spliced in (for a global head)."""
   n = len(tower.layers)
   cone = mutant_cone(tower, cache, position, value)
-  w, pad = tower.widths(cache.out_radius)[-1], cache.pads[-1]
-  full = _update(cache.states[-1], cone, position - tower.starts()[n] + pad - w)
+  w = pad = cache.pads[-1]
+  copies = _batch(cone) // _batch(cache.states[-1])
+  full = _update(_tile(cache.states[-1], copies), cone,
+                 position - tower.starts()[n] + pad - w)
   size = _positions(full) - 2 * pad
   return jax.tree.map(lambda a: a[:, pad:pad + size], full)

@@ -323,6 +323,80 @@ class BatchedPredictions:
     return outputs
 
 
+class ConeEnsemble:
+  """The ensemble's REF predictions of a window, keeping every layer for SNV ALTs.
+
+  An SNV changes layer ``i`` of SpliceAI only within ``Q_i`` positions of it, and the
+  delta scores read only the ``2d + 1`` outputs around it, so each layer of the ALT is
+  recomputed only where both cones meet (`genereg_jax.nn.cone` on
+  `genereg_jax.models.spliceai.cone_split`), on the stored REF layers of the window that
+  holds the variant. SpliceAI-10k, d = 50: about a quarter of a whole ALT window's
+  multiply-adds. Members run one after another (``lax.map``).
+
+  Args:
+    model: one member (`SpliceAI`, probabilities output).
+    variables: the members' variables stacked under ``members`` (`SpliceAIEnsemble`).
+    distance: ``d``.
+    mutants_per_call: ALTs per compiled call (padded), one compile per window length.
+  """
+
+  def __init__(self, model: Any, variables: Any, distance: int, mutants_per_call: int = 4):
+    from genereg_jax.models import spliceai
+    from genereg_jax.nn import cone
+    self.context = model.context
+    self.distance = distance
+    self.mutants_per_call = mutants_per_call
+    members = {k: v["members"] for k, v in variables.items()}
+
+    def reference(one_hot):
+      def member(member_variables):
+        split = spliceai.cone_split(model, member_variables)
+        cache = cone.prepare(split.tower, one_hot.astype(jnp.float32)[None],
+                             out_radius=distance)
+        return split.head(cache.unpadded(len(split.tower.layers)))[0], cache
+      probs, caches = jax.lax.map(member, members)
+      return jnp.mean(probs, axis=0), caches
+
+    def alternatives(caches, positions, values):
+      def member(member_and_cache):
+        split = spliceai.cone_split(model, member_and_cache[0])
+        return jax.lax.map(lambda pv: split.head(cone.mutant_cone(
+            split.tower, member_and_cache[1], pv[0], pv[1][None, None]))[0],
+                           (positions, values.astype(jnp.float32)))
+      return jnp.mean(jax.lax.map(member, (members, caches)), axis=0)
+
+    self._reference = jax.jit(reference)
+    self._alternatives = jax.jit(alternatives)
+    self.num_windows = 0
+    self.num_alternatives = 0
+
+  def __call__(self, window: np.ndarray, snvs: Sequence[tuple[int, np.ndarray]]
+               ) -> tuple[np.ndarray, list[np.ndarray]]:
+    """REF probabilities of ``window`` and the ALT ones of its SNVs.
+
+    Args:
+      window: ``uint8[length, 4]`` one-hot; every SNV at least ``context / 2 + d``
+        from both ends.
+      snvs: ``(index in window, uint8[4] ALT letter)`` each.
+
+    Returns:
+      ``float32[length - context, 3]`` and ``[2d + 1, 3]`` per SNV (positions
+      ``index - d .. index + d``).
+    """
+    probs, caches = self._reference(window)
+    outputs = []
+    for start in range(0, len(snvs), self.mutants_per_call):
+      chunk = snvs[start:start + self.mutants_per_call]
+      padded = chunk + [chunk[0]] * (self.mutants_per_call - len(chunk))
+      positions = np.array([index for index, _ in padded], np.int32)
+      values = np.stack([value for _, value in padded])
+      outputs.append((len(chunk), self._alternatives(caches, positions, values)))
+    self.num_windows += 1
+    self.num_alternatives += len(snvs)
+    alts = [row for count, out in outputs for row in np.asarray(out)[:count]]
+    return np.asarray(probs), alts
+
+
 # ---------------------------------------------------------------------------------------
 # Scoring records.
 
@@ -363,12 +437,14 @@ class SpliceAIScorer:
     region_span: records of one transcript whose positions lie within this many
       bases share one REF pass (see `reference_passes`); 0 gives one REF window
       per record.
+    cone: a `ConeEnsemble` (of ``distance``): REF windows run through it and SNV ALTs
+      are computed from their stored layers; None runs every ALT window whole.
   """
 
   def __init__(self, predict: Callable[[np.ndarray], Any], context: int,
                genome: gene_annotation.Genome, genes: GeneIndex, distance: int = 50,
                mask: bool = False, batch_size: int = 32,
-               region_span: int = REGION_SPAN):
+               region_span: int = REGION_SPAN, cone: ConeEnsemble | None = None):
     if not 0 <= distance <= MAX_DISTANCE:
       raise ValueError(f"distance must be in 0..{MAX_DISTANCE}, got {distance}")
     if context % 2:
@@ -383,6 +459,10 @@ class SpliceAIScorer:
     self.width = context + 2 * distance + 1
     self.region_span = region_span
     self.batched = BatchedPredictions(predict, context, self.width, batch_size)
+    if cone is not None and (cone.distance, cone.context) != (distance, context):
+      raise ValueError(f"cone is for distance {cone.distance} and context "
+                       f"{cone.context}, the scorer for {distance} and {context}")
+    self.cone = cone
 
   def _plan(self, result: RecordResult) -> tuple[str | None, list[tuple]]:
     """Checks one record: (FASTA chromosome, [(allele, transcript, kind)] in order)."""
@@ -441,6 +521,7 @@ class SpliceAIScorer:
     windows: list[np.ndarray] = []  # REF windows first, then every ALT window.
     alternatives: list[np.ndarray] = []
     work = []
+    snvs = []  # (work index, transcript, pos, alt) for the cone
     needed: dict[int, tuple] = {}  # Per transcript: (transcript, chrom, REF positions).
     for result in results:
       if result.variant is None:
@@ -452,6 +533,10 @@ class SpliceAIScorer:
           work.append((result, alt, transcript, None))
           continue
         needed.setdefault(id(transcript), (transcript, chrom, set()))[2].add(variant.pos)
+        if self.cone is not None and len(variant.ref) == len(alt) == 1:
+          snvs.append((len(work), transcript, variant.pos, alt))
+          work.append((result, alt, transcript, -1))
+          continue
         bases = reference_window(self.genome, chrom, variant.pos, self.width, transcript)
         alternative = bases[:half] + alt + bases[half + len(variant.ref):]
         work.append((result, alt, transcript, len(alternatives)))
@@ -467,20 +552,48 @@ class SpliceAIScorer:
           references[(id(transcript), pos)] = (len(windows), pos - first)
         windows.append(_oriented(bases, transcript.strand == "-"))
     first_alt = len(windows)
+    cone_alts = {}
+    if self.cone is not None:
+      reference_predictions, cone_alts = self._cone_passes(windows, references, snvs)
+      windows = []
     windows += alternatives
     predictions = self.batched(windows) if windows else []
-    for result, alt, transcript, alt_index in work:
+    if self.cone is not None:
+      predictions = reference_predictions + predictions
+    for work_index, (result, alt, transcript, alt_index) in enumerate(work):
       entry = GeneScore(alt, transcript.gene_name)
       if alt_index is not None:
         step = -1 if transcript.strand == "-" else 1
         ref_index, offset = references[(id(transcript), result.variant.pos)]
         y_ref = predictions[ref_index][::step][offset:offset + 2 * self.distance + 1]
+        y_alt = (cone_alts[work_index] if alt_index < 0
+                 else predictions[first_alt + alt_index])
         entry.scores, entry.positions = delta_scores(
-            y_ref, predictions[first_alt + alt_index][::step],
+            y_ref, y_alt[::step],
             len(result.variant.ref), len(alt), self.distance,
             nearest_exon_boundary(transcript, result.variant.pos), self.mask)
       result.entries.append(entry)
     return results
+
+
+  def _cone_passes(self, windows, references, snvs):
+    """REF predictions of every window and, by work index, the cone's SNV ALTs."""
+    by_window: dict[int, list] = {}
+    for work_index, transcript, pos, alt in snvs:
+      ref_index, offset = references[(id(transcript), pos)]
+      index = offset + self.width // 2  # Genomic index of pos in its window.
+      value = encoding.one_hot_dna(alt)
+      if transcript.strand == "-":
+        index = len(windows[ref_index]) - 1 - index
+        value = encoding.reverse_complement(value)
+      by_window.setdefault(ref_index, []).append((work_index, index, value[0]))
+    predictions, alts = [], {}
+    for ref_index, window in enumerate(windows):
+      group = by_window.get(ref_index, [])
+      probs, outputs = self.cone(window, [(index, value) for _, index, value in group])
+      predictions.append(probs)
+      alts.update({work_index: out for (work_index, _, _), out in zip(group, outputs)})
+    return predictions, alts
 
 
 def reference_passes(positions: Sequence[int], span: int

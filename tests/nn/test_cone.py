@@ -129,3 +129,20 @@ def test_bpnet_cone_equals_model_on_mutants_incl_ends(tiny_bpnet):
     expected = model.apply({"params": params}, _mutant(x, position, position % 4))
     got = run(position, value)
     assert float(jnp.max(jnp.abs(expected["profile_logits"] - got))) < TOLERANCE
+
+
+def test_spliceai_cone_equals_model_on_mutants():
+  from genereg_jax.models import spliceai
+  model = spliceai.SpliceAI(**spliceai.PRESETS["tiny"])  # context 24: 12 each side
+  x = _sequences(2, 60, seed=3)
+  variables = jax.tree.map(lambda a: a + 0.1, model.init(jax.random.PRNGKey(1), x))
+  split = spliceai.cone_split(model, variables)
+  np.testing.assert_allclose(split(x), model.apply(variables, x), atol=1e-6)
+  radius, half = 3, model.context // 2
+  cache = cone.prepare(split.tower, x, out_radius=radius)
+  for position in (half + radius, 30, 60 - 1 - half - radius):
+    value = jnp.broadcast_to(jax.nn.one_hot(position % 4, 4), (2, 1, 4))
+    got = split.head(cone.mutant_cone(split.tower, cache, position, value))
+    expected = model.apply(variables, _mutant(x, position, position % 4))
+    lo = position - half - radius  # output j is input position j + half
+    np.testing.assert_allclose(got, expected[:, lo:lo + 2 * radius + 1], atol=TOLERANCE)
