@@ -14,8 +14,11 @@ metrics are Leung et al.'s LMH AUCs (low vs rest, high vs rest) per tissue.
 ``:rmats`` trains on exons from rMATS ``SE.MATS.JC.txt`` + GTF + FASTA
 (``splicing_events``: the samples' groups are the "tissues").
 
-Measured (2-core CPU under load, ~1 min each): see README "Splicing code, MiRTDL and
-DARTS" for the numbers of the default and ``:tiny`` runs.
+Measured on the 2-core CPU reference machine under heavy load (load average ~20): the
+default run (2,000 steps of 64, dataset build included) took 5 min and reached, on
+the 500 test exons, LMH AUROC 0.975 (low vs rest) and 0.970 (high vs rest), mean over
+the five tissues (0.94-0.99 per tissue), and Spearman 0.93 between the expected and
+the measured PSI. ``:tiny`` (800 exons, 400 steps) is tested end to end (AUCs > 0.65).
 """
 
 import ml_collections
