@@ -195,9 +195,51 @@ def _divide(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
   return _shapley(eqn, args)
 
 
+def _tiling(eqn: core.JaxprEqn, shape: Sequence[int]) -> list[tuple[int, int]] | None:
+  """``(windows, width)`` per axis when a pooling's windows tile its input (stride =
+  window, no padding or dilation, DeepSEA's max-pool 4 / 4), else None."""
+  p = eqn.params
+  if (tuple(p["window_strides"]) != tuple(p["window_dimensions"])
+      or any(tuple(pad) != (0, 0) for pad in p["padding"])
+      or any(d != 1 for d in (*p["base_dilation"], *p["window_dilation"]))):
+    return None
+  return [(n // w, w) for n, w in zip(shape, p["window_dimensions"])]
+
+
+def _tiled_chooser(eqn: core.JaxprEqn, a: _Pair, tiles) -> list[_Pair]:
+  """``_chooser`` for tiling windows as elementwise masks: each window's elements on a
+  last axis, the argmax (first, as XLA's and torch's gradients) as a one-hot mask,
+  so the backward pass is products, not three select-and-scatters."""
+  def blocks(v):
+    v = v[tuple(slice(0, n * w) for n, w in tiles)]
+    v = v.reshape([d for tile in tiles for d in tile])
+    rank = len(tiles)
+    v = v.transpose([2 * i for i in range(rank)] + [2 * i + 1 for i in range(rank)])
+    return v.reshape(*[n for n, _ in tiles], -1)
+
+  pick = jnp.argmax if "max" in eqn.primitive.name else jnp.argmin
+  at_x, at_r = blocks(lax.stop_gradient(a.x)), blocks(lax.stop_gradient(a.r))
+  mask_x, mask_r = (jax.nn.one_hot(pick(v, -1), v.shape[-1], dtype=v.dtype)
+                    for v in (at_x, at_r))
+  out_x, out_r = (mask_x * at_x).sum(-1), (mask_r * at_r).sum(-1)
+  best = (jnp.maximum if "max" in eqn.primitive.name else jnp.minimum)(out_x, out_r)
+  via_x, via_r = (best - out_r)[..., None], (out_x - best)[..., None]
+  delta = at_x - at_r
+  small = jnp.abs(delta) < MAXPOOL_EPS
+  t = blocks(_tangent(a.x))
+  scaled = jnp.where(small, 0.0, t / jnp.where(small, 1.0, delta))
+  out = lax.stop_gradient(out_x) + (mask_x * (jnp.where(small, t, 0.0) + via_x * scaled)
+                                    + mask_r * via_r * scaled).sum(-1)
+  return [_Pair(out, out_r)]
+
+
 def _chooser(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
   """Max/min reductions and pooling: captum's max-pooling rule (see the docstring)."""
   (a,) = args
+  if eqn.primitive.name.startswith("reduce_window"):
+    tiles = _tiling(eqn, a.x.shape)
+    if tiles is not None:
+      return _tiled_chooser(eqn, a, tiles)
   pool = lambda v: _bind(eqn, [v])[0]
   at_x, at_r = lax.stop_gradient(a.x), lax.stop_gradient(a.r)
   jvp_x = lambda t: jax.jvp(pool, (at_x,), (t,))[1]
@@ -369,19 +411,22 @@ def _eval(jaxpr: core.Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
 
 @functools.partial(jax.jit, static_argnums=(0, 3))
 def _multipliers(fn, x, references, target):
-  batch, refs = references.shape[:2]
-  xs = jnp.repeat(x, refs, axis=0)
-  rs = references.reshape(batch * refs, *references.shape[2:]).astype(x.dtype)
-  closed = jax.make_jaxpr(attributions.single_output(fn))(xs)
+  # Traced for one sequence and vmapped: over the references of an input with the
+  # input side unbatched, so its forward pass runs once per input, not once per
+  # reference; then over the inputs.
+  closed = jax.make_jaxpr(attributions.single_output(fn))(x[:1])
 
-  def explained(xs):
-    (out,) = _eval(closed.jaxpr, closed.consts, [_Pair(xs, rs)])
+  def explained(x1, r1):
+    (out,) = _eval(closed.jaxpr, closed.consts, [_Pair(x1, r1)])
     out = _as_pair(out)
-    return out.x[:, target].sum(), (out.x[:, target], out.r[:, target])
+    return out.x[0, target], (out.x[0, target], out.r[0, target])
 
-  m, (y_x, y_r) = jax.grad(explained, has_aux=True)(xs)
-  delta = (y_x - y_r) - jnp.sum(m * (xs - rs), axis=tuple(range(1, xs.ndim)))
-  return m.reshape(references.shape), delta.reshape(batch, refs)
+  per_reference = jax.vmap(jax.grad(explained, has_aux=True), in_axes=(None, 0))
+  m, (y_x, y_r) = jax.vmap(per_reference)(x[:, None], references[:, :, None].astype(x.dtype))
+  m = m.reshape(references.shape)
+  delta = (y_x - y_r) - jnp.sum(m * (x[:, None] - references),
+                                axis=tuple(range(2, references.ndim)))
+  return m, delta
 
 
 def deeplift_multipliers(fn: Callable[[Array], Any], x: Array, references: Array,
