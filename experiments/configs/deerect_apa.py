@@ -17,12 +17,17 @@ LSTM 16, 120-nt windows, genes of 2-4 sites; 1,500 steps of 32 genes at Adam 3e-
 min) reached on the test genes usage Pearson 0.990 / Spearman 0.989, MAE 0.029, top-PAS
 accuracy 0.97, pairwise comparison accuracy 0.997 (577 pairs), per-gene ranking
 Spearman 0.95 (synthetic_polya 1.0.0; a uniform prediction has top-PAS accuracy ~0.36).
+The same run without the BiLSTM (``--config.model.lstm_features=0``: each site scored
+alone, still competing through the softmax) reached only Pearson 0.868, top-PAS 0.78,
+pair accuracy 0.848, ranking Spearman 0.66: the distal preference of the synthetic truth
+is visible only to a model that reads the gene's sites as a set, DeeReCT-APA's point.
 Variants: ``tiny``, ``real``.
 """
 
 import ml_collections
 
 from experiments.configs import _base
+from experiments.configs import model_config
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
@@ -30,7 +35,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   _base.check_variant("deerect_apa", variant, ("default", "tiny", "real"))
   config = _base.base_config(
       dataset="synthetic_polya/usage", model_name="deerect_apa", model_preset="paper",
-      model=dict(), task_name="pas_usage", task=dict(), model_inputs=("sequence", "pas_mask"),
+      model=model_config("deerect_apa", "paper"), task_name="pas_usage", task=dict(), model_inputs=("sequence", "pas_mask"),
       batch_size=32, eval_batch_size=64,
       optimizer=dict(learning_rate=1e-3, schedule="constant", warmup_steps=0, clip_norm=0.0),
       num_train_steps=1250, log_every_steps=50, eval_every_steps=250,
@@ -38,6 +43,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   if variant == "tiny":
     config.dataset.name = "synthetic_polya/tiny_usage"
     config.model_preset = "tiny"
+    config.model = model_config("deerect_apa", "tiny")
     config.num_train_steps = 1500
     config.optimizer.learning_rate = 3e-3
     _base.use_full_eval(config, log_every_steps=100, eval_every_steps=500)

@@ -23,6 +23,7 @@ Variants: ``human``, ``mouse``, ``tiny``, ``real_human``, ``real_mouse``, ``real
 import ml_collections
 
 from experiments.configs import _base
+from experiments.configs import model_config
 
 VARIANTS = ("default", "human", "mouse", "tiny", "real_human", "real_mouse", "real_polyasite")
 
@@ -35,7 +36,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # 64); Adam at 1e-3 needs no search on the synthetic set.
   config = _base.base_config(
       dataset="synthetic_polya/pas", model_name="deerect_polya", model_preset="paper",
-      model=dict(num_outputs=1), task_name="pas_classification", task=dict(),
+      model=model_config("deerect_polya", "paper"), task_name="pas_classification", task=dict(),
       batch_size=64, num_train_steps=3000, log_every_steps=100, eval_every_steps=1000,
       checkpoint_every_steps=1000, best_metric="valid/auroc")
   if variant == "mouse":
@@ -43,6 +44,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   elif variant == "tiny":
     config.dataset.name = "synthetic_polya/tiny_pas"
     config.model_preset = "tiny"
+    config.model = model_config("deerect_polya", "tiny")
     config.num_train_steps = 2000
     _base.use_full_eval(config, log_every_steps=100, eval_every_steps=1000)
   elif variant.startswith("real"):

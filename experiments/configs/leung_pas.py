@@ -22,6 +22,7 @@ Variants: ``tiny``, ``real``.
 import ml_collections
 
 from experiments.configs import _base
+from experiments.configs import model_config
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
@@ -29,12 +30,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   _base.check_variant("leung_pas", variant, ("default", "tiny", "real"))
   config = _base.base_config(
       dataset="synthetic_polya/pairs", model_name="leung_pas", model_preset="paper",
-      model=dict(num_outputs=1), task_name="pairwise", task=dict(), batch_size=64,
+      model=model_config("leung_pas", "paper"), task_name="pairwise", task=dict(), batch_size=64,
       num_train_steps=3000, log_every_steps=100, eval_every_steps=1000,
       checkpoint_every_steps=1000, best_metric="valid/auroc")
   if variant == "tiny":
     config.dataset.name = "synthetic_polya/tiny_pairs"
     config.model_preset = "tiny"
+    config.model = model_config("leung_pas", "tiny")
     config.num_train_steps = 1500
     _base.use_full_eval(config, log_every_steps=100, eval_every_steps=500)
   elif variant == "real":

@@ -65,7 +65,9 @@ class DeeReCTAPA(nn.Module):
     conv_features, kernel_sizes, pool_sizes: the per-PAS convolution tower.
     hidden_features: dense units per PAS (200).
     dropout_rate: dropout after the dense layer (0.7).
-    lstm_features: LSTM units per direction across the PASs (100).
+    lstm_features: LSTM units per direction across the PASs (100); 0 scores each site
+      alone (the ablation: sites still compete through the softmax, but no site's
+      score sees its neighbours or its place in the gene).
     dtype: compute dtype.
   """
   conv_features: Sequence[int] = (40, 40)
@@ -84,9 +86,11 @@ class DeeReCTAPA(nn.Module):
                           self.hidden_features, self.dropout_rate, self.dtype,
                           name="encoder")(sequence, train=train)
     features = jnp.where(valid[..., None], features, 0.0)
-    lengths = valid.sum(-1).astype(jnp.int32)
-    x = gnn.BiLSTM(self.lstm_features, dtype=self.dtype, name="bilstm")(
-        features, seq_lengths=lengths)
+    x = features
+    if self.lstm_features:
+      lengths = valid.sum(-1).astype(jnp.int32)
+      x = gnn.BiLSTM(self.lstm_features, dtype=self.dtype, name="bilstm")(
+          features, seq_lengths=lengths)
     logits = gnn.dense(1, dtype=self.dtype, axes=("mlp", "tracks"), name="output")(x)[..., 0]
     # Padded sites get (nearly) no probability in any softmax over the set.
     return jnp.where(valid, logits.astype(jnp.float32), -1e9)

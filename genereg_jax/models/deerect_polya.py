@@ -16,8 +16,10 @@ Returns logits ``[batch, num_outputs]`` (1: the PAS logit; the reference's 2-cla
 softmax is the same model with one redundant logit). Training in the reference: SGD
 with momentum (0.95-0.99), learning rate 5e-4 - 5e-2 decayed by 0.96 every 3,000 steps,
 batches of 64, L2 on the weights, dropout keep 0.5/0.75/1, all picked by DeepBind-style
-random search (``gen_hyper_dict``). Assumed: the padding value 0.25 (the hyperparameter
-search and variable names are DeepBind's, which pads with 0.25).
+random search (``gen_hyper_dict``), up to 200 epochs with early stopping (patience 10).
+The padding value 0.25 is the released ``train.py``'s. For released weights: its inputs
+are one-hot in A, G, T, C order (``data_prep.py``; ours A, C, G, T) and its class 0 is
+the PAS (positives get label 0), so our logit is its ``logit_0 - logit_1``.
 """
 
 from __future__ import annotations

@@ -49,6 +49,18 @@ def test_deerect_apa_padding_does_not_change_the_gene():
   assert abs(float(other[0, 0] - short[0, 0])) > 1e-6
 
 
+def test_deerect_apa_without_lstm_scores_each_site_alone():
+  model = get_model("deerect_apa", "tiny", dict(lstm_features=0))
+  rng = np.random.default_rng(4)
+  x = _one_hot(rng, (1, 3, 120))
+  variables = model.init(jax.random.key(0), x, jnp.ones((1, 3)))
+  assert "bilstm" not in variables["params"]
+  logits = model.apply(variables, x, jnp.ones((1, 3)))
+  other = model.apply(variables, x.at[:, 2].set(x[:, 0]), jnp.ones((1, 3)))
+  np.testing.assert_allclose(logits[:, :2], other[:, :2], atol=1e-6)
+  np.testing.assert_allclose(other[:, 2], logits[:, 0], atol=1e-5)
+
+
 def test_deerect_apa_paper_size():
   model = get_model("deerect_apa", "paper")
   shapes = jax.eval_shape(model.init, jax.random.key(0), jnp.zeros((1, 2, 455, 4)),
