@@ -93,3 +93,49 @@ def test_deerect_apa_tiny_trains(tmp_path):
   assert np.mean(losses[-2:]) < losses[0], losses
   # Chance: uniform predictions give Pearson NaN/0 and top-PAS accuracy ~ 1 / 3.
   assert valid["usage_pearson"] > 0.3 and valid["top_pas_accuracy"] > 0.45, valid
+
+
+def _real_run(tmp_path, name, manual_dir, **overrides):
+  config = configs.get_config(name)
+  config.dataset.data_dir = str(tmp_path / "tfds")
+  config.dataset.manual_dir = str(manual_dir)
+  config.dataset.build_if_missing = True  # Build the few records below on first use.
+  config.num_train_steps = 3
+  config.log_every_steps = 1
+  config.eval_every_steps = 0
+  config.checkpoint_every_steps = 3
+  config.eval_splits = ()
+  config.final_eval_splits = ()
+  config.best_metric = None
+  for key, value in overrides.items():
+    config[key] = value
+  trainer.train_and_evaluate(config, str(tmp_path / "workdir"))
+  lines = [json.loads(l) for l in (tmp_path / "workdir" / "metrics.jsonl").open()]
+  return [l["loss"] for l in lines if l["split"] == "train"]
+
+
+def test_real_variants_train_on_upstream_layouts(tmp_path):
+  rng = np.random.default_rng(0)
+  dragon = tmp_path / "dragon"
+  for fold in (1, 2, 3):
+    for kind, name in (("positive5fold", "AATAAA"), ("negatives5fold", "negAATAAA")):
+      (dragon / kind).mkdir(parents=True, exist_ok=True)
+      lines = ["".join(rng.choice(list("ACGT"), 100)) + "AATAAA" +
+               "".join(rng.choice(list("ACGT"), 100)) for _ in range(4)]
+      (dragon / kind / f"{name}_fold_{fold}.txt").write_text("\n".join(lines) + "\n")
+  losses = _real_run(tmp_path / "polya", "deerect_polya:real_human", dragon, batch_size=8)
+  assert len(losses) == 3 and np.isfinite(losses).all()
+
+  apa = tmp_path / "apa"
+  apa.mkdir()
+  genes = [f"ENSMUSG{i:05d}.1" for i in range(12)]
+  usage = ["BL\tSP"] + [f"{g}:{p}\t{u:.3f}\t{u:.3f}" for g in genes
+                        for p, u in ((1, 0.7), (2, 0.3))]
+  (apa / "parental.pAs.usage.txt").write_text("\n".join(usage) + "\n")
+  sequences = ["sequence"] + [f"{g}:{p}\t" + "".join(rng.choice(list("ACGT"), 440))
+                              for g in genes for p in (1, 2)]
+  (apa / "bl.pAs.sequence.txt").write_text("\n".join(sequences) + "\n")
+  losses = _real_run(tmp_path / "apa_sets", "deerect_apa:real", apa, batch_size=4)
+  assert len(losses) == 3 and np.isfinite(losses).all()
+  losses = _real_run(tmp_path / "apa_pairs", "leung_pas:real", apa, batch_size=4)
+  assert len(losses) == 3 and np.isfinite(losses).all()
