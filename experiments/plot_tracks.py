@@ -85,9 +85,9 @@ def main(argv):
   arrays = {name: a for name, a in summary["arrays"].items()
             if FLAGS.output in (None, name) and len(a["shape"]) in (2, 3)}
   if not arrays:
-    raise SystemExit(f"error: {FLAGS.predictions} has no positional output"
-                     + (f" named {FLAGS.output!r}" if FLAGS.output else "")
-                     + f"; outputs with .npy files: {', '.join(summary['arrays']) or 'none'}")
+    named = f" named {FLAGS.output!r}" if FLAGS.output else ""
+    raise SystemExit(f"error: {FLAGS.predictions} has no positional output{named}; "
+                     f"outputs with .npy files: {', '.join(summary['arrays']) or 'none'}")
   regions = predict.BedRegions(FLAGS.bed, FLAGS.genome, summary["input_length"])
   regions.close()
   if len(regions) != summary["records"]:
