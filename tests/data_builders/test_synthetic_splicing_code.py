@@ -24,7 +24,7 @@ def test_logit_follows_the_grammar():
   rng = np.random.default_rng(1)
   exon = ssc.sample_exon(rng)
   base = ssc.exon_logit(exon)
-  fox, (motif, region, weights) = list(ssc.ELEMENTS).index("FOX"), ssc.ELEMENTS["FOX"]
+  fox, (motif, _, weights) = list(ssc.ELEMENTS).index("FOX"), ssc.ELEMENTS["FOX"]
   i2 = exon.i2[:40] + motif + exon.i2[46:]  # One more Rbfox site in the proximal I2.
   more = ssc.CassetteExon(exon.c1, exon.i1, exon.a, i2, exon.c2)
   assert more.element_counts()[fox] == exon.element_counts()[fox] + 1
