@@ -185,7 +185,8 @@ def site_windows(sites: list[Site], genome: genome_lib.Genome,
   def window_at(chrom, strand, hexamer_5p):
     # 100 nt 5' of the hexamer, the hexamer, 100 nt 3' of it, read on ``strand``;
     # ``hexamer_5p`` is the genomic position of the hexamer's 5' base.
-    start = hexamer_5p - HEXAMER_START if strand == "+" else hexamer_5p - (WINDOW - HEXAMER_START - 1)
+    upstream = HEXAMER_START if strand == "+" else WINDOW - HEXAMER_START - 1
+    start = hexamer_5p - upstream
     return stranded(genome, chrom, start, start + WINDOW, strand)
 
   for site in sites:

@@ -2,7 +2,8 @@ r"""DeeReCT-APA (Li et al., GPB 2021): usage of every polyadenylation site of a 
 
   python -m experiments.train --config=deerect_apa --workdir=/tmp/deerect_apa
   python -m experiments.train --config=deerect_apa:tiny --workdir=/tmp/deerect_apa_tiny
-  python -m data_builders.build --dataset=apa_usage/default --manual_dir=DeeReCT-APA-repo/APA_ML/Parental
+  python -m data_builders.build --dataset=apa_usage/default \
+      --manual_dir=DeeReCT-APA-repo/APA_ML/Parental
   python -m experiments.train --config=deerect_apa:real --workdir=/tmp/deerect_apa_real
 
 The released model (per-PAS CNN 40x12/pool 3, 40x12/pool 4, dense 200, dropout 0.7,
@@ -35,7 +36,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   _base.check_variant("deerect_apa", variant, ("default", "tiny", "real"))
   config = _base.base_config(
       dataset="synthetic_polya/usage", model_name="deerect_apa", model_preset="paper",
-      model=model_config("deerect_apa", "paper"), task_name="pas_usage", task=dict(), model_inputs=("sequence", "pas_mask"),
+      model=model_config("deerect_apa", "paper"), task_name="pas_usage", task=dict(),
+      model_inputs=("sequence", "pas_mask"),
       batch_size=32, eval_batch_size=64,
       optimizer=dict(learning_rate=1e-3, schedule="constant", warmup_steps=0, clip_norm=0.0),
       num_train_steps=1250, log_every_steps=50, eval_every_steps=250,

@@ -3,7 +3,8 @@ r"""DeeReCT-PolyA (Xia et al., Bioinformatics 2019): PAS / non-PAS from a 206-nt
   python -m experiments.train --config=deerect_polya --workdir=/tmp/deerect_polya
   python -m experiments.train --config=deerect_polya:mouse --workdir=/tmp/deerect_polya_mouse
   python -m experiments.train --config=deerect_polya:tiny --workdir=/tmp/deerect_polya_tiny
-  python -m data_builders.build --dataset=polya_sites/dragon --manual_dir=DeeReCT-PolyA/data/human/dragon_polyA_data
+  python -m data_builders.build --dataset=polya_sites/dragon \
+      --manual_dir=DeeReCT-PolyA/data/human/dragon_polyA_data
   python -m experiments.train --config=deerect_polya:real_human --workdir=/tmp/deerect_polya_dragon
 
 The paper's model (16 detectors of 10, group norm with 4 groups, pool 10, 64 hidden

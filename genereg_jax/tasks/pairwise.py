@@ -29,7 +29,6 @@ from genereg_jax.tasks import metrics
 
 def _align(logits, labels):
   """Logits shaped like the labels (a trailing output axis of 1 dropped)."""
-  logits = jnp.asarray(logits, jnp.float32) if not isinstance(logits, np.ndarray) else logits
   if logits.ndim == labels.ndim + 1 and logits.shape[-1] == 1:
     logits = logits[..., 0]
   if logits.shape != labels.shape:
