@@ -28,7 +28,7 @@ SpliceAI mode (no ``--workdir``):
 
   python -m experiments.score_variants --config=spliceai_10k --vcf in.vcf \
       --fasta genome.fa --annotation grch38 --out out.vcf [--distance 50] [--mask 0|1] \
-      [--batch_size 1] [--region_span 2048]
+      [--batch_size 1] [--region_span 2048] [--all_snvs chr1:10000-20000]
 
 is ``spliceai -I in.vcf -O out.vcf -R genome.fa -A grch38 -D 50 -M 0`` (Jaganathan et
 al., Cell 2019) on the Flax port of the five released models, batched and jitted
@@ -38,7 +38,14 @@ package), a table in their format, or a GENCODE/Ensembl GTF (principal transcrip
 protein-coding genes). ``--out`` ending in ``.gz`` is written as BGZF (tabix-ready).
 Records of one gene within ``--region_span`` bases share one REF pass (one window of
 10,101 + span nt) instead of one REF window each: about 2x fewer windows on dense VCFs,
-scores equal to float rounding (0 turns it off).
+scores equal to float rounding (0 turns it off). The ALT of an SNV is then computed
+only on each layer's receptive cone over the stored REF layers of that pass
+(`genereg_jax.nn.cone`; ``--nosnv_cone`` runs whole ALT windows); indels run whole
+windows. Compiled programs are kept in ``--compilation_cache`` (default
+``$JAX_COMPILATION_CACHE_DIR`` or ``~/.cache/genereg_jax/xla``), so compilation is paid
+once per machine. ``--all_snvs chrom:start-end`` instead of ``--vcf`` scores every SNV
+of the region (3 per base) into ``--out``, only records inside genes, as the published
+precomputed SpliceAI files.
 
 Every input line is written out. Records (or alleles) left unscored are listed with
 line number and reason in ``--log`` (default ``<out>.issues.tsv``); input problems
@@ -48,6 +55,8 @@ the model loads (an ``--out`` or ``--log`` that is an input is refused, the VCF 
 is read), and both outputs appear only when complete.
 """
 
+
+import os
 
 from absl import flags
 from absl import logging
@@ -60,7 +69,8 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
   """The command's flags (defined by the entry point only, so importing it is inert)."""
   common.define_config_flags(workdir_required=False, config_required=False)
-  flags.DEFINE_string("vcf", None, "Input VCF (plain, gzip or bgzip).", required=True)
+  flags.DEFINE_string("vcf", None, "Input VCF (plain, gzip or bgzip); required unless "
+                      "--all_snvs.")
   flags.DEFINE_string("fasta", None, "Reference genome FASTA the VCF was called on.",
                       required=True)
   flags.DEFINE_string("annotation", None,
@@ -117,10 +127,31 @@ def define_flags() -> None:
                        "this many bases share one REF pass (0 or a power of two; 0: one "
                        "REF window per record).", lower_bound=0)
   flags.DEFINE_string("log", None, "TSV of unscored records (default <out>.issues.tsv).")
+  flags.DEFINE_string("all_snvs", None, "SpliceAI mode, instead of --vcf: score every "
+                      "SNV (3 per base) of the region chrom:start-end (1-based, "
+                      "inclusive) into --out, as the published precomputed scores.")
+  flags.DEFINE_bool("snv_cone", True, "SpliceAI mode: compute SNV ALTs only on each "
+                    "layer's receptive cone over the stored REF layers (same scores; "
+                    "indels always run whole windows).")
+  flags.DEFINE_string("compilation_cache", _default_compilation_cache(),
+                      "SpliceAI mode: JAX persistent compilation cache folder, so a "
+                      "machine compiles the model once, not once per run ('' turns it "
+                      "off).")
 
 
-def load_official_predictor(config):
-  """The five released SpliceAI-10k models averaged, checked against the config."""
+def _default_compilation_cache() -> str:
+  """$JAX_COMPILATION_CACHE_DIR if set, else a folder in the user's cache."""
+  base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+  return (os.environ.get("JAX_COMPILATION_CACHE_DIR")
+          or os.path.join(base, "genereg_jax", "xla"))
+
+
+def load_official_predictor(config, cone_distance: int | None = None):
+  """The five released SpliceAI-10k models averaged, checked against the config.
+
+  Returns ``(predictor, context, cone)``: with ``cone_distance`` a
+  `spliceai_scoring.ConeEnsemble` for SNV ALTs at that distance, else None.
+  """
   from genereg_jax.models import spliceai
   from genereg_jax.train import trainer
   from genereg_jax.variants import spliceai_scoring
@@ -134,7 +165,9 @@ def load_official_predictor(config):
         f"(preset {config.get('model_preset')!r}) is a different network. Use "
         "--config=spliceai_10k.")
   variables = spliceai.load_official_weights(None)
-  return spliceai_scoring.Predictor(ensemble, variables), model.context
+  cone = None if cone_distance is None else spliceai_scoring.ConeEnsemble(
+      spliceai.SpliceAI(**spliceai.PRESETS["10k"]), variables, cone_distance)
+  return spliceai_scoring.Predictor(ensemble, variables), model.context, cone
 
 
 def score_with_workdir() -> None:
@@ -196,6 +229,9 @@ def score_with_workdir() -> None:
 
 def main(argv):
   del argv
+  if (FLAGS.vcf is None) == (FLAGS.all_snvs is None or FLAGS.workdir is not None):
+    raise SystemExit("error: give --vcf (or, in SpliceAI mode, --all_snvs chrom:start-end "
+                     "instead)")
   if FLAGS.workdir is not None:
     logging.set_verbosity(logging.INFO)
     score_with_workdir()
@@ -212,19 +248,27 @@ def main(argv):
   log_path = FLAGS.log or FLAGS.out + ".issues.tsv"
   # Every check on the inputs runs before the model loads and before anything is
   # written; --out and --log appear (renamed from temporary names) only when complete.
-  inputs = (FLAGS.vcf, FLAGS.fasta, FLAGS.annotation)
+  inputs = tuple(p for p in (FLAGS.vcf, FLAGS.fasta, FLAGS.annotation) if p)
   try:
     files.check_output_path(FLAGS.out, *inputs)
     files.check_output_path(log_path, FLAGS.out, *inputs)
-    total = spliceai_scoring.count_records(FLAGS.vcf)
     genome = gene_annotation.Genome(FLAGS.fasta)
+    if FLAGS.all_snvs:
+      _, start, end = spliceai_scoring.parse_region(FLAGS.all_snvs, genome)
+      total = 3 * (end - start + 1)
+    else:
+      total = spliceai_scoring.count_records(FLAGS.vcf)
     genes = spliceai_scoring.GeneIndex(gene_annotation.load_annotation(FLAGS.annotation))
   except (ValueError, OSError) as e:  # InputFormatError is a ValueError.
     raise SystemExit(f"error: {e}") from None
-  predict, context = load_official_predictor(FLAGS.config)
+  if FLAGS.compilation_cache:
+    import jax
+    jax.config.update("jax_compilation_cache_dir", FLAGS.compilation_cache)
+  predict, context, cone = load_official_predictor(
+      FLAGS.config, FLAGS.distance if FLAGS.snv_cone else None)
   scorer = spliceai_scoring.SpliceAIScorer(
       predict, context, genome, genes, distance=FLAGS.distance, mask=FLAGS.mask == "1",
-      batch_size=FLAGS.batch_size or 1, region_span=FLAGS.region_span)
+      batch_size=FLAGS.batch_size or 1, region_span=FLAGS.region_span, cone=cone)
   with files.atomic_write(log_path) as log, reporting.progress_bar(
       total, desc="scoring", unit="variant") as progress:
     log.write("line\tchrom\tpos\tref\talt\tgene\tseverity\treason\n")
@@ -236,15 +280,22 @@ def main(argv):
       log.write(f"{issue.line_number}\t{chrom}\t{pos}\t{ref}\t{issue.allele}\t"
                 f"{issue.gene}\t{issue.severity}\t{issue.reason}\n")
       if issue.severity == "warning":
-        progress.write(f"warning: {FLAGS.vcf}:{issue.line_number}: {issue.reason}; "
+        progress.write(f"warning: {FLAGS.vcf or FLAGS.all_snvs}:{issue.line_number}: "
+                       f"{issue.reason}; "
                        "record written unchanged")
 
-    counts = spliceai_scoring.score_vcf(scorer, FLAGS.vcf, FLAGS.out,
-                                        chunk_records=FLAGS.chunk_records,
-                                        progress=progress, on_issue=on_issue)
+    if FLAGS.all_snvs:
+      counts = spliceai_scoring.score_region_snvs(scorer, FLAGS.all_snvs, FLAGS.out,
+                                                  progress=progress, on_issue=on_issue)
+    else:
+      counts = spliceai_scoring.score_vcf(scorer, FLAGS.vcf, FLAGS.out,
+                                          chunk_records=FLAGS.chunk_records,
+                                          progress=progress, on_issue=on_issue)
   genome.close()
   print(f"{FLAGS.out}: {counts['scored']} of {counts['records']} records scored "
-        f"({counts['entries']} SpliceAI entries, {scorer.batched.num_windows} windows); "
+        f"({counts['entries']} SpliceAI entries, {scorer.batched.num_windows} windows"
+        + (f", {cone.num_windows} REF windows with {cone.num_alternatives} SNV ALTs "
+           "through the cone" if cone else "") + "); "
         f"{counts['warnings']} warnings, {counts['info']} notes in {log_path}")
 
 

@@ -117,10 +117,13 @@ def precise_ours(vcf: str, fasta: str, annotation: str, distance: int,
   from genereg_jax.models import spliceai
   from genereg_jax.variants import spliceai_scoring as ss
   genome = gene_annotation.Genome(fasta)
+  variables = spliceai.load_official_weights(None)
+  cone = ss.ConeEnsemble(spliceai.SpliceAI(**spliceai.PRESETS["10k"]), variables,
+                         distance)
   scorer = ss.SpliceAIScorer(
-      ss.Predictor(spliceai.SpliceAIEnsemble(), spliceai.load_official_weights(None)),
+      ss.Predictor(spliceai.SpliceAIEnsemble(), variables),
       10_000, genome, ss.GeneIndex(gene_annotation.load_annotation(annotation)),
-      distance=distance, batch_size=batch_size)
+      distance=distance, batch_size=batch_size, cone=cone)
   results = []
   with open(vcf) as f:
     for number, line in enumerate(f, start=1):

@@ -653,39 +653,99 @@ def score_vcf(scorer: SpliceAIScorer, vcf_in: str | os.PathLike, vcf_out: str | 
     Counts: ``records``, ``scored`` (records with a SpliceAI entry), ``entries``,
     ``warnings`` and ``info`` issues.
   """
-  counts = dict(records=0, scored=0, entries=0, warnings=0, info=0)
   vcf_in = os.fspath(vcf_in)
   check_output_path(vcf_out, vcf_in)
   with contextlib.closing(vcf_lines(vcf_in)) as lines:
     header = read_header(lines, vcf_in)
-    with open_output(vcf_out) as sink:
-      sink.writelines(header)
-      chunk: list[RecordResult] = []
+    return _score_lines(scorer, header, lines, vcf_out, chunk_records, progress, on_issue)
 
-      def flush():
-        scorer.score(chunk)
-        for result in chunk:
+
+def _score_lines(scorer: SpliceAIScorer, header: Sequence[str],
+                 lines: Iterable[tuple[int, str]], vcf_out: str | os.PathLike,
+                 chunk_records: int, progress: Any,
+                 on_issue: Callable[[Issue, RecordResult], None] | None,
+                 only_scored: bool = False) -> dict[str, int]:
+  """`score_vcf` after the header; ``only_scored`` writes only records with entries."""
+  counts = dict(records=0, scored=0, entries=0, warnings=0, info=0)
+  with open_output(vcf_out) as sink:
+    sink.writelines(header)
+    chunk: list[RecordResult] = []
+
+    def flush():
+      scorer.score(chunk)
+      for result in chunk:
+        if result.entries or not only_scored:
           sink.write(result.output_line())
-          if not result.is_record:
-            continue
-          counts["records"] += 1
-          counts["scored"] += bool(result.entries)
-          counts["entries"] += len(result.entries)
-          for issue in result.issues:
-            counts["warnings" if issue.severity == "warning" else "info"] += 1
-            if on_issue is not None:
-              on_issue(issue, result)
-          if progress is not None:
-            progress.update(1)
-        chunk.clear()
-
-      for line_number, line in lines:
-        if not line.strip() or line.startswith("#"):  # Kept in place, not scored.
-          chunk.append(RecordResult(line_number, line, is_record=False))
+        if not result.is_record:
           continue
-        chunk.append(parse_record(line, line_number))
-        if len(chunk) >= chunk_records:
-          flush()
-      if chunk:
+        counts["records"] += 1
+        counts["scored"] += bool(result.entries)
+        counts["entries"] += len(result.entries)
+        for issue in result.issues:
+          counts["warnings" if issue.severity == "warning" else "info"] += 1
+          if on_issue is not None:
+            on_issue(issue, result)
+        if progress is not None:
+          progress.update(1)
+      chunk.clear()
+
+    for line_number, line in lines:
+      if not line.strip() or line.startswith("#"):  # Kept in place, not scored.
+        chunk.append(RecordResult(line_number, line, is_record=False))
+        continue
+      chunk.append(parse_record(line, line_number))
+      if len(chunk) >= chunk_records:
         flush()
+    if chunk:
+      flush()
   return counts
+
+
+def parse_region(region: str, genome: gene_annotation.Genome) -> tuple[str, int, int]:
+  """``chrom:start-end`` (1-based, inclusive, commas allowed) -> (FASTA name, start, end)."""
+  try:
+    chrom, span = region.rsplit(":", 1)
+    start, end = (int(v.replace(",", "")) for v in span.split("-"))
+  except ValueError:
+    raise ValueError(f"region {region!r} is not chrom:start-end") from None
+  name = genome.chromosome(chrom)
+  if name is None:
+    raise ValueError(f"region {region}: chromosome {chrom} is not in {genome.path}")
+  if not 1 <= start <= end <= genome.sizes[name]:
+    raise ValueError(f"region {region}: need 1 <= start <= end <= {genome.sizes[name]} "
+                     f"(the length of {name})")
+  return name, start, end
+
+
+def score_region_snvs(scorer: SpliceAIScorer, region: str, vcf_out: str | os.PathLike,
+                      chunk_records: int = 3 * 2048, progress: Any = None,
+                      on_issue: Callable[[Issue, RecordResult], None] | None = None
+                      ) -> dict[str, int]:
+  """Every SNV of ``region``, as the published precomputed SpliceAI scores list them.
+
+  Three records per base (the other letters, in A, C, G, T order; bases other than
+  ACGT are skipped), scored as VCF records are (nearby positions share REF passes, with
+  a `ConeEnsemble` SNV ALTs reuse their layers); only records inside an annotated gene
+  are written, each with its ``SpliceAI`` INFO, as in the official precomputed VCFs.
+
+  Returns:
+    Counts as `score_vcf`'s.
+  """
+  chrom, start, end = parse_region(region, scorer.genome)
+  header = ["##fileformat=VCFv4.2\n",
+            f"##contig=<ID={chrom},length={scorer.genome.sizes[chrom]}>\n",
+            INFO_HEADER + "\n", "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\n"]
+
+  def lines():
+    number = len(header)
+    for offset in range(start - 1, end, 4096):
+      bases = scorer.genome.fetch(chrom, offset, min(offset + 4096, end)).upper()
+      for i, ref in enumerate(bases):
+        if ref not in "ACGT":
+          continue
+        for alt in "ACGT".replace(ref, ""):
+          number += 1
+          yield number, f"{chrom}\t{offset + i + 1}\t.\t{ref}\t{alt}\t.\t.\t.\n"
+
+  return _score_lines(scorer, header, lines(), vcf_out, chunk_records, progress, on_issue,
+                      only_scored=True)
