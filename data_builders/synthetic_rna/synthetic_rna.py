@@ -214,7 +214,7 @@ class SyntheticRna(tfds.core.GeneratorBasedBuilder):
           structure_rule=True, structure=True,
           description="Zip codes count only in hairpin loops; RNAplfold channels."),
       SyntheticRnaConfig(
-          name="tiny", kind="localization", num_train=400, num_valid=60, num_test=60,
+          name="tiny", kind="localization", num_train=1000, num_valid=60, num_test=60,
           max_length=300, length_range=(150, 300), description="Small, for tests."),
   ]
   DEFAULT_BUILDER_CONFIG_NAME = "probes"
