@@ -130,7 +130,7 @@ def kind_of(instruction: str) -> str:
   return "elementwise fusion"
 
 
-def profile(model: str, steps: int, quick: bool = False) -> dict:
+def profile(model: str, steps: int, quick: bool = False, hlo: str | None = None) -> dict:
   import jax
   from experiments.benchmarks import jax_steps
   from experiments.benchmarks import reference_jax
@@ -143,6 +143,9 @@ def profile(model: str, steps: int, quick: bool = False) -> dict:
   example = {k: v[0] for k, v in batch_np.items()}
   state, batch, train_step, _ = jax_steps.trainer_steps(experiment, example, batch_np)
   compiled = train_step.lower(state, batch).compile()
+  if hlo:  # The compiled program, to read the fusions the tables name.
+    with open(hlo, "w") as f:
+      f.write(compiled.as_text())
   holder = {"state": state}
 
   def step():
@@ -197,8 +200,9 @@ def main(argv=None) -> None:
   parser.add_argument("--top", type=int, default=20)
   parser.add_argument("--quick", action="store_true", help="small batch")
   parser.add_argument("--output", default=None, help="also write the profile as JSON")
+  parser.add_argument("--hlo", default=None, help="also write the compiled HLO text")
   args = parser.parse_args(argv)
-  result = profile(args.model, args.steps, args.quick)
+  result = profile(args.model, args.steps, args.quick, args.hlo)
   total = result["thunk_ms"] or 1.0
   print(f"{args.model}: step {result['step_ms']:.1f} ms (wall), XLA thunks "
         f"{result['thunk_ms']:.1f} ms per step, {(result['flops'] or 0) / 1e9:.1f} GFLOP")

@@ -242,7 +242,11 @@ class AttentionPool1D(nn.Module):
     pairs = x.reshape(batch, (length + pad) // 2, 2, channels)
     first, second = pairs[:, :, 0], pairs[:, :, 1]
     difference = first - second
-    logit_gap = jnp.einsum("blc,cd->bld", difference, kernel).astype(jnp.float32)
+    # A matmul on [batch * windows, c] rather than an einsum over [batch, windows, c]:
+    # XLA's CPU backend then computes the kernel's gradient without a transposed copy
+    # of the logits' gradient.
+    logit_gap = (difference.reshape(-1, channels) @ kernel).reshape(
+        difference.shape).astype(jnp.float32)
     if pad:  # The padded position gets no weight: the window's first is kept whole.
       logit_gap = logit_gap.at[:, -1].set(jnp.inf)
     return second + difference * jax.nn.sigmoid(logit_gap).astype(self.dtype)

@@ -54,6 +54,59 @@ def test_attention_pool_masks_ragged_window():
   np.testing.assert_allclose(out, expected, rtol=1e-6, atol=1e-6)
 
 
+def test_batch_norm_gelu_matches_flax_batch_norm_then_gelu():
+  """Output, running statistics and gradients (through the output and the
+  statistics) equal flax's BatchNorm followed by Enformer's GELU."""
+  rng = np.random.default_rng(3)
+  x = jnp.asarray(rng.normal(1.5, 3.0, size=(2, 37, 6)), jnp.float32)
+  weights = jnp.asarray(rng.normal(size=(2, 37, 6)), jnp.float32)
+  variables = {"params": {"scale": jnp.asarray(rng.normal(size=6), jnp.float32),
+                          "bias": jnp.asarray(rng.normal(size=6), jnp.float32)},
+               "batch_stats": {"mean": jnp.asarray(rng.normal(size=6), jnp.float32),
+                               "var": jnp.asarray(rng.uniform(1, 2, size=6),
+                                                  jnp.float32)}}
+
+  def flax_version(variables, x, train):
+    y, state = nn.BatchNorm(use_running_average=not train, momentum=0.9,
+                            epsilon=1e-5).apply(variables, x,
+                                                mutable=["batch_stats"])
+    return enformer.gelu(y), state["batch_stats"]
+
+  def fused(variables, x, train):
+    y, state = enformer.BatchNormGelu().apply(variables, x, train=train,
+                                              mutable=["batch_stats"])
+    return y, state["batch_stats"]
+
+  def loss(f, variables, x):
+    y, stats = f(variables, x, True)
+    return (jnp.sum(jnp.sin(y) * weights) + jnp.sum(stats["mean"] ** 2)
+            + jnp.sum(jnp.sqrt(stats["var"])))
+
+  for train in (False, True):
+    (want, want_stats), (got, got_stats) = (
+        f(variables, x, train) for f in (flax_version, fused))
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+    for key in ("mean", "var"):
+      np.testing.assert_allclose(got_stats[key], want_stats[key], rtol=1e-5)
+  want, got = (jax.grad(lambda v, x, f=f: loss(f, v, x), argnums=(0, 1))(
+      variables, x) for f in (flax_version, fused))
+  for g, w in zip(jax.tree_util.tree_leaves(got), jax.tree_util.tree_leaves(want)):
+    np.testing.assert_allclose(g, w, rtol=1e-4, atol=1e-5)
+
+
+def test_pointwise_conv_matches_width_one_conv():
+  x = jnp.asarray(np.random.default_rng(4).normal(size=(2, 9, 5)), jnp.float32)
+  ours = enformer.PointwiseConv(7)
+  theirs = nn.Conv(7, (1,))
+  key = jax.random.PRNGKey(0)
+  variables = nn.meta.unbox(ours.init(key, x))
+  # Same parameters, drawn the same way, as nn.Conv's.
+  jax.tree_util.tree_map(np.testing.assert_array_equal, variables,
+                         theirs.init(key, x))
+  np.testing.assert_allclose(ours.apply(variables, x),
+                             theirs.apply(variables, x), rtol=1e-6, atol=1e-6)
+
+
 def test_positional_features_match_enformer_pytorch(reference):
   features = attention.relative_position_features(64, 24)
   # enformer-pytorch computes them in float32 too; its own rounding error
