@@ -131,6 +131,22 @@ def test_bpnet_cone_equals_model_on_mutants_incl_ends(tiny_bpnet):
     assert float(jnp.max(jnp.abs(expected["profile_logits"] - got))) < TOLERANCE
 
 
+def test_bpnet_cone_ism_equals_plain_ism(tiny_bpnet):
+  from genereg_jax import interpret
+  model, params, x = tiny_bpnet
+  readout = lambda y: y["log_counts"]
+  split = bpnet_lib.cone_model(model, params, readout=readout)
+  fn = lambda s: readout(model.apply({"params": params}, s))
+  x = np.asarray(x)
+  plain = interpret.ism(fn, x, start=0, end=12)
+  fast = interpret.ism(fn, x, start=0, end=12, fast=split, batch_size=5)
+  assert fast.shape == (2, 12, 4, 1)
+  np.testing.assert_allclose(fast, plain, rtol=1e-5, atol=1e-5)
+  tail = interpret.ism(fn, x, start=x.shape[1] - 3, fast=split)
+  np.testing.assert_allclose(tail, interpret.ism(fn, x, start=x.shape[1] - 3),
+                             rtol=1e-5, atol=1e-5)
+
+
 def test_spliceai_cone_equals_model_on_mutants():
   from genereg_jax.models import spliceai
   model = spliceai.SpliceAI(**spliceai.PRESETS["tiny"])  # context 24: 12 each side
