@@ -58,9 +58,15 @@ softplus, attention pooling), BPNet, SpliceAI (BatchNorm, softmax output) and Da
 (BiLSTM). On the conv / ReLU / max-pool / dense / mean networks tangermeme supports,
 the rules are tangermeme's, so the numbers are its numbers.
 
-Each rule is written as ``out = stop_gradient(f(x)) + Σ_i m_i · (a_i - stop_gradient(a_i))``
-with ``m_i`` held constant: the value is exactly ``f(x)`` and the ordinary reverse-mode
-gradient is the DeepLIFT multiplier, so ``jax.grad`` does the backward pass under jit.
+Each value carries, besides its input and reference sides, ``t``: the rules' linear map
+applied to the input's tangent (``t_out = Σ_i m_i · t_i`` with the ``m_i`` computed
+from both sides; the JVP for linear ops). ``jax.linear_transpose`` of that map gives the
+multipliers, so the two forward passes are its constants and the backward pass is one
+transposed pass; traced for one sequence and vmapped over references with the input
+side unbatched, the input's forward pass runs once per input, not once per reference
+(DeepSEA, 20 references: 0.81 -> 0.51 CPU s per sequence against ``jax.grad`` through
+``stop_gradient(f(x)) + Σ m_i (a_i - stop_gradient(a_i))``, whose input side is
+batched by the multipliers).
 
 Hypothetical contributions (tangermeme ``hypothetical=True``, as TF-MoDISco needs): for
 each reference ``r``, ``h[l, c] = m[l, c] - Σ_c' r[l, c'] m[l, c']``, the contribution
@@ -95,9 +101,12 @@ MAXPOOL_EPS = 1e-7
 
 
 class _Pair(NamedTuple):
-  """A value that depends on the input: its value on the input and on the reference."""
+  """A value that depends on the input: its value on the input and on the reference,
+  and ``t``, the DeepLIFT linear map applied to the input's tangent (None: zero, for
+  integers and booleans)."""
   x: Any
   r: Any
+  t: Any = None
 
 
 def _side(value: Any, side: str) -> Any:
@@ -105,7 +114,12 @@ def _side(value: Any, side: str) -> Any:
 
 
 def _as_pair(value: Any) -> _Pair:
-  return value if isinstance(value, _Pair) else _Pair(value, value)
+  """A pair with a tangent array for floats (loop carries keep one structure)."""
+  if not isinstance(value, _Pair):
+    value = _Pair(value, value)
+  if value.t is None and _is_float(value.x):
+    value = value._replace(t=jnp.zeros_like(value.x))
+  return value
 
 
 def _bind(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[Any]:
@@ -114,19 +128,34 @@ def _bind(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[Any]:
 
 
 def _both_sides(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
-  """Evaluates ``eqn`` on each side; its gradient is the ordinary one (linear rules)."""
-  outs_x = _bind(eqn, [_side(a, "x") for a in args])
+  """Evaluates ``eqn`` on each side; the tangent map is its JVP at the input (linear
+  rules: exact for Δ)."""
+  moving = [i for i, a in enumerate(args) if isinstance(a, _Pair) and a.t is not None]
+
+  def at_input(*values):
+    full = [_side(a, "x") for a in args]
+    for i, v in zip(moving, values):
+      full[i] = v
+    return _bind(eqn, full)
+
+  if moving:
+    outs_x, outs_t = jax.jvp(at_input, [args[i].x for i in moving],
+                             [args[i].t for i in moving])
+  else:
+    outs_x = at_input()
+    outs_t = [None] * len(outs_x)
   outs_r = _bind(eqn, [_side(a, "r") for a in args])
-  return [_Pair(a, b) for a, b in zip(outs_x, outs_r)]
+  return [_Pair(a, b, t if _is_float(a) else None)
+          for a, b, t in zip(outs_x, outs_r, outs_t)]
+
+
+def _sum(terms: Sequence[Any]) -> Any:
+  terms = [t for t in terms if t is not None]
+  return functools.reduce(lambda a, b: a + b, terms) if terms else None
 
 
 def _is_float(value: Any) -> bool:
   return jnp.issubdtype(jnp.result_type(value), jnp.inexact)
-
-
-def _tangent(value: Array) -> Array:
-  """``v - stop_gradient(v)``: zero in value, the identity in the backward pass."""
-  return value - lax.stop_gradient(value)
 
 
 def _safe_quotient(num: Array, den: Array, fallback: Array, eps: float) -> Array:
@@ -155,7 +184,7 @@ def _shapley(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
     for subset in itertools.combinations(players, size):
       value[frozenset(subset)] = evaluate(frozenset(subset))
   out_x, out_r = value[frozenset(players)], value[frozenset()]
-  out = lax.stop_gradient(out_x)
+  terms = []
   for i in players:
     others = [p for p in players if p != i]
     phi = 0.0
@@ -170,9 +199,9 @@ def _shapley(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
         lambda v, i=i: _bind(eqn, [v if j == i else _side(b, "x")
                                    for j, b in enumerate(args)])[0],
         (a.x,), (jnp.ones_like(a.x),))[1]
-    m = lax.stop_gradient(_safe_quotient(phi, a.x - a.r, gradient, RESCALE_EPS))
-    out = out + m * _tangent(a.x)
-  return [_Pair(out, out_r)]
+    if a.t is not None:
+      terms.append(_safe_quotient(phi, a.x - a.r, gradient, RESCALE_EPS) * a.t)
+  return [_Pair(out_x, out_r, _sum(terms))]
 
 
 def _bilinear(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
@@ -182,11 +211,9 @@ def _bilinear(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
   if not (isinstance(a, _Pair) and isinstance(b, _Pair)):
     return _both_sides(eqn, args)
   f = lambda u, v: _bind(eqn, [u, v])[0]
-  mean_a = lax.stop_gradient((a.x + a.r) / 2)
-  mean_b = lax.stop_gradient((b.x + b.r) / 2)
-  out = (lax.stop_gradient(f(a.x, b.x)) + f(_tangent(a.x), mean_b)
-         + f(mean_a, _tangent(b.x)))
-  return [_Pair(out, f(a.r, b.r))]
+  mean_a, mean_b = (a.x + a.r) / 2, (b.x + b.r) / 2
+  terms = [None if a.t is None else f(a.t, mean_b), None if b.t is None else f(mean_a, b.t)]
+  return [_Pair(f(a.x, b.x), f(a.r, b.r), _sum(terms))]
 
 
 def _divide(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
@@ -218,7 +245,7 @@ def _tiled_chooser(eqn: core.JaxprEqn, a: _Pair, tiles) -> list[_Pair]:
     return v.reshape(*[n for n, _ in tiles], -1)
 
   pick = jnp.argmax if "max" in eqn.primitive.name else jnp.argmin
-  at_x, at_r = blocks(lax.stop_gradient(a.x)), blocks(lax.stop_gradient(a.r))
+  at_x, at_r = blocks(a.x), blocks(a.r)
   mask_x, mask_r = (jax.nn.one_hot(pick(v, -1), v.shape[-1], dtype=v.dtype)
                     for v in (at_x, at_r))
   out_x, out_r = (mask_x * at_x).sum(-1), (mask_r * at_r).sum(-1)
@@ -226,22 +253,24 @@ def _tiled_chooser(eqn: core.JaxprEqn, a: _Pair, tiles) -> list[_Pair]:
   via_x, via_r = (best - out_r)[..., None], (out_x - best)[..., None]
   delta = at_x - at_r
   small = jnp.abs(delta) < MAXPOOL_EPS
-  t = blocks(_tangent(a.x))
+  t = blocks(a.t)
   scaled = jnp.where(small, 0.0, t / jnp.where(small, 1.0, delta))
-  out = lax.stop_gradient(out_x) + (mask_x * (jnp.where(small, t, 0.0) + via_x * scaled)
-                                    + mask_r * via_r * scaled).sum(-1)
-  return [_Pair(out, out_r)]
+  out_t = (mask_x * (jnp.where(small, t, 0.0) + via_x * scaled)
+           + mask_r * via_r * scaled).sum(-1)
+  return [_Pair(out_x, out_r, out_t)]
 
 
 def _chooser(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
   """Max/min reductions and pooling: captum's max-pooling rule (see the docstring)."""
   (a,) = args
+  if a.t is None:
+    return _both_sides(eqn, args)
   if eqn.primitive.name.startswith("reduce_window"):
     tiles = _tiling(eqn, a.x.shape)
     if tiles is not None:
       return _tiled_chooser(eqn, a, tiles)
   pool = lambda v: _bind(eqn, [v])[0]
-  at_x, at_r = lax.stop_gradient(a.x), lax.stop_gradient(a.r)
+  at_x, at_r = a.x, a.r
   jvp_x = lambda t: jax.jvp(pool, (at_x,), (t,))[1]
   jvp_r = lambda t: jax.jvp(pool, (at_r,), (t,))[1]
   out_x, out_r = pool(at_x), pool(at_r)
@@ -249,11 +278,11 @@ def _chooser(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
   via_x, via_r = best - out_r, out_x - best  # they sum to Δout
   delta = at_x - at_r
   small = jnp.abs(delta) < MAXPOOL_EPS
-  t = _tangent(a.x)
+  t = a.t
   scaled = jnp.where(small, 0.0, t / jnp.where(small, 1.0, delta))
-  out = (lax.stop_gradient(out_x) + jvp_x(jnp.where(small, t, 0.0))
-         + via_x * jvp_x(scaled) + via_r * jvp_r(scaled))
-  return [_Pair(out, out_r)]
+  out_t = (jvp_x(jnp.where(small, t, 0.0))
+           + via_x * jvp_x(scaled) + via_r * jvp_r(scaled))
+  return [_Pair(out_x, out_r, out_t)]
 
 
 def _select(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
@@ -272,14 +301,12 @@ def _select(eqn: core.JaxprEqn, args: Sequence[Any]) -> list[_Pair]:
   delta_out = out_x - out_r
   terms = []
   for c in cases:
-    if isinstance(c, _Pair):
+    if isinstance(c, _Pair) and c.t is not None:
       m = _safe_quotient(delta_out, c.x - c.r, jnp.ones_like(delta_out), RESCALE_EPS)
-      m = lax.stop_gradient(jnp.where(same, 1.0, m))
-      terms.append(m * _tangent(c.x))
+      terms.append(jnp.where(same, 1.0, m) * c.t)
     else:
       terms.append(jnp.zeros_like(out_x))
-  out = lax.stop_gradient(out_x) + lax.select_n(chosen, *terms)
-  return [_Pair(out, out_r)]
+  return [_Pair(out_x, out_r, lax.select_n(chosen, *terms))]
 
 
 # jax.nn activations (jitted functions of one array): one rescale step each, as
@@ -413,16 +440,24 @@ def _eval(jaxpr: core.Jaxpr, consts: Sequence[Any], args: Sequence[Any]) -> list
 def _multipliers(fn, x, references, target):
   # Traced for one sequence and vmapped: over the references of an input with the
   # input side unbatched, so its forward pass runs once per input, not once per
-  # reference; then over the inputs.
+  # reference; then over the inputs. The multipliers are the transpose of the
+  # rules' linear map (the forward passes on both sides are its constants).
   closed = jax.make_jaxpr(attributions.single_output(fn))(x[:1])
 
-  def explained(x1, r1):
-    (out,) = _eval(closed.jaxpr, closed.consts, [_Pair(x1, r1)])
-    out = _as_pair(out)
-    return out.x[0, target], (out.x[0, target], out.r[0, target])
+  def per_reference(x1, r1):
+    values = []
 
-  per_reference = jax.vmap(jax.grad(explained, has_aux=True), in_axes=(None, 0))
-  m, (y_x, y_r) = jax.vmap(per_reference)(x[:, None], references[:, :, None].astype(x.dtype))
+    def linear(t0):
+      (out,) = _eval(closed.jaxpr, closed.consts, [_Pair(x1, r1, t0)])
+      out = _as_pair(out)
+      values.append((out.x[0, target], out.r[0, target]))
+      return out.t[0, target]
+
+    (m,) = jax.linear_transpose(linear, x1)(jnp.ones((), x1.dtype))
+    return m, values[0]
+
+  m, (y_x, y_r) = jax.vmap(jax.vmap(per_reference, in_axes=(None, 0)))(
+      x[:, None], references[:, :, None].astype(x.dtype))
   m = m.reshape(references.shape)
   delta = (y_x - y_r) - jnp.sum(m * (x[:, None] - references),
                                 axis=tuple(range(2, references.ndim)))
