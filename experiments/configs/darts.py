@@ -14,6 +14,16 @@ runs DARTS-BHT on shallow counts (15 reads per condition) with the DNN prior ("i
 and the flat prior and scores both against the true |delta PSI| > 0.05
 (``auroc_bht_info`` vs ``auroc_bht_flat``). ``:rmats`` reads ``splicing_events/darts``
 (rMATS counts of real events; labels from the flat test; no truth).
+
+Measured (2-core CPU, load ~20): the DNN memorises the 3,000 synthetic training pairs
+within ~50 steps of 400 (train loss 1e-6 by step 450, valid prior AUROC falling from
+0.70 to 0.63), so the default trains 60 steps (8 epochs; the release trained far more
+events for few epochs). It then reached a test prior AUROC of 0.74 against the BHT
+labels (0.68 against true |delta PSI| > 0.05); DARTS-BHT on 15 reads per condition
+scored 0.757 with that prior vs 0.773 with the flat prior: this prior is too weak and
+too confident to help. The machinery does help with a better prior: on counts simulated
+from the test's model (1,000 events, 15 reads), a calibrated prior of AUROC 0.78 lifts
+the BHT's AUROC from 0.72 (flat) to 0.84, and one of 0.92 to 0.93 (README table).
 """
 
 import ml_collections
@@ -30,8 +40,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       task=dict(counts_key="counts", lengths_key="lengths", truth_key="delta_psi"),
       # Darts_DNN architecture.yaml: RMSprop, batch 400; the learning rate is ours.
       optimizer=dict(name="rmsprop", learning_rate=1e-3, warmup_steps=50),
-      batch_size=400, eval_batch_size=500, num_train_steps=600)
-  _base.use_full_eval(config, log_every_steps=50, eval_every_steps=200)
+      batch_size=400, eval_batch_size=500, num_train_steps=60)
+  _base.use_full_eval(config, log_every_steps=15, eval_every_steps=30)
   if variant == "tiny":
     config.dataset.name = "synthetic_splicing_code/darts_tiny"
     config.model_preset = "tiny"
