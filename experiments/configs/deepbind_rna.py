@@ -26,7 +26,8 @@ outputs sharing the detectors), ``<protein>`` (``PUM2``, ``QKI``, ``RBFOX1``,
 Measured (2-core CPU at load ~25, ``synthetic_rna`` 1.0.0): the default run (4,000
 steps, ~20 min there) reached test (set B) Pearson 0.736, Spearman 0.471 and AUROC 0.970
 averaged over the four proteins (0.72-0.76 each; the noise allows Pearson ~0.95,
-Spearman ~0.72); ``:tiny`` (600 steps) 0.70 / 0.45 / 0.96.
+Spearman ~0.72); ``:PUM2`` alone (2,000 steps, ~1 min at low load) 0.734 / 0.450 /
+0.967; ``:tiny`` (600 steps) 0.70 / 0.45 / 0.96.
 """
 
 import ml_collections

@@ -76,6 +76,10 @@ class ProbeIntensity(base.Task):
                          f"dataset; it has {names}.")
       self.columns = tuple(names.index(p) for p in self.proteins)
 
+  def output_shape(self, target_shape: tuple[int, ...]) -> tuple[int, ...]:
+    """One output per configured protein, however many columns the dataset has."""
+    return tuple(target_shape) if self.columns is None else (len(self.columns),)
+
   def targets(self, batch: base.Batch):
     """The configured proteins' columns of ``batch[intensity_key]``."""
     intensity = batch[self.intensity_key]

@@ -12,10 +12,12 @@ import tensorflow_datasets as tfds
 
 from experiments import configs
 from data_builders.rna_localization import rna_localization
+from data_builders.synthetic_rna import synthetic_rna
 from genereg_jax.data import pipeline
 from genereg_jax.train import trainer
 
 CEFRA_SEQ = rna_localization.CEFRA_SEQ_COMPARTMENTS
+PROTEINS = tuple(synthetic_rna.RBP_MOTIFS)
 
 
 def _builder_config(name):
@@ -32,6 +34,9 @@ def test_deepbind_rna_variants(variant):
   assert (model.motif_length, model.strands) == ((16, "forward") if variant != ":tiny"
                                                  else (12, "forward"))
   assert model.num_outputs == len(task.proteins)
+  if variant != ":rnacompete":  # The trainer's start-up check against the data's columns.
+    task.use_dataset_metadata({"proteins": list(PROTEINS)})
+    assert task.output_shape((len(PROTEINS),)) == (model.num_outputs,)
   x = jax.ShapeDtypeStruct((2, data.max_length, 4), jnp.float32)
   out = jax.eval_shape(lambda x: model.init_with_output(jax.random.key(0), x)[0], x)
   assert out.shape == (2, model.num_outputs)

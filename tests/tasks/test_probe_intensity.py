@@ -50,6 +50,7 @@ def test_one_protein_model_reads_its_column():
   outputs, targets = _data(2)
   task = tasks.get_task("probe_intensity", dict(proteins=("QKI",)))
   task.use_dataset_metadata({"proteins": list(PROTEINS)})
+  assert task.output_shape((3,)) == (1,)  # The trainer's start-up shape check.
   loss, weight = task.loss(outputs[:, 1:2], {"intensity": targets})
   known = ~np.isnan(targets[:, 1])
   assert float(weight) == known.sum()
