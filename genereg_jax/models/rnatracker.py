@@ -99,7 +99,8 @@ class RNATracker(nn.Module):
     h = gnn.BiLSTM(self.lstm_units, dtype=self.dtype, name="bilstm")(x)
 
     # Additive attention over steps (the released ``attention_module``).
-    context = jnp.tanh(gnn.dense(self.attention_size, dtype=self.dtype, name="attention_context")(h))
+    context = jnp.tanh(gnn.dense(self.attention_size, dtype=self.dtype,
+                                 name="attention_context")(h))
     scores = gnn.dense(1, use_bias=False, dtype=self.dtype, axes=("mlp", "embed"),
                        name="attention_score")(context)[..., 0].astype(jnp.float32)
     visible = visible_steps(sequence, self.filter_length, self.pool_size,

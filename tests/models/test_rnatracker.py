@@ -56,7 +56,8 @@ def test_attention_skips_padding_and_structure_is_a_second_input():
   # Structure changes the output; the sequence-only model has 4 input channels.
   out2 = model.apply(variables, x, np.zeros_like(structure))
   assert np.abs(np.asarray(out) - np.asarray(out2)).max() > 1e-6
-  assert meta.unbox(model.init(jax.random.key(0), x))["params"]["conv1"]["kernel"].shape == (8, 4, 16)
+  sequence_only = meta.unbox(model.init(jax.random.key(0), x))["params"]
+  assert sequence_only["conv1"]["kernel"].shape == (8, 4, 16)
 
 
 def test_jitted_train_step_lowers_kl():
