@@ -30,6 +30,14 @@ def test_help_works_without_other_flags(module, flag):
   assert "--workdir" in out.stdout or "--config" in out.stdout
 
 
+# Commands that read other commands' outputs rather than a workdir or config.
+@pytest.mark.parametrize("module", ["prioritise_variants", "expecto", "plot_tracks"])
+def test_help_of_table_commands(module):
+  out = _run(module, "--help")
+  assert out.returncode == 0, out.stderr[-2000:]
+  assert f"python -m experiments.{module}" in out.stdout
+
+
 _BEFORE_JAX = """
 import runpy, sys
 sys.argv = ["train", *{args!r}]
