@@ -55,6 +55,7 @@ TRAIN_STEP_CONFIGS = {
     "deerect_apa": ("deerect_apa", "deerect_apa:tiny"),
     "deerect_polya": ("deerect_polya", "deerect_polya:tiny"),
     "enformer_human_mouse": ("enformer_human_mouse:synthetic", "enformer_human_mouse:tiny"),
+    "expecto": ("expecto", "expecto:tiny"),
     "leung_pas": ("leung_pas", "leung_pas:tiny"),
     "pangolin": ("pangolin:synthetic", "pangolin:tiny"),
     "rnatracker": ("rnatracker", "rnatracker:tiny"),
