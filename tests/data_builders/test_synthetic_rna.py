@@ -3,7 +3,6 @@ rule active zip codes sit in hairpin loops (RNAplfold: unpaired) and sequestered
 are paired; builds write ``rnacompete``/``rna_localization`` records."""
 
 import numpy as np
-import tensorflow_datasets as tfds
 
 from data_builders import rna_localization
 from data_builders import synthetic_rna
