@@ -184,6 +184,15 @@ def use_tiny_batches(config: ml_collections.ConfigDict, num_train_steps: int) ->
   use_full_eval(config, log_every_steps=50, eval_every_steps=200)
 
 
+def use_manual_dataset(config: ml_collections.ConfigDict, name: str, *,
+                       num_train_steps: int, every_steps: int) -> None:
+  """Train on a real dataset built from downloaded files (``--manual_dir``), never built on use."""
+  config.dataset.name = name
+  config.dataset.build_if_missing = False
+  config.num_train_steps = num_train_steps
+  config.eval_every_steps = config.checkpoint_every_steps = every_steps
+
+
 def use_deepsea_bundle(config: ml_collections.ConfigDict) -> None:
   """Train on the published DeepSEA ``.mat`` bundle: 919 labels named by the dataset.
 

@@ -50,11 +50,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.learning_rate = 3e-3
     _base.use_full_eval(config, log_every_steps=100, eval_every_steps=500)
   elif variant == "real":
-    config.dataset.name = "apa_usage/default"
-    config.dataset.build_if_missing = False
-    config.num_train_steps = 10_000
-    config.eval_every_steps = 1000
-    config.checkpoint_every_steps = 1000
+    _base.use_manual_dataset(config, "apa_usage/default", num_train_steps=10_000,
+                             every_steps=1000)
   return config
 
 

@@ -49,12 +49,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.num_train_steps = 2000
     _base.use_full_eval(config, log_every_steps=100, eval_every_steps=1000)
   elif variant.startswith("real"):
-    config.dataset.name = {"real_human": "polya_sites/dragon", "real_mouse": "polya_sites/mouse",
-                           "real_polyasite": "polya_sites/polyasite"}[variant]
-    config.dataset.build_if_missing = False
-    config.num_train_steps = 20_000
-    config.eval_every_steps = 2000
-    config.checkpoint_every_steps = 2000
+    name = {"real_human": "polya_sites/dragon", "real_mouse": "polya_sites/mouse",
+            "real_polyasite": "polya_sites/polyasite"}[variant]
+    _base.use_manual_dataset(config, name, num_train_steps=20_000, every_steps=2000)
   return config
 
 

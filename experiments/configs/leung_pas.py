@@ -40,11 +40,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.num_train_steps = 1500
     _base.use_full_eval(config, log_every_steps=100, eval_every_steps=500)
   elif variant == "real":
-    config.dataset.name = "apa_usage/pairs"
-    config.dataset.build_if_missing = False
-    config.num_train_steps = 20_000
-    config.eval_every_steps = 2000
-    config.checkpoint_every_steps = 2000
+    _base.use_manual_dataset(config, "apa_usage/pairs", num_train_steps=20_000,
+                             every_steps=2000)
   return config
 
 
