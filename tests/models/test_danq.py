@@ -5,12 +5,13 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 from flax.linen import meta
 
 from genereg_jax import nn as gnn
 from genereg_jax.models import get_model
+
+import train_check
 from genereg_jax.nn import recurrent
 
 
@@ -123,20 +124,6 @@ def test_tiny_forward_and_jitted_train_step():
   # 200 -> 175 -> pool 13 -> 13 steps · 64 feed the hidden layer.
   assert params["hidden"]["Dense_0"]["kernel"].shape == (13 * 64, 64)
   chex.assert_shape(model.apply({"params": params}, x), (8, 12))
-  tx = optax.adam(3e-3)
-
-  @jax.jit
-  def step(params, opt_state):
-    def loss_fn(p):
-      logits = model.apply({"params": p}, x, train=True, rngs={"dropout": jax.random.key(3)})
-      return optax.sigmoid_binary_cross_entropy(logits, y).mean()
-    loss, grads = jax.value_and_grad(loss_fn)(params)
-    updates, opt_state = tx.update(grads, opt_state)
-    return optax.apply_updates(params, updates), opt_state, loss
-
-  opt_state = tx.init(params)
-  losses = []
-  for _ in range(5):
-    params, opt_state, loss = step(params, opt_state)
-    losses.append(float(loss))
-  assert np.isfinite(losses).all() and losses[-1] < losses[0]
+  losses = train_check.jitted_losses(model, params, x, y, learning_rate=3e-3,
+                                     dropout_seed=3)
+  assert losses[-1] < losses[0]

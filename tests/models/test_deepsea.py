@@ -4,11 +4,12 @@ import chex
 import jax
 import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 from flax.linen import meta
 
 from genereg_jax.models import get_model
+
+import train_check
 
 
 def _count(tree) -> int:
@@ -30,23 +31,9 @@ def test_tiny_forward_and_jitted_train_step():
   y = jnp.ones((4, 12))
   params = meta.unbox(model.init(jax.random.key(0), x))["params"]
   chex.assert_shape(model.apply({"params": params}, x), (4, 12))
-  tx = optax.adam(1e-2)
-
-  @jax.jit
-  def step(params, opt_state):
-    def loss_fn(p):
-      logits = model.apply({"params": p}, x, train=True, rngs={"dropout": jax.random.key(2)})
-      return optax.sigmoid_binary_cross_entropy(logits, y).mean()
-    loss, grads = jax.value_and_grad(loss_fn)(params)
-    updates, opt_state = tx.update(grads, opt_state)
-    return optax.apply_updates(params, updates), opt_state, loss
-
-  opt_state = tx.init(params)
-  losses = []
-  for _ in range(5):
-    params, opt_state, loss = step(params, opt_state)
-    losses.append(float(loss))
-  assert np.isfinite(losses).all() and losses[-1] < losses[0]
+  losses = train_check.jitted_losses(model, params, x, y, learning_rate=1e-2,
+                                     dropout_seed=2)
+  assert losses[-1] < losses[0]
 
 
 def test_unknown_model_preset_and_field_errors():
