@@ -1,0 +1,141 @@
+"""Tests for ``synthetic_graphs``: the GraphReg interface, the truth, determinism.
+
+The dataset proves that a graph model uses 3D contacts, so the tests check the
+truth it rests on: CAGE is a Poisson draw of the recorded expectation, genes are
+contact-dependent exactly when far looped enhancers dominate, loops become edges,
+the epigenome marks the elements, the planted motifs are in the sequence, and an
+oracle that knows the contacts beats one that does not.
+"""
+
+import numpy as np
+import pytest
+
+from data_builders import synthetic_graphs as sg
+from data_builders.synthetic_graphs import synthetic_graphs as sgm
+from data_builders.synthetic_motifs import synthetic_motifs as sm
+
+TINY = next(c for c in sg.BUILDER_CONFIGS if c.name == "tiny")
+
+
+@pytest.fixture(scope="module")
+def motifs():
+  return sm.load_motifs(motif_ids=sgm.MOTIF_IDS)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+  builder = sg.SyntheticGraphs(config="tiny", data_dir=str(tmp_path_factory.mktemp("tfds")),
+                               file_format="array_record")
+  builder.download_and_prepare()
+  return builder
+
+
+@pytest.fixture(scope="module")
+def records(built):
+  source = built.as_data_source()
+  return {split: [source[split][i] for i in range(len(source[split]))]
+          for split in sg.SPLITS}
+
+
+def test_features_and_metadata_follow_the_graphreg_interface(built, records):
+  meta = built.info.metadata
+  n = TINY.n_nodes
+  assert (meta["node_size"], meta["epi_bin_size"], meta["n_nodes"]) == (5000, 100, n)
+  assert meta["max_edges"] == TINY.max_edges
+  assert meta["epi_tracks"] == ["DNase", "H3K27ac", "H3K4me3"]
+  assert meta["seq_length"] == n * 5000 and meta["scored_nodes"] == [0, n]
+  assert meta["motifs"]["CTCF"]["matrix_id"].startswith("MA0139")
+  assert [len(records[s]) for s in sg.SPLITS] == [24, 8, 8]
+  ex = records["train"][0]
+  expected = {"epi": ((n * 50, 3), np.float32), "sequence": ((n * 5000, 4), np.uint8),
+              "cage": ((n,), np.float32), "edges": ((TINY.max_edges, 2), np.int32),
+              "edge_mask": ((TINY.max_edges,), np.uint8), "tss": ((n,), np.uint8),
+              "contact_dependent": ((n,), np.uint8)}
+  for key, (shape, dtype) in expected.items():
+    assert ex[key].shape == shape and ex[key].dtype == dtype, key
+  assert (ex["sequence"].sum(axis=1) == 1).all()
+
+
+def test_records_are_the_sampler_and_sequence_is_drawn_last(records, motifs):
+  for split in ("train", "test"):
+    for index in (0, 5):
+      ex = records[split][index]
+      again = sg.sample_example(sg.example_rng(TINY.seed, split, index), motifs, TINY)
+      for key in again:
+        np.testing.assert_array_equal(np.asarray(ex[key]), again[key], err_msg=key)
+  no_sequence = TINY.__class__(**{**TINY.__dict__, "name": "tiny_epi",
+                                  "include_sequence": False})
+  epi_only = sg.sample_example(sg.example_rng(TINY.seed, "train", 0), motifs, no_sequence)
+  assert "sequence" not in epi_only
+  for key, value in epi_only.items():
+    np.testing.assert_array_equal(np.asarray(records["train"][0][key]), value, err_msg=key)
+
+
+def test_edges_are_symmetric_padded_and_hold_the_loops(records):
+  recovered = []
+  for ex in records["train"]:
+    mask = ex["edge_mask"].astype(bool)
+    edges = ex["edges"][mask]
+    assert mask[:mask.sum()].all() and (ex["edges"][~mask] == 0).all()
+    assert (edges[:, 0] != edges[:, 1]).all()
+    assert (edges >= 0).all() and (edges < TINY.n_nodes).all()
+    directed = set(map(tuple, edges.tolist()))
+    assert directed == {(j, i) for i, j in directed}
+    assert ex["dropped_edges"] == 0
+    recovered += [(int(i), int(j)) in directed for i, j in ex["loops"]]
+  # Loops are 9-17x enriched over their diagonal: nearly all are called.
+  assert np.mean(recovered) > 0.9
+
+
+def test_cage_is_poisson_of_the_truth_and_dependence_follows_the_rule(records):
+  cage = np.concatenate([ex["cage"] for ex in records["train"]])
+  mean = np.concatenate([ex["expected_cage"] for ex in records["train"]])
+  # Pearson residuals of a Poisson draw have variance 1.
+  assert 0.8 < np.var((cage - mean) / np.sqrt(mean)) < 1.25
+  for ex in records["train"]:
+    tss = ex["tss"].astype(bool)
+    assert (ex["expected_cage"][~tss] == TINY.cage_background).all()
+    total = sgm.PROMOTER_BASAL + ex["local_input"] + ex["distal_input"]
+    np.testing.assert_array_equal(
+        ex["contact_dependent"].astype(bool), tss & (ex["distal_input"] >= 0.5 * total))
+    # Distal input only comes through loops longer than far_bp.
+    looped = set(np.asarray(ex["loops"]).ravel().tolist())
+    assert all(i in looped for i in np.flatnonzero(ex["distal_input"] > 0))
+    assert (np.abs(np.diff(ex["loops"], axis=1)) * TINY.node_size >= TINY.far_bp).all()
+  assert sum(ex["contact_dependent"].sum() for ex in records["train"]) >= 20
+
+
+def test_epigenome_marks_promoters_and_sequence_holds_their_motifs(records, motifs):
+  nfya = motifs["NFYA"]
+  for ex in records["train"][:4]:
+    per_node = ex["epi"].reshape(TINY.n_nodes, 50, 3).sum(axis=1)
+    tss = ex["tss"].astype(bool)
+    strong = tss & (ex["promoter_strength"] > 0.5)
+    # H3K4me3 only at promoters: strong promoter nodes far above the rest.
+    assert per_node[strong, 2].min() > 3 * np.median(per_node[~tss, 2])
+    scores = []
+    for node in np.flatnonzero(tss):
+      window = ex["sequence"][node * 5000:(node + 1) * 5000].astype(np.float64)
+      width = nfya.width
+      best = max(max(nfya.score(window[s:s + width], +1), nfya.score(window[s:s + width], -1))
+                 for s in range(0, 5000 - width))
+      scores.append(best / nfya.max_score())
+    # Planted CCAAT boxes are strong sites (>= 70% of the consensus score).
+    assert min(scores) >= sm.STRONG_SITE_FRACTION
+
+
+def test_knowing_the_contacts_beats_any_linear_oracle(records):
+  mean_distal = np.mean(np.concatenate(
+      [ex["distal_input"][ex["tss"].astype(bool)] for ex in records["train"]]))
+  r = sg.oracle_correlations(records["train"] + records["valid"] + records["test"],
+                             mean_distal)
+  assert r["graph_dependent"] > 0.95
+  assert r["graph_dependent"] > r["linear_dependent"] + 0.25
+  assert r["graph_tss"] > r["linear_tss"] + 0.2
+
+
+def test_bad_configs_are_refused():
+  with pytest.raises(ValueError, match="far_bp"):
+    sg.SyntheticGraphsConfig(name="x", far_bp=10_000, local_window_bp=20_000)
+  with pytest.raises(ValueError, match="epi_bin_size"):
+    sg.SyntheticGraphsConfig(name="x", epi_bin_size=300)
