@@ -68,10 +68,9 @@ Array = jax.Array
 
 # Sequences per lax.map step when batch_size is not given: mutants x batch.
 DEFAULT_SEQUENCES_PER_STEP = 256
-# Mutants per step of the cone path (genereg_jax.nn.cone): small, because vectorised
-# dynamic slices turn into gathers (BPNet 2,114 bp on 2 CPU cores, loaded: 3-8 mutants
-# per step 570-680 mutants/s, 48 ~330, 256 ~320).
-CONE_SEQUENCES_PER_STEP = 4
+# Adjacent positions per step of the cone path (genereg_jax.nn.cone): their mutants
+# share one slice of each REF state and run as one batch on the union of their cones.
+CONE_POSITIONS_PER_STEP = 8
 
 
 @dataclasses.dataclass(frozen=True)
@@ -277,19 +276,22 @@ def _ism_strided(spec, x, positions, chunk, codes, relative, union):
 
 
 @functools.partial(jax.jit, static_argnums=(0, 3, 5))
-def _ism_cone(split, x, positions, batch_size, codes, relative):
-  # The grid is every position x every code: the codes of one position run as one
-  # batch, sharing the slices of the REF states; batch_size counts positions.
-  n_codes = x.shape[-1] - 1 if relative else x.shape[-1]
+def _ism_cone(split, x, starts, span, codes, relative):
+  # One step per block of `span` positions from `starts`: its span x codes mutants run as
+  # one batch over the union of their cones (cone.mutant_cone), sharing one slice of
+  # each REF state. Returns [blocks, span, codes, B, T].
+  n_codes = len(codes)
   head = attributions.single_output(split.head)
   cache = cone.prepare(split.tower, x)
 
-  def one(position):
-    rows = [_letter_row(x, position, code, relative) for code in codes[:n_codes]]
-    return head(cone.mutant_final(split.tower, cache, position, jnp.concatenate(rows)))
+  def one(start):
+    block = lax.dynamic_slice_in_dim(x, start, span, axis=1)
+    rows = [block.at[:, k].set(_letter_row(x, start + k, code, relative)[:, 0])
+            for k in range(span) for code in codes]
+    out = head(cone.mutant_final(split.tower, cache, start, jnp.concatenate(rows)))
+    return out.reshape(span, n_codes, x.shape[0], -1)
 
-  out = lax.map(one, positions[::n_codes], batch_size=batch_size)
-  return out.reshape(positions.shape[0], x.shape[0], -1)
+  return lax.map(one, starts)
 
 
 def ism(fn: Callable[[Array], Any], x: Array, start: int | None = None,
@@ -305,8 +307,8 @@ def ism(fn: Callable[[Array], Any], x: Array, start: int | None = None,
     fast: a ``ConvTrunk``, ``StridedTrunk`` or ``genereg_jax.nn.cone.Split`` (per-layer
       receptive cones, e.g. ``bpnet.cone_model``) equal to ``fn``, for fast ISM.
     batch_size: mutants per ``lax.map`` step (each a batch of ``B``); default
-      ``DEFAULT_SEQUENCES_PER_STEP // B`` (``CONE_SEQUENCES_PER_STEP // B`` for a
-      ``cone.Split``, which runs whole positions).
+      ``DEFAULT_SEQUENCES_PER_STEP // B``. For a ``cone.Split``: adjacent positions per
+      step, all their mutants in one batch (default ``CONE_POSITIONS_PER_STEP``).
 
   Returns:
     ``float[B, end - start, A, T]``: ``out[b, i, c]`` is ``fn`` of ``x[b]`` with letter
@@ -319,8 +321,8 @@ def ism(fn: Callable[[Array], Any], x: Array, start: int | None = None,
   if not 0 <= start < end <= length:
     raise ValueError(f"need 0 <= start < end <= {length}, got start={start}, end={end}")
   per_step = batch_size or DEFAULT_SEQUENCES_PER_STEP // batch
-  if isinstance(fast, cone.Split):  # Positions per step: see CONE_SEQUENCES_PER_STEP.
-    per_step = (batch_size or CONE_SEQUENCES_PER_STEP // batch) // (alphabet - 1)
+  if isinstance(fast, cone.Split):  # Positions per step: see CONE_POSITIONS_PER_STEP.
+    per_step = batch_size or CONE_POSITIONS_PER_STEP
   batch_size = max(1, per_step)
   window = np.asarray(x[:, start:end])
   # One-hot everywhere: run the A - 1 other letters (codes relative to the own letter).
@@ -339,7 +341,14 @@ def ism(fn: Callable[[Array], Any], x: Array, start: int | None = None,
     union = _strided_union(fast, x, grid[:, 0], min(batch_size, len(grid)))
     parts = [(np.arange(len(grid)), functools.partial(_ism_strided, union=union), fast)]
   elif isinstance(fast, cone.Split):
-    parts = [(np.arange(len(grid)), _ism_cone, fast)]
+    span = min(per_step, length)
+    starts = np.minimum(np.arange(start, end, span), length - span).astype(np.int32)
+    blocks = _ism_cone(fast, x, jnp.asarray(starts), span, tuple(int(c) for c in codes),
+                       relative)
+    where = np.arange(start, end)
+    block = (where - start) // span
+    flat = blocks[block, where - starts[block]].reshape(len(grid), batch, -1)
+    parts = []
   else:
     parts = [(np.arange(len(grid)), _ism_plain, fn)]
   results = []
@@ -348,10 +357,12 @@ def ism(fn: Callable[[Array], Any], x: Array, start: int | None = None,
       positions, letters = jnp.asarray(grid[index, 0]), jnp.asarray(grid[index, 1])
       results.append((index, run(spec, x, positions, min(batch_size, len(index)), letters,
                                  relative)))
-  n_out = results[0][1].shape[-1]
-  flat = jnp.zeros((len(grid), batch, n_out), results[0][1].dtype)
-  for index, values in results:
-    flat = flat.at[jnp.asarray(index)].set(values)
+  if results:
+    n_out = results[0][1].shape[-1]
+    flat = jnp.zeros((len(grid), batch, n_out), results[0][1].dtype)
+    for index, values in results:
+      flat = flat.at[jnp.asarray(index)].set(values)
+  n_out = flat.shape[-1]
   flat = flat.reshape(end - start, len(codes), batch, n_out).transpose(2, 0, 1, 3)
   if not relative:
     return flat

@@ -207,35 +207,40 @@ def mutant_cone(tower: Tower, cache: Cache, position: Array, value: State) -> St
   Args:
     tower: the tower `prepare` ran.
     cache: REF states.
-    position: dynamic scalar input position of the change.
-    value: the mutant's input there, ``[batch, 1, alphabet]``, or ``[m * batch, 1,
-      alphabet]`` for ``m`` mutants at the same position (rows ``j * batch + b``
-      change input ``b``): they share every slice of the REF states.
+    position: dynamic scalar input position of the change (of the first of ``span``).
+    value: the mutant's input there, ``[batch, span, alphabet]`` for positions
+      ``position .. position + span - 1``, or ``[m * batch, span, alphabet]`` for ``m``
+      mutants (rows ``j * batch + b`` change input ``b``): they share every slice of the
+      REF states. ``span > 1`` runs mutants at nearby positions as one batch (each
+      changes one row of its ``span`` and keeps REF in the others): every layer is
+      computed on the union of their cones, ``span - 1`` positions wider than one cone,
+      from one slice of each REF state instead of one gather per mutant.
 
   Returns:
-    The final state on input positions ``[position - w, position + w]``: ``[batch, 2 w
-    + 1, ...]`` with ``w = cache.out_radius``, or the whole cone ``tower.reaches[-1]``
-    when ``out_radius`` is None.
+    The final state on input positions ``[position - w, position + span - 1 + w]``:
+    ``[batch, 2 w + span, ...]`` with ``w = cache.out_radius``, or the whole cone
+    ``tower.reaches[-1]`` when ``out_radius`` is None.
   """
   widths, starts = tower.widths(cache.out_radius), tower.starts()
   copies = _batch(value) // _batch(cache.states[0])
+  span = _positions(value)
   cone = value
   for i, layer in enumerate(tower.layers):
     reach = widths[i + 1] + layer.radius  # Input read either side of the position.
     # Padded index of input position p - reach in state i: p - start + pad - reach.
     window = _slice(cache.states[i], position - starts[i] + cache.pads[i] - reach,
-                    2 * reach + 1)
+                    2 * reach + span)
     window = _update(_tile(window, copies), cone, reach - widths[i])
     cone = layer.fn(window)
     if tower.padding == "same":
-      where = position + jnp.arange(-widths[i + 1], widths[i + 1] + 1)
+      where = position + jnp.arange(-widths[i + 1], widths[i + 1] + span)
       inside = (where >= 0) & (where < cache.length)
       cone = jax.tree.map(lambda a: jnp.where(
           inside.reshape((1, -1) + (1,) * (a.ndim - 2)), a, jnp.zeros((), a.dtype)), cone)
   radius, n = _final_radius(tower, cache.out_radius), len(tower.layers)
   if radius > widths[-1]:  # Wanted outputs beyond the cone are REF's.
     around = _slice(cache.states[-1], position - starts[n] + cache.pads[-1] - radius,
-                    2 * radius + 1)
+                    2 * radius + span)
     cone = _update(_tile(around, copies), cone, radius - widths[-1])
   return cone
 

@@ -62,6 +62,24 @@ def test_same_padding_cone_equals_full_tower_near_both_ends():
   assert cone.mutant_cone(tower, cache, 20, value)[0].shape[1] == 9
 
 
+@pytest.mark.parametrize("padding", ["same", "valid"])
+def test_span_of_positions_equals_each_mutant_alone(padding):
+  # Mutants at adjacent positions run as one batch over the union of their cones.
+  tower = _skip_tower(padding)
+  x = _sequences(2, 40)
+  cache = cone.prepare(tower, x)
+  start, span = (0, 4) if padding == "same" else (16, 3)
+  rows = []
+  for k in range(span):
+    rows.append(x[:, start:start + span].at[:, k].set(jax.nn.one_hot((start + k + 1) % 4, 4)))
+  final = cone.mutant_final(tower, cache, start, jnp.concatenate(rows))
+  for k in range(span):
+    expected = tower(_mutant(x, start + k, (start + k + 1) % 4))
+    for e, g in zip(expected, final):
+      assert float(jnp.max(jnp.abs(e - g[2 * k:2 * k + 2]))) < TOLERANCE, k
+  assert cone.mutant_cone(tower, cache, start, rows[0])[0].shape[1] == 2 * 4 + span
+
+
 def test_same_padding_tower_is_zero_padded_convolution():
   tower = _skip_tower("same")
   x = _sequences(1, 30)
