@@ -63,6 +63,7 @@ TRAIN_STEP_CONFIGS = {
     "mirtdl": ("mirtdl", "mirtdl:tiny"),
     "splicing_code": ("splicing_code", "splicing_code:tiny"),
     "darts": ("darts", "darts:tiny"),
+    "nucleicnet": ("nucleicnet", "nucleicnet:tiny"),
 }
 
 
