@@ -38,6 +38,14 @@ def test_help_of_table_commands(module):
   assert f"python -m experiments.{module}" in out.stdout
 
 
+def test_help_of_graphreg_make():
+  out = subprocess.run([sys.executable, "-m", "data_builders.graphreg.make", "--help"],
+                       cwd=REPO, env=subprocess_env(), capture_output=True, text=True,
+                       timeout=300)
+  assert out.returncode == 0, out.stderr[-2000:]
+  assert "python -m data_builders.graphreg.make" in out.stdout and "--contacts" in out.stdout
+
+
 _BEFORE_JAX = """
 import runpy, sys
 sys.argv = ["train", *{args!r}]
