@@ -1,4 +1,9 @@
-"""``uniprot_ptm``: PTM-site windows (MusiteDeep's 13 types) and their record layout."""
+"""``uniprot_ptm``: PTM-site windows (MusiteDeep's 13 types) from Swiss-Prot, Phospho.ELM,
+PhosphoSitePlus and PLMD.
+
+Importing this package registers the ``UniprotPtm`` TFDS builder; the readers and the
+record layout (``records``, shared with ``synthetic_proteins``) work without building.
+"""
 
 from data_builders.uniprot_ptm.records import (
     PTM_TYPES,
@@ -6,5 +11,24 @@ from data_builders.uniprot_ptm.records import (
     ptm_features,
     site_windows,
 )
+from data_builders.uniprot_ptm.uniprot_ptm import (
+    DEEPPHOS_KINASES,
+    AnnotatedProtein,
+    PtmFormatError,
+    UniprotPtm,
+    UniprotPtmConfig,
+    kinase_family,
+    read_manual_dir,
+    read_phospho_elm,
+    read_phosphositeplus,
+    read_plmd,
+    read_swissprot,
+    swissprot_types,
+)
 
-__all__ = ["PTM_TYPES", "candidate_mask", "ptm_features", "site_windows"]
+__all__ = [
+    "DEEPPHOS_KINASES", "PTM_TYPES", "AnnotatedProtein", "PtmFormatError", "UniprotPtm",
+    "UniprotPtmConfig", "candidate_mask", "kinase_family", "ptm_features", "read_manual_dir",
+    "read_phospho_elm", "read_phosphositeplus", "read_plmd", "read_swissprot", "site_windows",
+    "swissprot_types",
+]
