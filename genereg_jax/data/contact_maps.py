@@ -248,3 +248,112 @@ def akita_targets(balanced: np.ndarray, counts: np.ndarray,
     obs_exp = obs_exp[crop:-crop, crop:-crop]
   rows, cols = np.triu_indices(obs_exp.shape[0], settings.diagonal_offset)
   return obs_exp[rows, cols].astype(np.float32)
+
+
+# ---------------------------------------------------------------------------
+# Readers
+# ---------------------------------------------------------------------------
+
+CONTACT_SUFFIXES = (".cool", ".mcool", ".hic")
+# Juicer's default balancing; .hic files from 4DN/ENCODE also hold VC, VC_SQRT, SCALE.
+HIC_NORMALIZATION = "KR"
+
+
+class ContactMatrix:
+  """One resolution of a ``.cool`` / ``.mcool`` (cooler) or ``.hic`` (hictkpy) file.
+
+  Args:
+    path: the file; ``.mcool`` and ``.hic`` hold several resolutions.
+    resolution: bin size in bp; required when the file holds several, checked otherwise.
+    normalization: ``.hic`` only: the stored normalisation giving the balanced matrix
+      (``KR`` by default; ``NONE`` uses raw counts as balanced). Coolers use their
+      ``weight`` column, as ``cooler.Cooler.matrix(balance=True)``.
+
+  Attributes:
+    path, bin_size, chromosomes (``{name: length}``), normalization.
+  """
+
+  def __init__(self, path: str | os.PathLike, resolution: int | None = None,
+               normalization: str = HIC_NORMALIZATION):
+    self.path = os.fspath(path)
+    if not os.path.isfile(self.path):
+      raise InputFormatError(self.path, None, "contact matrix file not found")
+    suffix = os.path.splitext(self.path)[1].lower()
+    if suffix not in CONTACT_SUFFIXES:
+      raise InputFormatError(self.path, None, f"not a contact matrix: the name must end "
+                                              f"in one of {CONTACT_SUFFIXES}")
+    self.is_hic = suffix == ".hic"
+    self.normalization = normalization if self.is_hic else "weight"
+    try:
+      if self.is_hic:
+        self._open_hic(resolution)
+      else:
+        self._open_cooler(resolution, multires=suffix == ".mcool")
+    except InputFormatError:
+      raise
+    except (OSError, KeyError, RuntimeError, ValueError) as e:
+      raise InputFormatError(self.path, None, f"cannot read the contact matrix ({e})") from e
+
+  def _open_cooler(self, resolution: int | None, multires: bool) -> None:
+    import cooler  # Imported late: only builders read contact files.
+    uri = self.path
+    if multires:
+      available = sorted(int(name.rsplit("/", 1)[1])
+                         for name in cooler.fileops.list_coolers(self.path))
+      chosen = _choose_resolution(self.path, resolution, available)
+      uri = f"{self.path}::/resolutions/{chosen}"
+    elif not cooler.fileops.is_cooler(self.path):
+      raise InputFormatError(self.path, None, "not a cooler file (no single-resolution "
+                                              "cooler at its root; .mcool for several)")
+    self._cooler = cooler.Cooler(uri)
+    self.bin_size = int(self._cooler.binsize)
+    _choose_resolution(self.path, resolution, [self.bin_size])
+    if "weight" not in self._cooler.bins().columns:
+      raise InputFormatError(self.path, None, "the cooler is not balanced (no 'weight' "
+                                              "column); run `cooler balance` first")
+    self.chromosomes = {str(k): int(v) for k, v in self._cooler.chromsizes.items()}
+
+  def _open_hic(self, resolution: int | None) -> None:
+    import hictkpy  # Imported late: only builders read contact files.
+    if not hictkpy.is_hic(self.path):
+      raise InputFormatError(self.path, None, "not a .hic file")
+    available = sorted(int(r) for r in hictkpy.MultiResFile(self.path).resolutions())
+    self.bin_size = _choose_resolution(self.path, resolution, available)
+    self._hic = hictkpy.File(self.path, self.bin_size)
+    if self.normalization != "NONE" and \
+        self.normalization not in self._hic.avail_normalizations():
+      raise InputFormatError(self.path, None, f"no {self.normalization} normalisation at "
+                                              f"{self.bin_size} bp; available: "
+                                              f"{self._hic.avail_normalizations() + ['NONE']}")
+    self.chromosomes = {str(k): int(v) for k, v in self._hic.chromosomes().items()}
+
+  def fetch(self, chrom: str, start: int, end: int) -> tuple[np.ndarray, np.ndarray]:
+    """``(balanced, raw counts)`` ``[n, n]`` float64 of ``[start, end)`` (bin-aligned);
+    bins dropped by balancing are NaN in ``balanced``."""
+    if start % self.bin_size or end % self.bin_size:
+      raise ValueError(f"{chrom}:{start}-{end} is not aligned to {self.bin_size}-bp bins")
+    region = f"{chrom}:{start}-{end}"
+    if self.is_hic:
+      counts = self._hic.fetch(region, normalization="NONE").to_numpy().astype(np.float64)
+      balanced = (counts.copy() if self.normalization == "NONE" else
+                  self._hic.fetch(region, normalization=self.normalization)
+                  .to_numpy().astype(np.float64))
+    else:
+      balanced = np.asarray(self._cooler.matrix(balance=True).fetch(region), np.float64)
+      counts = np.asarray(self._cooler.matrix(balance=False).fetch(region), np.float64)
+    n = (end - start) // self.bin_size
+    if balanced.shape != (n, n):
+      raise ValueError(f"{region} of {self.path} gave a {balanced.shape} matrix, not "
+                       f"{n} x {n} bins (past the chromosome end?)")
+    return balanced, counts
+
+
+def _choose_resolution(path: str, resolution: int | None, available: list[int]) -> int:
+  if resolution is None:
+    if len(available) == 1:
+      return available[0]
+    raise InputFormatError(path, None, f"holds resolutions {available}; choose one")
+  if int(resolution) not in available:
+    raise InputFormatError(path, None, f"has no {resolution}-bp resolution; available: "
+                                       f"{available}")
+  return int(resolution)

@@ -46,6 +46,15 @@ def test_help_of_graphreg_make():
   assert "python -m data_builders.graphreg.make" in out.stdout and "--contacts" in out.stdout
 
 
+# Dataset builders made from user files.
+@pytest.mark.parametrize("module", ["data_builders.hic_maps.make"])
+def test_help_of_builder_commands(module):
+  out = subprocess.run([sys.executable, "-m", module, "--help"], cwd=REPO,
+                       env=subprocess_env(), capture_output=True, text=True, timeout=300)
+  assert out.returncode == 0, out.stderr[-2000:]
+  assert f"python -m {module}" in out.stdout
+
+
 _BEFORE_JAX = """
 import runpy, sys
 sys.argv = ["train", *{args!r}]
