@@ -366,14 +366,16 @@ class SyntheticContacts(tfds.core.GeneratorBasedBuilder):
   def _info(self) -> tfds.core.DatasetInfo:
     config = self.builder_config
     motif = self._motif()
+    # Raw bytes: TFDS's default writes one int64 per uint8 base (array_record compresses).
+    raw = tfds.features.Encoding.BYTES
     return tfds.core.DatasetInfo(
         builder=self,
         description=__doc__,
         features=tfds.features.FeaturesDict({
             "sequence": tfds.features.Tensor(shape=(config.seq_length, 4),
-                                             dtype=np.uint8),
+                                             dtype=np.uint8, encoding=raw),
             "target": tfds.features.Tensor(shape=(config.n_pairs, len(config.targets)),
-                                           dtype=np.float32),
+                                           dtype=np.float32, encoding=raw),
             "ctcf_start": tfds.features.Sequence(np.int32),
             "ctcf_strand": tfds.features.Sequence(np.int8),
             "ctcf_occupancy": tfds.features.Sequence(np.float32),
