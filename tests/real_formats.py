@@ -168,3 +168,35 @@ def write_genome_and_peaks(root, rng, counts, gc_rich_fraction=0.9):
     beds[name] = root / f"{name}.narrowPeak"
     write_narrowpeak(beds[name], rows, rng)
   return sequences, beds
+
+
+# ----------------------------------------------------------------------------------
+# UniProtKB/Swiss-Prot flat-file records (uniprot_ptm, uniprot_localization).
+# ----------------------------------------------------------------------------------
+
+def swissprot_entry(name, accession, sequence, features=(), comments=(),
+                    lineage="Eukaryota; Metazoa; Chordata; Craniata; Vertebrata"):
+  """One record in the user manual's layout: ``features`` are ``(key, location, note,
+  evidence)``, ``comments`` the text after ``CC   -!- `` (wrapped at 75 columns)."""
+  import textwrap
+  lines = [f"ID   {name:<24}Reviewed;{len(sequence):>11} AA.", f"AC   {accession};",
+           "DT   01-JAN-2000, integrated into UniProtKB/Swiss-Prot.",
+           "DT   01-JAN-2000, sequence version 1.", "DT   01-JAN-2024, entry version 1.",
+           f"DE   RecName: Full=Protein {name};", "OS   Homo sapiens (Human).",
+           f"OC   {lineage}.", "OX   NCBI_TaxID=9606;"]
+  for comment in comments:
+    wrapped = textwrap.wrap(comment, 75, initial_indent="-!- ", subsequent_indent="    ",
+                            break_on_hyphens=False)
+    lines += [f"CC   {line}" for line in wrapped]
+  for key, location, note, evidence in features:
+    lines.append(f"FT   {key:<16}{location}")
+    if note:
+      lines.append(f'FT                   /note="{note}"')
+    if evidence:
+      lines.append(f'FT                   /evidence="{evidence}"')
+  lines.append(f"SQ   SEQUENCE {len(sequence):>5} AA;  {110 * len(sequence)} MW;  "
+               "0123456789ABCDEF CRC64;")
+  for start in range(0, len(sequence), 60):
+    chunk = sequence[start:start + 60]
+    lines.append("     " + " ".join(chunk[i:i + 10] for i in range(0, len(chunk), 10)))
+  return "\n".join(lines + ["//"]) + "\n"

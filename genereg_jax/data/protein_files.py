@@ -56,7 +56,8 @@ def read_protein_fasta(path: str | os.PathLike,
 
 
 def swissprot_records(path: str | os.PathLike,
-                      error: type[InputFormatError] = ProteinFormatError) -> Iterator[tuple[int, object]]:
+                      error: type[InputFormatError] = ProteinFormatError
+                      ) -> Iterator[tuple[int, object]]:
   """``(line number of its ID line, Bio.SwissProt.Record)`` per record of a flat file."""
   from Bio import SwissProt  # Biopython only where flat files are read.
   path = os.fspath(path)

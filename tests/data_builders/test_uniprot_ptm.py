@@ -7,6 +7,7 @@ import gzip
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
+from real_formats import swissprot_entry
 
 from data_builders import uniprot_ptm
 from genereg_jax.data import encoding
@@ -24,30 +25,6 @@ def _with(sequence, changes):
   for position, letter in changes.items():
     residues[position - 1] = letter
   return "".join(residues)
-
-
-def swissprot_entry(name, accession, sequence, features=(), comments=()):
-  """One UniProtKB/Swiss-Prot flat-file record (user manual layout)."""
-  lines = [f"ID   {name:<24}Reviewed;{len(sequence):>11} AA.", f"AC   {accession};",
-           "DT   01-JAN-2000, integrated into UniProtKB/Swiss-Prot.",
-           "DT   01-JAN-2000, sequence version 1.", "DT   01-JAN-2024, entry version 1.",
-           f"DE   RecName: Full=Protein {name};", "OS   Homo sapiens (Human).",
-           "OC   Eukaryota; Metazoa; Chordata; Craniata; Vertebrata; Euteleostomi;",
-           "OC   Mammalia; Eutheria; Euarchontoglires; Primates; Haplorrhini;",
-           "OC   Catarrhini; Hominidae; Homo.", "OX   NCBI_TaxID=9606;"]
-  lines += [f"CC   {line}" for comment in comments for line in comment.split("\n")]
-  for key, location, note, evidence in features:
-    lines.append(f"FT   {key:<16}{location}")
-    if note:
-      lines.append(f'FT                   /note="{note}"')
-    if evidence:
-      lines.append(f'FT                   /evidence="{evidence}"')
-  lines.append(f"SQ   SEQUENCE {len(sequence):>5} AA;  {110 * len(sequence)} MW;  "
-               "0123456789ABCDEF CRC64;")
-  for start in range(0, len(sequence), 60):
-    chunk = sequence[start:start + 60]
-    lines.append("     " + " ".join(chunk[i:i + 10] for i in range(0, len(chunk), 10)))
-  return "\n".join(lines + ["//"]) + "\n"
 
 
 _FAMILY = _with(_random_protein(1, 120), {1: "Q", 5: "S", 9: "Y", 20: "N", 22: "T", 30: "K",
