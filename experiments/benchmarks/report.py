@@ -63,7 +63,12 @@ TRAIN_STEP_CONFIGS = {
     "mirtdl": ("mirtdl", "mirtdl:tiny"),
     "splicing_code": ("splicing_code", "splicing_code:tiny"),
     "darts": ("darts", "darts:tiny"),
+    "musitedeep": ("musitedeep", "musitedeep:tiny"),
+    "deepubi": ("deepubi", "deepubi:tiny"),
     "nucleicnet": ("nucleicnet", "nucleicnet:tiny"),
+    "graphreg_epi": ("graphreg_epi", "graphreg_epi:tiny"),
+    # Stage 2 needs a stage-1 workdir (init_from); the pretraining stage stands alone.
+    "graphreg_seq": ("graphreg_seq:pretrain", "graphreg_seq:tiny_pretrain"),
 }
 
 

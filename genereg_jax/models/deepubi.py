@@ -33,7 +33,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # The released sizes above.
     "paper": {},
     # Seconds on a CPU.
-    "tiny": dict(num_filters=8, filter_widths=(2, 3, 4), hidden_features=16),
+    "tiny": dict(num_filters=8, filter_widths=(2, 4, 6), hidden_features=16),
 }
 
 

@@ -56,6 +56,8 @@ from genereg_jax.nn import capsules
 PRESETS: dict[str, dict[str, Any]] = {
     # The released sizes above (one PTM type).
     "paper": {},
+    # The released structure at about a third of the width: CPU-sized proof runs.
+    "small": dict(cnn_filters=(64, 48, 64), caps_filters=(64, 64), primary_capsules=16),
     # Seconds on a CPU.
     "tiny": dict(cnn_filters=(16, 12, 16), cnn_widths=(1, 5, 5), attention_hidden=(4, 4),
                  dense_features=(16, 8), caps_filters=(16, 16), caps_widths=(1, 5),

@@ -76,13 +76,15 @@ class PTMSites(base.Task):
     m_plus, m_minus, down_weight: margin-loss constants.
     reconstruction_weight: weight of a ``reconstruction`` member's squared error.
     input_key: batch key the reconstruction is compared with.
+    use_mask: read ``<label_key>_mask`` from the data (the PTM builders write it).
   """
 
   def __init__(self, loss: str = "bce",
                member_losses: Mapping[str, str] | None = None,
                ptm_types: Sequence[str] = (), label_key: str = "label",
                m_plus: float = 0.9, m_minus: float = 0.1, down_weight: float = 0.5,
-               reconstruction_weight: float = 0.0005, input_key: str = "sequence"):
+               reconstruction_weight: float = 0.0005, input_key: str = "sequence",
+               use_mask: bool = True):
     self.member_losses = dict(member_losses or {"cnn": "bce", "capsule": "margin"})
     for name in (loss, *self.member_losses.values()):
       if name not in LOSSES:
@@ -90,7 +92,7 @@ class PTMSites(base.Task):
     self.loss_name = loss
     self.ptm_types = tuple(ptm_types)
     self.label_key = label_key
-    self.target_keys = (label_key,)
+    self.target_keys = (label_key, f"{label_key}_mask") if use_mask else (label_key,)
     self.margin = dict(m_plus=m_plus, m_minus=m_minus, down_weight=down_weight)
     self.reconstruction_weight = reconstruction_weight
     self.input_key = input_key

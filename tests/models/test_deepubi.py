@@ -36,7 +36,7 @@ def test_forward_pass_matches_numpy_and_ignores_the_central_residue():
   p = jax.tree.map(lambda a: np.asarray(a, np.float64), params)
   h = np.delete(x.astype(np.float64), 15, axis=1) @ p["embedding"]["kernel"]
   pooled = []
-  for width in (2, 3, 4):
+  for width in (2, 4, 6):
     kernel, bias = p[f"conv_{width}"]["kernel"], p[f"conv_{width}"]["bias"]
     scan = np.stack([np.einsum("bwc,wco->bo", h[:, i:i + width], kernel)
                      for i in range(30 - width + 1)], axis=1) + bias

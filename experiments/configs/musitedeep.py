@@ -1,0 +1,93 @@
+r"""MusiteDeep (Wang et al. 2017; web server 2020): PTM sites from 33-residue windows.
+
+  python -m experiments.train --config=musitedeep --workdir=/tmp/musitedeep
+  python -m experiments.train --config=musitedeep:cnn --workdir=/tmp/musitedeep_cnn
+  python -m experiments.train --config=musitedeep:capsule --workdir=/tmp/musitedeep_caps
+  python -m experiments.train --config=musitedeep:tiny --workdir=/tmp/musitedeep_tiny
+  python -m data_builders.build --dataset=uniprot_ptm/musitedeep --manual_dir=DIR
+  python -m experiments.train --config=musitedeep:uniprot --workdir=/tmp/musitedeep_uniprot
+
+The model (``genereg_jax.models.musitedeep``, sizes from the released Keras code) is
+the ensemble by default: the multi-layer CNN (BCE) and the capsule network (margin
+loss), each on its own loss, predictions averaged (``ptm_sites`` task; its metrics are
+AUROC, AUPRC and MCC at the best-F1 threshold per PTM type). One multi-label model over
+the dataset's PTM types (``label_mask`` keeps each type to its residues); MusiteDeep
+trained one binary model per type. Adam at 1e-3 as released (Keras ``Capsnet_main``
+lr=0.001; the CNN uses Keras' default Adam, also 1e-3); batches of 500 as the capsule
+script (the CNN script used 1,200).
+
+Variants, joined with commas (``musitedeep:capsule,tiny``):
+* model: ``ensemble`` (default), ``cnn``, ``capsule``;
+* data: ``synthetic`` (default: ``synthetic_proteins/ptm``, six types with planted
+  kinase, glycosylation, SUMO, methylation and ubiquitination motifs plus decoys),
+  ``small`` (the same data, the ``small`` preset: a CPU-sized model with the paper's
+  structure), ``tiny`` (``synthetic_proteins/tiny_ptm``, tiny preset, seconds),
+  ``uniprot`` (real Swiss-Prot sites, ``uniprot_ptm/musitedeep``, built from
+  ``--manual_dir``; MusiteDeep's 13 types).
+
+Measured: see README ("PTM sites: MusiteDeep and DeepUbi").
+"""
+
+import ml_collections
+
+from experiments.configs import _base
+
+MODELS = {"ensemble": "musitedeep", "cnn": "musitedeep.MusiteDeepCNN",
+          "capsule": "musitedeep.MusiteDeepCapsNet"}
+DATA = ("synthetic", "small", "tiny", "uniprot")
+SYNTHETIC_TYPES = ("phospho_ST", "phospho_Y", "glyco_N", "sumo_K", "methyl_R", "ubiquitin_K")
+UNIPROT_TYPES = ("phospho_ST", "phospho_Y", "glyco_N", "glyco_O", "ubiquitin_K", "sumo_K",
+                 "acetyl_K", "methyl_R", "methyl_K", "pyrrolidone_Q", "palmitoyl_C",
+                 "hydroxy_P", "hydroxy_K")
+
+
+def parse_variant(name: str, arg: str | None) -> tuple[str, str]:
+  """``"capsule,tiny"`` -> ``("capsule", "tiny")``; defaults ensemble, synthetic."""
+  model, data = "ensemble", "synthetic"
+  for part in filter(None, (arg or "").split(",")):
+    _base.check_variant(name, part, tuple(MODELS) + DATA)
+    if part in MODELS:
+      model = part
+    else:
+      data = part
+  return model, data
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  model, data = parse_variant("musitedeep", arg)
+  config = _base.base_config(
+      dataset="synthetic_proteins/ptm", model_name=MODELS[model], model_preset="paper",
+      model=dict(num_outputs=len(SYNTHETIC_TYPES)), task_name="ptm_sites",
+      # A single member reads its own loss; the ensemble's members map to theirs.
+      task=dict(loss="margin" if model == "capsule" else "bce", ptm_types=SYNTHETIC_TYPES),
+      batch_size=500, eval_batch_size=500,
+      optimizer=dict(learning_rate=1e-3, warmup_steps=50, clip_norm=0.0),
+      num_train_steps=1500, log_every_steps=50, eval_every_steps=500,
+      checkpoint_every_steps=500)
+  _base.use_full_eval(config, log_every_steps=50, eval_every_steps=500)
+  if data == "small":
+    config.model_preset = "small"
+    config.batch_size = 128
+    config.num_train_steps = 1200
+    _base.use_full_eval(config, log_every_steps=50, eval_every_steps=400)
+  elif data == "tiny":
+    config.dataset.name = "synthetic_proteins/tiny_ptm"
+    config.model_preset = "tiny"
+    config.batch_size = 64
+    config.eval_batch_size = 128
+    config.optimizer.update(learning_rate=3e-3, warmup_steps=10)
+    config.num_train_steps = 200
+    _base.use_full_eval(config, log_every_steps=20, eval_every_steps=100)
+  elif data == "uniprot":
+    _base.use_manual_dataset(config, "uniprot_ptm/musitedeep", num_train_steps=20000,
+                             every_steps=1000)
+    config.model.num_outputs = len(UNIPROT_TYPES)
+    config.task.ptm_types = UNIPROT_TYPES
+    config.max_eval_batches = None
+  return config
+
+
+def get_sweep(arg: str | None = None) -> list[dict]:
+  """Learning-rate sweep around the released 1e-3 (three trials)."""
+  del arg
+  return _base.learning_rate_sweep(3e-4, 1e-3, 3e-3)
