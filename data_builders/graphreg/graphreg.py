@@ -76,6 +76,8 @@ BIN_STATS: tuple[str, ...] = ("sum", "mean", "max")
 MATRIX_SUFFIXES: tuple[str, ...] = (".cool", ".mcool", ".hic")
 # Columns of a BEDPE's q-value, FitHiChIP's first.
 Q_VALUE_COLUMNS: tuple[str, ...] = ("Q-Value_Bias", "qvalue", "q_value", "fdr", "FDR")
+# Tiled by default: numbered chromosomes and X (GraphReg trains on the autosomes).
+PRIMARY_CHROMOSOME = re.compile(r"^(chr)?([0-9]+|X)$")
 _CONFIG_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 
 
@@ -96,8 +98,8 @@ class GraphRegConfig(tfds.core.BuilderConfig):
     gtf: the gene annotation (GENCODE/Ensembl GTF).
     fasta: genome FASTA; stores ``sequence`` when given.
     regions: a BED of regions; "" tiles the chromosomes as GraphReg does.
-    chromosomes: chromosomes to tile (default: those of the first epi bigWig that
-      the contacts or loops also name).
+    chromosomes: chromosomes to tile (default: the numbered ones and X of the first
+      epi bigWig, which a contact matrix also holds).
     n_nodes / node_size / epi_bin_size: geometry (GraphReg: 1,200 x 5 kb, 100 bp).
     scored_nodes: ``(first, end)`` nodes of the loss; tiles step by its width.
     epi_stat / cage_stat: ``sum``, ``mean`` or ``max`` per bin.
@@ -505,8 +507,9 @@ class Graphreg(tfds.core.GeneratorBasedBuilder):
     if config.regions:
       regions = read_regions(config.regions, config)
     else:
-      known = (edge_source.sizes if config.contacts else edge_source.anchors)
-      chosen = config.chromosomes or tuple(c for c in sizes if match_chromosome(c, known))
+      chosen = config.chromosomes or tuple(
+          c for c in sizes if PRIMARY_CHROMOSOME.match(c) and
+          (not config.contacts or match_chromosome(c, edge_source.sizes)))
       missing = [c for c in chosen if match_chromosome(c, sizes) is None]
       if missing:
         raise ValueError(f"chromosomes {missing} are not in {config.epi_bigwigs[0]}")

@@ -17,6 +17,7 @@ import pytest
 from data_builders import graphreg as gr
 from data_builders.graphreg import edges as graph_edges
 from data_builders.graphreg import make
+from genereg_jax.data import pipeline
 from genereg_jax.data.gene_annotation import AnnotationFormatError
 from genereg_jax.files import InputFormatError
 
@@ -299,6 +300,9 @@ def test_make_command_line(files, tmp_path, capsys):
   assert builder.info.metadata["config"]["gene_types"] is None
   out = capsys.readouterr().out
   assert "graphreg/cli" in out and "train: 8 regions" in out
+  # Loads by name like any other dataset (TFDS reads the config from the files).
+  loaded = pipeline.load_builder("graphreg/cli", str(tmp_path))
+  assert loaded.info.metadata["n_nodes"] == 12 and loaded.info.splits["test"].num_examples == 7
   make.main(argv)  # Same inputs: reused.
   with pytest.raises(SystemExit, match="built from other inputs"):
     make.main(argv + ["--loop_fdr=0.5"])
