@@ -12,7 +12,7 @@ from data_builders.uniprot_ptm.records import (
     site_windows,
 )
 from data_builders.uniprot_ptm.uniprot_ptm import (
-    DEEPPHOS_KINASES,
+    KINASE_FAMILIES,
     AnnotatedProtein,
     PtmFormatError,
     UniprotPtm,
@@ -27,7 +27,7 @@ from data_builders.uniprot_ptm.uniprot_ptm import (
 )
 
 __all__ = [
-    "DEEPPHOS_KINASES", "PTM_TYPES", "AnnotatedProtein", "PtmFormatError", "UniprotPtm",
+    "KINASE_FAMILIES", "PTM_TYPES", "AnnotatedProtein", "PtmFormatError", "UniprotPtm",
     "UniprotPtmConfig", "candidate_mask", "kinase_family", "ptm_features", "read_manual_dir",
     "read_phospho_elm", "read_phosphositeplus", "read_plmd", "read_swissprot", "site_windows",
     "swissprot_types",

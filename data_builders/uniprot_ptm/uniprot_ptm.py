@@ -91,7 +91,10 @@ from genereg_jax.files import InputFormatError
 
 PTM_TYPES = records.PTM_TYPES
 SPLITS = ("train", "valid", "test")
-DEEPPHOS_KINASES = ("CDK", "CK2", "MAPK", "PKA", "PKC")
+# Kinase families labelled by the phospho configs: those with many annotated substrates
+# in Swiss-Prot / Phospho.ELM and with a consensus in `synthetic_proteins` (PKA, CDK, CK2,
+# SRC), as kinase-specific predictors model them at family level.
+KINASE_FAMILIES = ("CDK", "CK2", "MAPK", "PKA", "PKC", "SRC")
 _KINASE_ALIASES = {"PRKAC": "PKA", "PRKC": "PKC", "CSNK2": "CK2", "ERK": "MAPK"}
 _EXPERIMENTAL = ("ECO:0000269", "ECO:0007744")
 _SPECULATIVE = re.compile(r"by similarity|probable|potential", re.IGNORECASE)
@@ -373,25 +376,25 @@ class UniprotPtm(tfds.core.GeneratorBasedBuilder):
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "First release."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = (
-      "Put the source files in manual_dir: uniprot_sprot.dat.gz (swissprot_* configs), a "
-      "Phospho.ELM .dump (phospho_elm), PhosphoSitePlus *_site_dataset.gz + "
-      "Phosphosite_seq.fasta (phosphositeplus), or PLMD .elm/.txt tables (plmd_*).")
+      "Put the source files in manual_dir: uniprot_sprot.dat.gz (musitedeep, phospho), "
+      "PLMD .elm/.txt tables (deepubi), a Phospho.ELM .dump (phospho_elm), or "
+      "PhosphoSitePlus *_site_dataset.gz + Phosphosite_seq.fasta (phosphositeplus).")
   BUILDER_CONFIGS = [
-      UniprotPtmConfig(name="swissprot", description="MusiteDeep's 13 types, 33-residue "
+      UniprotPtmConfig(name="musitedeep", description="MusiteDeep's 13 types, 33-residue "
                        "windows, from Swiss-Prot."),
-      UniprotPtmConfig(name="swissprot_phospho", ptm_types=("phospho_ST", "phospho_Y"),
-                       window=51, kinases=DEEPPHOS_KINASES,
+      UniprotPtmConfig(name="phospho", ptm_types=("phospho_ST", "phospho_Y"), window=51,
+                       kinases=KINASE_FAMILIES,
                        description="Phosphosites + kinase families, 51-residue windows "
                        "(DeepPhos), from Swiss-Prot."),
+      UniprotPtmConfig(name="deepubi", source="plmd", ptm_types=("ubiquitin_K",), window=31,
+                       description="PLMD ubiquitination (DeepUbi's source), 31 residues."),
       UniprotPtmConfig(name="phospho_elm", source="phospho_elm",
                        ptm_types=("phospho_ST", "phospho_Y"), window=51,
-                       kinases=DEEPPHOS_KINASES, description="Phospho.ELM (DeepPhos)."),
+                       kinases=KINASE_FAMILIES, description="Phospho.ELM (DeepPhos)."),
       UniprotPtmConfig(name="phosphositeplus", source="phosphositeplus",
-                       description="PhosphoSitePlus site datasets, 33-residue windows."),
-      UniprotPtmConfig(name="plmd_ubiquitin", source="plmd", ptm_types=("ubiquitin_K",),
-                       window=31, description="PLMD ubiquitination (DeepUbi), 31 residues."),
+                       description="PhosphoSitePlus site datasets, 13 types, 33 residues."),
   ]
-  DEFAULT_BUILDER_CONFIG_NAME = "swissprot"
+  DEFAULT_BUILDER_CONFIG_NAME = "musitedeep"
 
   def _info(self) -> tfds.core.DatasetInfo:
     config = self.builder_config

@@ -86,7 +86,7 @@ def test_swissprot_build_windows_labels_and_cluster_splits(tmp_path):
   manual.mkdir()
   _swissprot_file(manual)
   config = uniprot_ptm.UniprotPtmConfig(
-      name="t", window=33, kinases=uniprot_ptm.DEEPPHOS_KINASES, cluster_sensitivity=1,
+      name="t", window=33, kinases=uniprot_ptm.KINASE_FAMILIES, cluster_sensitivity=1,
       cluster_steps=1, split_fractions=(("train", 0.5), ("valid", 0.25), ("test", 0.25)))
   builder = uniprot_ptm.UniprotPtm(config=config, data_dir=str(tmp_path / "data"))
   builder.download_and_prepare(
@@ -94,8 +94,8 @@ def test_swissprot_build_windows_labels_and_cluster_splits(tmp_path):
       download_config=tfds.download.DownloadConfig(manual_dir=str(manual)))
   metadata = builder.info.metadata
   types = list(uniprot_ptm.PTM_TYPES)
-  assert metadata["ptm_types"] == types and metadata["kinases"] == ["CDK", "CK2", "MAPK",
-                                                                      "PKA", "PKC"]
+  assert metadata["ptm_types"] == types
+  assert metadata["kinases"] == ["CDK", "CK2", "MAPK", "PKA", "PKC", "SRC"]
   # P10003 has no experimental site; 9 proteins in 8 clusters (the homologs share one).
   assert metadata["num_proteins"] == 9 and metadata["num_clusters"] == 8
   records, split_of = {}, {}
@@ -115,7 +115,7 @@ def test_swissprot_build_windows_labels_and_cluster_splits(tmp_path):
   mask = dict(zip(types, site["label_mask"]))
   assert label["phospho_ST"] == 1 and mask["phospho_ST"] == mask["glyco_O"] == 1
   assert sum(site["label"]) == 1 and sum(site["label_mask"]) == 2
-  np.testing.assert_array_equal(site["kinase"], [1, 0, 0, 1, 0])  # CDK1 -> CDK, PKA.
+  np.testing.assert_array_equal(site["kinase"], [1, 0, 0, 1, 0, 0])  # CDK1 -> CDK, PKA.
   assert records[("P10001", 20)]["label"].sum() == 0  # ECO:0000255 glycan dropped.
   assert dict(zip(types, records[("P10002", 30)]["label"]))["sumo_K"] == 1
   # Every candidate residue of a kept protein is a window: S, T, Y, N, K, R, Q, C, P.
@@ -134,7 +134,7 @@ def test_phospho_elm_dump(tmp_path):
   protein = uniprot_ptm.read_phospho_elm(str(path))["P20001"]
   assert protein.sites == {7: {"phospho_ST"}, 15: {"phospho_ST"}, 33: {"phospho_Y"}}
   assert protein.kinases == {7: {"PKA_alpha"}, 33: {"Src", "Abl"}}
-  assert uniprot_ptm.kinase_family("PKA_alpha", uniprot_ptm.DEEPPHOS_KINASES) == "PKA"
+  assert uniprot_ptm.kinase_family("PKA_alpha", uniprot_ptm.KINASE_FAMILIES) == "PKA"
   bad = tmp_path / "bad.dump"
   bad.write_text(path.read_text().replace("\t33\tY\t", "\t34\tY\t"))
   with pytest.raises(uniprot_ptm.PtmFormatError, match=r"bad.dump:4: residue 34 is"):
