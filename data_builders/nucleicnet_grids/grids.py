@@ -127,9 +127,10 @@ _GEMMI_ERROR = re.compile(r"^(?P<path>.*?):(?P<line>\d+):(?:\d+)?(?:\(\d+\))?:?\
 
 def structure_name(path: str) -> str:
   """``"dir/1ABC.cif.gz"`` -> ``"1abc"``."""
-  name = os.path.basename(path).lower()
-  for suffix in (".gz", ".cif", ".mmcif", ".pdb", ".ent"):
-    name = name.removesuffix(suffix)
+  name = os.path.basename(path).lower().removesuffix(".gz")
+  for suffix in (".mmcif", ".cif", ".pdb", ".ent"):
+    if name.endswith(suffix):
+      return name[:-len(suffix)]
   return name
 
 

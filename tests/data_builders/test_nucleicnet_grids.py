@@ -90,6 +90,7 @@ def test_read_complex_keeps_protein_and_groups_rna(tmp_path):
   text, kept = _complex_cif()
   complex_ = grids.read_complex(_write(tmp_path / "1ABC.cif", text))
   assert complex_.name == "1abc"
+  assert grids.structure_name("d/7KI3.mmcif.gz") == grids.structure_name("7ki3.pdb") == "7ki3"
   protein = [k for k in kept if k[0] in grids.HYDROPATHY]
   rna = [k for k in kept if k[0] in ("A", "U")]
   np.testing.assert_allclose(complex_.protein_xyz, [k[3] for k in protein], atol=1e-3)
