@@ -28,10 +28,11 @@ A-K-x-E, R-G-A, ...) -- so models must learn the exact rule. Background residues
 match rules by chance (CK2's loose consensus most often: ~12% of S/T); those sites are
 labelled too, because labels come from the rules, not from the plant list. Label noise:
 each positive label is dropped with probability ``label_noise`` (missed annotations, as in
-PTM databases) and each negative set with probability ``label_noise / 10``. Negative-only
-windows are kept with probability ``negative_fraction``. Extra features: ``motif`` (the
-rules matched, e.g. "CDK+CK2", "" for none, before noise) and ``planted`` (what was
-planted on this residue: a kinase or type name, "decoy:<name>", or "").
+PTM databases) and each negative set with probability ``label_noise / 10`` (``kinase``
+labels stay noise-free). Negative-only windows are kept with probability
+``negative_fraction``. Extra features: ``motif`` (the rules matched, e.g. "CDK+CK2", ""
+for none, before noise) and ``planted`` (what was planted on this residue: a kinase or
+type name, "decoy:<name>", or "").
 
 Localisation (``kind="localization"``; records of ``uniprot_localization``). Each
 protein draws one of DeepLoc's 10 classes uniformly and carries that class's signals
@@ -91,6 +92,8 @@ PTM_RULES = {
     "ubiquitin_K": {"degron": {-2: "DE", 0: "K", 3: "LI"}},
 }
 KINASES = ("PKA", "CDK", "CK2", "SRC")
+_MOTIFS = {motif: (ptm_type, rule) for ptm_type, motifs in PTM_RULES.items()
+           for motif, rule in motifs.items()}  # Motif name -> (PTM type, rule).
 # A decoy breaks one key position of a motif: (motif, offset, letters used instead).
 _DECOYS = {
     "PKA": (-2, "AGQ"), "CDK": (1, "AGS"), "CK2": (3, "KRN"), "SRC": (-1, "GPS"),
@@ -151,12 +154,6 @@ def _from(rng: np.random.Generator, letters: str, n: int = 1) -> str:
   return "".join(rng.choice(list(letters), size=n))
 
 
-def _rules() -> dict[str, tuple[str, dict[int, str]]]:
-  """motif name -> (PTM type, rule)."""
-  return {motif: (ptm_type, rule) for ptm_type, motifs in PTM_RULES.items()
-          for motif, rule in motifs.items()}
-
-
 def matched_motifs(sequence: str, index: int, ptm_type: str) -> list[str]:
   """Names of ``ptm_type``'s motifs that residue ``index`` (0-based) matches."""
   found = []
@@ -178,12 +175,12 @@ def sample_ptm_protein(rng: np.random.Generator, config: SyntheticProteinsConfig
   """A background protein with motifs and decoys of ``config.ptm_types`` planted."""
   length = int(rng.integers(config.length_range[0], config.length_range[1] + 1))
   residues = list(random_protein(rng, length))
-  motifs = [m for m, (t, _) in _rules().items() if t in config.ptm_types]
+  motifs = [m for m, (t, _) in _MOTIFS.items() if t in config.ptm_types]
   plants = [(m, False) for m in rng.choice(motifs, 1 + rng.poisson(4))]
   plants += [(m, True) for m in rng.choice(motifs, rng.poisson(2))]
   planted, used = {}, set()
   for motif, decoy in plants:
-    rule = _rules()[motif][1]
+    rule = _MOTIFS[motif][1]
     low, high = -min(rule), length - max(rule) - 1
     site = int(rng.integers(low, high + 1))
     span = set(range(site + min(rule) - 1, site + max(rule) + 2))
