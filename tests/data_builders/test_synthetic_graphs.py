@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from data_builders import synthetic_graphs as sg
+from data_builders.synthetic_coverage import synthetic_coverage as sc
 from data_builders.synthetic_graphs import synthetic_graphs as sgm
 from data_builders.synthetic_motifs import synthetic_motifs as sm
 
@@ -106,22 +107,25 @@ def test_cage_is_poisson_of_the_truth_and_dependence_follows_the_rule(records):
 
 
 def test_epigenome_marks_promoters_and_sequence_holds_their_motifs(records, motifs):
-  nfya = motifs["NFYA"]
-  for ex in records["train"][:4]:
+  for index, ex in enumerate(records["train"][:4]):
     per_node = ex["epi"].reshape(TINY.n_nodes, 50, 3).sum(axis=1)
     tss = ex["tss"].astype(bool)
     strong = tss & (ex["promoter_strength"] > 0.5)
     # H3K4me3 only at promoters: strong promoter nodes far above the rest.
     assert per_node[strong, 2].min() > 3 * np.median(per_node[~tss, 2])
-    scores = []
-    for node in np.flatnonzero(tss):
-      window = ex["sequence"][node * 5000:(node + 1) * 5000].astype(np.float64)
-      width = nfya.width
-      best = max(max(nfya.score(window[s:s + width], +1), nfya.score(window[s:s + width], -1))
-                 for s in range(0, 5000 - width))
-      scores.append(best / nfya.max_score())
-    # Planted CCAAT boxes are strong sites (>= 70% of the consensus score).
-    assert min(scores) >= sm.STRONG_SITE_FRACTION
+    region = sg.sample_region(sg.example_rng(TINY.seed, "train", index), motifs, TINY)
+    bases = ex["sequence"].argmax(axis=1)
+    for start, planted in region.planted:
+      np.testing.assert_array_equal(bases[start:start + planted.size], planted)
+    # Promoter strength is the product of the CCAAT-box occupancies read off the sequence.
+    for element, node in zip(region.elements, region.element_nodes):
+      if element.kind == "promoter":
+        occupancy = [sc.motif_occupancy(motifs[m.name],
+                                        ex["sequence"][m.start:m.start + m.width],
+                                        m.strand) for m in element.motifs]
+        assert tss[node]
+        np.testing.assert_allclose(ex["promoter_strength"][node], np.prod(occupancy),
+                                   rtol=1e-5)
 
 
 def test_knowing_the_contacts_beats_any_linear_oracle(records):
