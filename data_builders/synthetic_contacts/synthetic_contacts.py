@@ -42,8 +42,14 @@ Generative model, per example:
              filtered bins stay NaN).
 
 The oracle, the same preprocessing of the noise-free map ``depth x C`` (no reads),
-scores ``oracle_map_pearson``; measured on the test splits (NaN entries skipped): see the
-configs' descriptions.
+scores ``oracle_map_pearson`` (mean over test maps of the map Pearson R, NaN entries
+skipped), wild_type / wapl_depleted: default 0.869 / 0.946 (all 200 test maps), tiny
+0.879 / 0.945 (16), akita 0.841 / 0.941 (first 4). A model's map Pearson against the
+stored targets is bounded by about these values.
+
+Cost (2 cores shared, load ~16): default ~0.12 s per example (a full build of 2,400
+examples, a few minutes), tiny ~0.03 s, akita ~3.4 s (320 examples, ~20 minutes; the
+1-Mb contact average over loops dominates).
 
 Everything is deterministic: example ``index`` of ``split`` draws from
 ``np.random.default_rng([seed, split_id, index])`` and has key ``index``.
@@ -175,7 +181,7 @@ BUILDER_CONFIGS = [
     SyntheticContactsConfig(
         name="akita", seq_length=1_048_576, bin_size=2_048, crop_bins=32,
         targets=_cell_types(160_000), num_train=256, num_valid=32, num_test=32,
-        mean_ctcf_sites=40.0, n_cohesins=1_000,
+        mean_ctcf_sites=40.0, n_cohesins=500, depth=5_000.0,
         description="Akita geometry: 1,048,576 bp, 512 bins of 2,048 bp, crop 32 -> 448 "
                     "bins, offset 2 (99,681 pairs), 2 targets, 256/32/32 examples."),
 ]
@@ -254,19 +260,25 @@ def extrude(rng: np.random.Generator, sites: list[CtcfSite], cell: CellType,
 def contact_probability(loops: np.ndarray, cell: CellType,
                         config: SyntheticContactsConfig) -> np.ndarray:
   """Noise-free ``[n, n]`` contact map ``C`` averaged over cells (module docstring)."""
-  centre = np.arange(config.total_bins) + 0.5
+  centre = np.arange(config.total_bins, dtype=np.float32) + 0.5
   separation = np.abs(centre[:, None] - centre[None, :])
   background = 1 / (1 + separation)
   # Loop ends to a quarter bin: identical loops (both legs at CTCF sites) computed once.
   ends, weight = np.unique(np.round(loops * 4) / 4, axis=0, return_counts=True)
   gain = np.zeros_like(separation)
-  for (left, right), w in zip(ends, weight):
-    to_left, to_right = np.abs(centre - left), np.abs(centre - right)
-    through = np.minimum(to_left[:, None] + to_right[None, :],
-                         to_right[:, None] + to_left[None, :])
-    gain += w * (1 / (1 + np.minimum(separation, through)) - background)
+  through = np.empty_like(separation)
+  # float32 and in place: 2.3x faster on Akita's 512 x 512 maps (this loop is the cost).
+  for (left, right), w in zip(ends.astype(np.float32), weight):
+    np.add(np.abs(centre - left)[:, None], np.abs(centre - right)[None, :], out=through)
+    np.minimum(through, through.T, out=through)  # either end first
+    np.minimum(through, separation, out=through)
+    through += 1
+    np.reciprocal(through, out=through)
+    through -= background
+    through *= w
+    gain += through
   loops_per_cell = config.seq_length / cell.separation_bp
-  return background + loops_per_cell * gain / weight.sum()
+  return (background + loops_per_cell * gain / weight.sum()).astype(np.float64)
 
 
 def observe(rng: np.random.Generator, expected: np.ndarray,
