@@ -6,8 +6,10 @@ the repository README's recommended default), drops the diagonal (no self-loops;
 GAT adds its own) and lists both directions (its adjacency is symmetric). HiC-DC+
 fits a negative binomial over distance (and GC, mappability) per chromosome; here
 ``significant_pairs`` is the same idea made small: counts are tested against a
-Poisson with the mean of their diagonal (the distance-decay expectation, as FitHiC
-and HiC-DC+ model it), and Benjamini-Hochberg turns p-values into FDRs. Two plainer
+Poisson with the mean of their diagonal in the region (the distance-decay expectation,
+as FitHiC and HiC-DC+ model it; no GC or mappability terms, no overdispersion, so it
+calls more pairs than HiC-DC+ at the same level on real data), and Benjamini-Hochberg
+turns p-values into FDRs. Two plainer
 rules are offered as well: a contact threshold and the top-k partners per node.
 
 Every function works on one region's dense ``[n, n]`` matrix (1,200 x 1,200 for a
