@@ -19,6 +19,7 @@ from data_builders.uniprot_ptm.uniprot_ptm import (
     UniprotPtmConfig,
     kinase_family,
     read_manual_dir,
+    read_musitedeep_fasta,
     read_phospho_elm,
     read_phosphositeplus,
     read_plmd,
@@ -29,6 +30,6 @@ from data_builders.uniprot_ptm.uniprot_ptm import (
 __all__ = [
     "KINASE_FAMILIES", "PTM_TYPES", "AnnotatedProtein", "PtmFormatError", "UniprotPtm",
     "UniprotPtmConfig", "candidate_mask", "kinase_family", "ptm_features", "read_manual_dir",
-    "read_phospho_elm", "read_phosphositeplus", "read_plmd", "read_swissprot", "site_windows",
-    "swissprot_types",
+    "read_musitedeep_fasta", "read_phospho_elm", "read_phosphositeplus", "read_plmd",
+    "read_swissprot", "site_windows", "swissprot_types",
 ]

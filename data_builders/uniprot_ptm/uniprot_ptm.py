@@ -55,6 +55,10 @@ Sources (``source`` of the config; files in ``manual_dir``):
   accession is the last ``|`` field; UniProt ``>sp|ACC|NAME ...`` headers also work).
   A site whose residue differs from the FASTA sequence (another isoform) is skipped and
   counted in the metadata.
+* ``musitedeep_fasta``: MusiteDeep's own training FASTA (``*.fasta`` / ``*.fa``, e.g.
+  ``testdata/Phosphorylation/ST/train_allspecies_sequences_annotated.fasta`` in
+  duolinwang/MusiteDeep_web): "residues followed by '#' are positive sites"; the file
+  is for one PTM type, the config's single ``ptm_types`` entry.
 * ``plmd``: PLMD (Xu et al. 2017) tables (``*.elm`` / ``*.txt``): tab-separated with a
   header naming at least ``Uniprot Accession``, ``Position``, ``Type`` and ``Sequence``
   (also ``PLMD ID``, ``Species``, ``PMIDs``); ``Type`` Ubiquitination -> ubiquitin_K,
@@ -297,6 +301,21 @@ def read_plmd(path: str) -> tuple[dict[str, AnnotatedProtein], int]:
   return proteins, skipped
 
 
+def read_musitedeep_fasta(path: str, ptm_type: str) -> dict[str, AnnotatedProtein]:
+  """Accession -> sequence and ``ptm_type`` sites of MusiteDeep's '#'-annotated FASTA."""
+  proteins = {}
+  for _, header, marked in protein_files.read_protein_fasta(path, PtmFormatError, marks="#"):
+    protein = AnnotatedProtein(marked.replace("#", ""))
+    residues = 0
+    for letter in marked:
+      if letter == "#":
+        protein.add(residues, ptm_type)  # The residue just read (1-based).
+      else:
+        residues += 1
+    proteins[_fasta_accession(header)] = protein
+  return proteins
+
+
 def _merge(into: dict[str, AnnotatedProtein], more: dict[str, AnnotatedProtein]) -> None:
   for accession, protein in more.items():
     if accession not in into:
@@ -312,12 +331,19 @@ SOURCE_FILES = {
     "phospho_elm": ("*.dump",),
     "phosphositeplus": ("*_site_dataset", "*_site_dataset.gz"),
     "plmd": ("*.elm", "*.txt"),
+    "musitedeep_fasta": ("*.fasta", "*.fa"),
 }
 
 
-def read_manual_dir(manual_dir: str, source: str, experimental_only: bool = True
-                    ) -> tuple[dict[str, AnnotatedProtein], int]:
-  """All proteins with sites of ``source``'s files in ``manual_dir``, and sites skipped."""
+def read_manual_dir(manual_dir: str, source: str, experimental_only: bool = True,
+                    ptm_types: Sequence[str] = ()) -> tuple[dict[str, AnnotatedProtein], int]:
+  """All proteins with sites of ``source``'s files in ``manual_dir``, and sites skipped.
+
+  ``ptm_types``: the one type of a ``musitedeep_fasta`` file.
+  """
+  if source == "musitedeep_fasta" and len(ptm_types) != 1:
+    raise ValueError(f"a MusiteDeep annotated FASTA holds one PTM type; the config has "
+                     f"{list(ptm_types)}")
   paths = sorted(p for pattern in SOURCE_FILES[source]
                  for p in glob.glob(os.path.join(manual_dir, pattern)))
   if not paths:
@@ -335,6 +361,8 @@ def read_manual_dir(manual_dir: str, source: str, experimental_only: bool = True
       found = read_swissprot(path, experimental_only)
     elif source == "phospho_elm":
       found = read_phospho_elm(path)
+    elif source == "musitedeep_fasta":
+      found = read_musitedeep_fasta(path, ptm_types[0])
     else:
       found, more = read_plmd(path)
       skipped += more
@@ -345,7 +373,8 @@ def read_manual_dir(manual_dir: str, source: str, experimental_only: bool = True
 @dataclasses.dataclass(eq=False)
 class UniprotPtmConfig(tfds.core.BuilderConfig):
   """Attributes:
-    source: ``swissprot``, ``phospho_elm``, ``phosphositeplus`` or ``plmd``.
+    source: ``swissprot``, ``phospho_elm``, ``phosphositeplus``, ``plmd`` or
+      ``musitedeep_fasta``.
     ptm_types: types labelled, in ``label`` order (keys of ``PTM_TYPES``).
     window: residues per window (odd; MusiteDeep 33, DeepUbi 31, DeepPhos 51).
     encoding: `genereg_jax.data.encoding.encode_protein` name.
@@ -378,7 +407,8 @@ class UniprotPtm(tfds.core.GeneratorBasedBuilder):
   MANUAL_DOWNLOAD_INSTRUCTIONS = (
       "Put the source files in manual_dir: uniprot_sprot.dat.gz (musitedeep, phospho), "
       "PLMD .elm/.txt tables (deepubi), a Phospho.ELM .dump (phospho_elm), or "
-      "PhosphoSitePlus *_site_dataset.gz + Phosphosite_seq.fasta (phosphositeplus).")
+      "PhosphoSitePlus *_site_dataset.gz + Phosphosite_seq.fasta (phosphositeplus), or "
+      "MusiteDeep's *_annotated.fasta (musitedeep_fasta_*).")
   BUILDER_CONFIGS = [
       UniprotPtmConfig(name="musitedeep", description="MusiteDeep's 13 types, 33-residue "
                        "windows, from Swiss-Prot."),
@@ -393,6 +423,12 @@ class UniprotPtm(tfds.core.GeneratorBasedBuilder):
                        kinases=KINASE_FAMILIES, description="Phospho.ELM (DeepPhos)."),
       UniprotPtmConfig(name="phosphositeplus", source="phosphositeplus",
                        description="PhosphoSitePlus site datasets, 13 types, 33 residues."),
+      UniprotPtmConfig(name="musitedeep_fasta_st", source="musitedeep_fasta",
+                       ptm_types=("phospho_ST",), description="MusiteDeep's released S/T "
+                       "phosphosite FASTA ('#' after sites), 33 residues."),
+      UniprotPtmConfig(name="musitedeep_fasta_y", source="musitedeep_fasta",
+                       ptm_types=("phospho_Y",), description="MusiteDeep's released Y "
+                       "phosphosite FASTA, 33 residues."),
   ]
   DEFAULT_BUILDER_CONFIG_NAME = "musitedeep"
 
@@ -409,7 +445,7 @@ class UniprotPtm(tfds.core.GeneratorBasedBuilder):
   def _split_generators(self, dl_manager: tfds.download.DownloadManager):
     config = self.builder_config
     proteins, skipped = read_manual_dir(str(dl_manager.manual_dir), config.source,
-                                        config.experimental_only)
+                                        config.experimental_only, config.ptm_types)
     kept = {}
     for accession, protein in proteins.items():
       # Only the config's types, on residues that can carry them (no sites, no windows).

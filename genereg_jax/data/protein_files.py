@@ -25,9 +25,13 @@ class ProteinFormatError(InputFormatError):
 
 
 def read_protein_fasta(path: str | os.PathLike,
-                       error: type[InputFormatError] = ProteinFormatError
+                       error: type[InputFormatError] = ProteinFormatError, marks: str = ""
                        ) -> Iterator[tuple[int, str, str]]:
-  """``(header line number, header without '>', upper-case sequence)`` per record."""
+  """``(header line number, header without '>', upper-case sequence)`` per record.
+
+  ``marks``: characters allowed among the residues and kept (MusiteDeep's annotated
+  FASTA puts "#" after each positive site).
+  """
   path = os.fspath(path)
   header, number, parts = None, 0, []
 
@@ -47,8 +51,8 @@ def read_protein_fasta(path: str | os.PathLike,
     elif line:
       if header is None:
         raise error(path, line_number, "sequence before the first '>' header")
-      if not _RESIDUES.match(line):
-        bad = next(c for c in line if not c.isalpha() and c != "*")
+      if not _RESIDUES.match(line.translate({ord(m): None for m in marks})):
+        bad = next(c for c in line if not c.isalpha() and c not in "*" + marks)
         raise error(path, line_number, f"{bad!r} is not an amino-acid letter")
       parts.append(line)
   if header is not None:

@@ -192,3 +192,20 @@ def test_bad_swissprot_record_names_path_and_line(tmp_path):
   path.write_text(good + text[:-3])  # No '//' at the end: a truncated download.
   with pytest.raises(uniprot_ptm.PtmFormatError, match=r"bad.dat:\d+: the last record has no"):
     uniprot_ptm.read_swissprot(str(path))
+
+
+def test_musitedeep_annotated_fasta(tmp_path):
+  # MusiteDeep's released training FASTA: '#' after each positive residue.
+  (tmp_path / "train_allspecies_sequences_annotated.fasta").write_text(
+      ">sp|O14639|ABLM1_HUMAN Actin-binding LIM protein 1 OS=Homo sapiens\n"
+      "MPAFLGLKCLGKLCS#SEKSKVT#SSERTSARGS\nNRKRLIVEDRRVS#GTSF\n"
+      ">sp|P00001|TEST_HUMAN Test\nMKRRAS#LLE\n")
+  proteins, _ = uniprot_ptm.read_manual_dir(str(tmp_path), "musitedeep_fasta",
+                                            ptm_types=("phospho_ST",))
+  assert proteins["O14639"].sequence == "MPAFLGLKCLGKLCSSEKSKVTSSERTSARGSNRKRLIVEDRRVSGTSF"
+  assert proteins["O14639"].sites == {15: {"phospho_ST"}, 22: {"phospho_ST"},
+                                      45: {"phospho_ST"}}
+  assert proteins["P00001"].sites == {6: {"phospho_ST"}}
+  with pytest.raises(ValueError, match="one PTM type"):
+    uniprot_ptm.read_manual_dir(str(tmp_path), "musitedeep_fasta",
+                                ptm_types=("phospho_ST", "phospho_Y"))
