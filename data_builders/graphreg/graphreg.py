@@ -301,7 +301,8 @@ def binned_bigwig(handle, chrom: str, start: int, end: int, bin_size: int,
     low, high = max(start, 0), min(end, length)
     if high > low:
       values = handle.values(name, low, high, numpy=True)
-      out[low - start:high - start] = np.abs(np.nan_to_num(values, nan=0.0))
+      values[np.isnan(values)] = 0.0  # In place: nan_to_num's inf checks cost 3x more.
+      np.abs(values, out=out[low - start:high - start])
   bins = out.reshape(-1, bin_size)
   reduced = {"sum": bins.sum, "mean": bins.mean, "max": bins.max}[stat](axis=1)
   return reduced.astype(np.float32)
