@@ -16,7 +16,9 @@ Generative model, per region of ``n_nodes`` nodes of ``node_size`` bp:
              (convergent anchors, Rao et al., Cell 2014) with a corner loop between.
   genes      each node holds a promoter with probability ``gene_density`` (at most
              one TSS per node): two NFYA CCAAT boxes 6-20 bp apart, TSS 50 bp
-             downstream; strength P = product of their occupancies.
+             downstream; strength P = product of their occupancies (sites drawn at
+             >= 70% of the consensus score, so P is 0.8-1 for most genes and the
+             variance of CAGE comes from the enhancers).
   enhancers  each other node holds, with probability ``enhancer_density``, 1-3
              liver motifs (HNF4A, FOXA2, CEBPB): activity A = (sum of occupancies)^2;
              else with ``decoy_density`` a decoy (GATA1/SPI1/TP53: bound, accessible,
@@ -54,6 +56,17 @@ observed counts are Poisson. Edges are the pairs called significant at ``FDR <=
 edge_fdr`` against their diagonal's mean (``graphreg.edges.significant_pairs``, a
 small HiC-DC+), both directions, padded to ``max_edges``; missed loops and spurious
 edges happen as with real data.
+
+Features (``n = n_nodes``; GraphReg's interface, shared with ``data_builders.graphreg``):
+``epi`` float32 [n * node_size / epi_bin_size, 3] raw counts, ``cage`` float32 [n],
+``edges`` int32 [max_edges, 2] (source, target; both directions; padding (0, 0)) with
+``edge_mask`` uint8 [max_edges], ``tss`` uint8 [n], ``sequence`` uint8 [n * node_size, 4]
+(``include_sequence`` configs), and the truth: ``contact_dependent`` uint8 [n],
+``expected_cage``, ``promoter_strength`` (P), ``local_input`` (L), ``distal_input`` (D)
+float32 [n], ``loops`` int32 [m, 2] with ``loop_strength`` float32 [m], ``dropped_edges``
+and ``gc``. Metadata: ``node_size``, ``epi_bin_size``, ``n_nodes``, ``max_edges``,
+``epi_tracks``, ``region_bp``, ``seq_length`` (0 without sequence), ``scored_nodes``
+([0, n]: every node is scored), ``far_bp``, ``generative_model``, ``motifs``.
 
 Oracles (``oracle_correlations``: Pearson of log1p(cage) on TSS nodes). On the first
 50 test regions of ``default`` (1,462 TSS nodes, 475 contact-dependent), knowing every
