@@ -16,9 +16,11 @@ the 20 (B, Z, U, O, J, *) is X.
 * ``"physchem"`` ``[L, 31]``: DeepUbi's "informative physicochemical properties"
   (Fu et al. 2019), the 31 AAindex properties that Tung & Ho (2008, UbiPred) selected
   for ubiquitination, with the values of DeepUbi's ``codes/AAindex_Ubi31_21.mat``
-  (github.com/Sunmile/DeepUbi). Each property is min-max scaled to [0, 1] over the 21
-  letters of that table, in which X holds 0 (so 0 takes part in the min and max, as in
-  DeepUbi's ``AAindex.m``); X is then the scaled 0.
+  (github.com/Sunmile/DeepUbi); ``PHYSCHEM_AAINDEX`` names the AAindex1 entry of each
+  channel (e.g. Grantham's polarity GRAR740102, Eisenberg's consensus hydrophobicity
+  EISD840101, Zimmerman's bulkiness ZIMJ680102). Each property is min-max scaled to
+  [0, 1] over the 21 letters of that table, in which X holds 0 (so 0 takes part in the
+  min and max, as in DeepUbi's ``AAindex.m``); X is then the scaled 0.
 
 Names combine with "+" (``"onehot+physchem"`` -> ``[L, 52]``). DeepUbi's own one-hot
 has a 21st bit for positions past a terminus: use ``protein_window(..., pad="X")`` and
@@ -91,6 +93,15 @@ def reverse_complement(one_hot: np.ndarray) -> np.ndarray:
 
 
 # DeepUbi's 31 properties (rows) x 20 amino acids in AAindex order (module docstring).
+# Row i is AAindex1 entry PHYSCHEM_AAINDEX[i] (values matched to AAindex1 as the
+# ``aaindex`` 1.3.2 package ships it; row 4 equals both LEVM780101 and PRAM900102).
+PHYSCHEM_AAINDEX = (
+    "NADH010102", "BROC820102", "MEIH800102", "LEVM780101", "GUYH850104", "CORJ870101",
+    "RACS770102", "GEOR030108", "HARY940101", "GRAR740102", "GUYH850105", "MEIH800103",
+    "KRIW790102", "LEVM780106", "BULH740102", "FAUJ880101", "PUNT030102", "HUTJ700103",
+    "EISD840101", "CEDJ970105", "ZIMJ680102", "CEDJ970103", "CHOC760103", "CEDJ970102",
+    "ROSM880102", "BROC820101", "FAUJ830101", "NAKH920101", "ZHOH040102", "NAKH900101",
+    "QIAN880129")
 _AAINDEX_ORDER = "ARNDCQEGHILKMFPSTWYV"
 _UBIPRED_PROPERTIES = np.array("""
     51 -144 -84 -78 137 -128 -115 -13 -55 106

@@ -39,14 +39,18 @@ def test_physchem_is_deepubis_min_max_scaled_table():
   # DeepUbi scales each property over the 21 letters of its table, with X = 0.
   assert np.allclose(x.min(0), 0) and np.allclose(x.max(0), 1)
   alphabet = encoding.PROTEIN_ALPHABET
-  # Property 9 of the table (side-chain volume-like, all positive): Y is the largest
-  # (231.7), X (0) the smallest, G 63.8.
+  # Channel 9, mean volumes of buried residues (HARY940101, all positive): Y is the
+  # largest (231.7), X (0) the smallest, G 63.8.
   assert x[alphabet.index("Y"), 8] == 1 and x[alphabet.index("X"), 8] == 0
   assert x[alphabet.index("G"), 8] == pytest.approx(63.8 / 231.7, rel=1e-5)
-  # Property 1 runs from K (-205) to C (137); X (0) is inside that range.
+  # Channel 1 (NADH010102) runs from K (-205) to C (137); X (0) is inside that range.
   assert x[alphabet.index("K"), 0] == 0 and x[alphabet.index("C"), 0] == 1
   assert x[alphabet.index("X"), 0] == pytest.approx(205 / 342, rel=1e-5)
   assert not encoding.encode_protein("-", "physchem").any()
+  # Channel 10 is Grantham's polarity (GRAR740102): D 13.0 the most polar, L/I ~4.9-5.2.
+  assert encoding.PHYSCHEM_AAINDEX[9] == "GRAR740102" and len(encoding.PHYSCHEM_AAINDEX) == 31
+  assert x[alphabet.index("D"), 9] == 1
+  assert x[alphabet.index("L"), 9] == pytest.approx(4.9 / 13.0, rel=1e-5)
 
 
 def test_combined_encodings_concatenate_channels():
