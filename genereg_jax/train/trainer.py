@@ -235,8 +235,12 @@ class Experiment:
     boxed = jax.eval_shape(init, rng)
     shardings = partitioning.logical_shardings(boxed, self.mesh, self.rules)
     state = jax.jit(lambda r: nn.meta.unbox(init(r)), out_shardings=shardings)(rng)
-    abstract = jax.tree.map(lambda x, s: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
-                            nn.meta.unbox(boxed), shardings)
+    # Frozen sub-trees (optax.multi_transform) leave empty MaskedNode states whose
+    # sharding is a bare prefix: kept as they are.
+    abstract = jax.tree.map(
+        lambda x, s: x if isinstance(x, optax.MaskedNode)
+        else jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
+        nn.meta.unbox(boxed), shardings, is_leaf=lambda x: isinstance(x, optax.MaskedNode))
     self.check_outputs(example, abstract)
     if self.config.get("init_from"):
       state = self.load_pretrained(state, shardings)
