@@ -44,12 +44,12 @@ Generative model, per example:
 The oracle, the same preprocessing of the noise-free map ``depth x C`` (no reads),
 scores ``oracle_map_pearson`` (mean over test maps of the map Pearson R, NaN entries
 skipped), wild_type / wapl_depleted: default 0.869 / 0.946 (all 200 test maps), tiny
-0.879 / 0.945 (16), akita 0.841 / 0.941 (first 4). A model's map Pearson against the
+0.879 / 0.945 (16), akita 0.841 / 0.941 (first 4), orca_1mb 0.961 / 0.985 (first 3). A model's map Pearson against the
 stored targets is bounded by about these values.
 
-Cost (2 cores shared, load ~16): default ~0.12 s per example (a full build of 2,400
-examples, a few minutes), tiny ~0.03 s, akita ~3.4 s (320 examples, ~20 minutes; the
-1-Mb contact average over loops dominates).
+Cost (2 cores shared, load ~16): default ~0.12 s per example (the full build of 2,400
+examples took 7 min at load 16-21 and holds 71 MB), tiny ~0.03 s, akita ~3.4 s (320 examples, ~20 minutes; the
+1-Mb contact average over loops dominates), orca_1mb ~0.9 s.
 
 Everything is deterministic: example ``index`` of ``split`` draws from
 ``np.random.default_rng([seed, split_id, index])`` and has key ``index``.
@@ -184,6 +184,14 @@ BUILDER_CONFIGS = [
         mean_ctcf_sites=40.0, n_cohesins=500, depth=5_000.0,
         description="Akita geometry: 1,048,576 bp, 512 bins of 2,048 bp, crop 32 -> 448 "
                     "bins, offset 2 (99,681 pairs), 2 targets, 256/32/32 examples."),
+    # Orca's 1-Mb model: 250 x 250 bins of 4 kb, whole map; 4x Akita's reads per pixel
+    # (bins twice as wide).
+    SyntheticContactsConfig(
+        name="orca_1mb", seq_length=1_000_000, bin_size=4_000, crop_bins=0,
+        diagonal_offset=0, targets=_cell_types(160_000), num_train=256, num_valid=32,
+        num_test=32, mean_ctcf_sites=40.0, n_cohesins=500, depth=20_000.0,
+        description="Orca 1-Mb geometry: 1,000,000 bp, 250 bins of 4 kb, no crop, offset "
+                    "0 (31,375 pairs), 2 targets, 256/32/32 examples."),
 ]
 
 
