@@ -49,6 +49,7 @@ import dataclasses
 from typing import Any, Sequence
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
 from genereg_jax.nn import capsules
@@ -91,6 +92,11 @@ class MusiteDeepFields(nn.Module):
     routing_iterations: routing-by-agreement iterations.
     routing_stop_gradient: stop gradients through routing (CapsNet-Keras) instead of
       MusiteDeep's gradients through every iteration.
+    reconstruction: add Sabour et al.'s decoder (512, 1024, sigmoid) redrawing the
+      window from the class capsules, each type's longer capsule kept (the labels are
+      not model inputs); the capsule network then returns ``{"capsule": lengths,
+      "reconstruction": [batch, window, channels]}`` and the task adds its weighted
+      squared error. MusiteDeep defines this decoder but trains without it.
     dtype: compute dtype of the convolutions and dense layers.
   """
   num_outputs: int = 1
@@ -110,6 +116,7 @@ class MusiteDeepFields(nn.Module):
   class_capsule_dim: int = 10
   routing_iterations: int = 3
   routing_stop_gradient: bool = False
+  reconstruction: bool = False
   dtype: Any = jnp.float32
 
   def field_values(self) -> dict[str, Any]:
@@ -196,7 +203,12 @@ class MusiteDeepCapsNet(MusiteDeepFields):
                                self.routing_iterations, self.routing_stop_gradient,
                                name="class_capsules")(u)
     lengths = capsules.capsule_length(v)
-    return lengths.reshape(lengths.shape[0], self.num_outputs, 2)
+    lengths = lengths.reshape(lengths.shape[0], self.num_outputs, 2)
+    if not self.reconstruction:
+      return lengths
+    keep = jax.nn.one_hot(jnp.argmax(lengths, axis=-1), 2).reshape(lengths.shape[0], -1)
+    redrawn = capsules.ReconstructionDecoder(sequence.shape[1:], name="decoder")(v, keep)
+    return {"capsule": lengths, "reconstruction": redrawn}
 
 
 class MusiteDeepEnsemble(MusiteDeepFields):
@@ -206,8 +218,10 @@ class MusiteDeepEnsemble(MusiteDeepFields):
   @nn.compact
   def __call__(self, sequence, *, train: bool = False):
     fields = self.field_values()
-    return {"cnn": MusiteDeepCNN(**fields, name="cnn")(sequence, train=train),
-            "capsule": MusiteDeepCapsNet(**fields, name="capsule")(sequence, train=train)}
+    capsule = MusiteDeepCapsNet(**fields, name="capsule")(sequence, train=train)
+    if not isinstance(capsule, dict):
+      capsule = {"capsule": capsule}
+    return {"cnn": MusiteDeepCNN(**fields, name="cnn")(sequence, train=train), **capsule}
 
 
 Model = MusiteDeepEnsemble

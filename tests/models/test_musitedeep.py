@@ -120,3 +120,21 @@ def test_ensemble_learns_a_planted_motif_with_each_member_on_its_own_loss():
     member_metrics = single.new_metrics()
     member_metrics.update(np.asarray(single.predictions(outputs[member])), batch)
     assert member_metrics.compute()["auroc"] > 0.9, member
+
+
+def test_reconstruction_decoder_option_feeds_the_task():
+  model = get_model("musitedeep", "tiny", {"reconstruction": True, "num_outputs": 2})
+  x = jnp.asarray(_windows(np.random.default_rng(3), 4))
+  variables = meta.unbox(model.init(jax.random.key(0), x))
+  # Sabour et al.'s decoder sizes on the 2 types x 2 capsules x 6 values.
+  assert variables["params"]["capsule"]["decoder"]["hidden_0"]["kernel"].shape == (24, 512)
+  outputs = model.apply(variables, x)
+  assert set(outputs) == {"cnn", "capsule", "reconstruction"}
+  assert outputs["reconstruction"].shape == (4, 33, 21)
+  batch = {"sequence": x, "label": np.ones((4, 2), np.float32),
+           "label_mask": np.ones((4, 2), np.float32)}
+  with_decoder, _ = tasks.get_task("ptm_sites", dict(reconstruction_weight=1.0)).loss(
+      outputs, batch)
+  without, _ = tasks.get_task("ptm_sites").loss(
+      {k: outputs[k] for k in ("cnn", "capsule")}, batch)
+  assert float(with_decoder) > float(without) + 1.0  # ~0.25 x 693 values, weight 1.
