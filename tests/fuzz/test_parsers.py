@@ -1,8 +1,8 @@
 """Every parser of user files succeeds or raises the package's format error, naming the
 file (issue 10's fuzzing suite): VCF records and whole VCFs (text, raw bytes, gzipped
-and truncated), FASTA, BED / narrowPeak / label BEDs, bpnet peak files, GTF, the SpliceAI
-gene table and per-tissue usage TSVs. Profiles in ``conftest.py``; BUILD.md tells how
-to run the long one.
+and truncated), FASTA, BED / narrowPeak / label BEDs, bpnet peak files, GraphReg loop
+BEDPEs and region BEDs, GTF, the SpliceAI gene table and per-tissue usage TSVs. Profiles
+in ``conftest.py``; BUILD.md tells how to run the long one.
 """
 
 import os
@@ -14,6 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from data_builders.bpnet_profiles import bpnet_profiles
+from data_builders.graphreg import graphreg
 from data_builders.spliceai_gencode import spliceai_gencode
 from fuzz.fuzz_inputs import as_bytes, check_parser, lines, token_text
 from genereg_jax.data import bed
@@ -102,6 +103,20 @@ def test_bed(data, suffix, label_columns):
 @given(as_bytes(bed_text), st.sampled_from(["auto", "bed", "narrowPeak"]))
 def test_bpnet_peaks(data, peak_format):
   check_parser(data, lambda path: bpnet_profiles.read_peaks(path, peak_format), ".bed")
+
+
+bedpe_text = token_text(["chr1\t10\t20\tchr1\t50\t60", "chr1\ts1\te1\tchr2\ts2\te2\tcc\t"
+                         "Q-Value_Bias", "chr2", "30", "0.5", "1e-9", "-1", "#", "²"])
+
+
+@given(as_bytes(bedpe_text), st.booleans())
+def test_graphreg_loops_and_regions(data, regions):
+  config = graphreg.GraphRegConfig(name="fuzz", epi_bigwigs=("x",), cage_bigwigs=("x",),
+                                   loops="x", gtf="x", n_nodes=2, node_size=10,
+                                   epi_bin_size=10, scored_nodes=(0, 2))
+  parse = ((lambda path: graphreg.read_regions(path, config)) if regions
+           else (lambda path: graphreg.read_loops(path, 0.01)))
+  check_parser(data, parse, ".bed")
 
 
 gtf_field = st.one_of(
