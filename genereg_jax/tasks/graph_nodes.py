@@ -4,9 +4,10 @@ GraphReg (Karbalayghareh et al., Genome Res. 2022) predicts one CAGE rate per 5-
 of a region, ``[batch, nodes]`` (``genereg_jax.models.graphreg``), against the dataset's
 ``cage`` sums. The loss is the Poisson NLL ``ŷ - y log(ŷ + ε)`` (the authors' loss
 without its constant ``log Γ(y + 1)``; as ``coverage.poisson_nll``) averaged over the
-scored nodes: the middle ``center_fraction`` of each region (the paper scores the middle
-2 Mb of each 6-Mb window, 1/3, because the windows overlap by 4 Mb; 1.0 scores every
-node) and, with ``loss_on="tss"``, only the nodes holding a TSS. Padding rows
+scored nodes: nodes ``scored_nodes = (first, end)`` of each region, by default the
+dataset's ``scored_nodes`` metadata (``graphreg``: 400-800, the middle 2 Mb of each
+6-Mb window, because the windows overlap by 4 Mb, as the paper scores them), else the
+middle ``center_fraction`` (1.0: every node); and, with ``loss_on="tss"``, only the nodes holding a TSS. Padding rows
 (``example_mask``) are ignored.
 
 Metrics, over every scored node of the evaluated set (streamed, mergeable):
@@ -52,13 +53,16 @@ class GraphNodes(base.Task):
     cage_key: batch key of the ``[batch, nodes]`` CAGE targets.
     tss_key: batch key of the ``[batch, nodes]`` TSS flags.
     contact_key: batch key of the contact-dependent flags (synthetic data), or None.
-    center_fraction: fraction of middle nodes scored (paper: 1/3 of 6-Mb windows).
+    scored_nodes: ``(first, end)`` nodes scored; None: the dataset metadata's
+      ``scored_nodes`` if any, else ``center_fraction``.
+    center_fraction: fraction of middle nodes scored when no ``scored_nodes``.
     loss_on: ``"all"`` scored nodes (paper) or only ``"tss"`` nodes.
     epsilon: added inside the logarithm of the loss.
   """
 
   def __init__(self, cage_key: str = "cage", tss_key: str = "tss",
-               contact_key: str | None = None, center_fraction: float = 1.0,
+               contact_key: str | None = None, scored_nodes=None,
+               center_fraction: float = 1.0,
                loss_on: str = "all", epsilon: float = POISSON_EPSILON):
     if loss_on not in LOSS_NODES:
       raise ValueError(f"unknown loss_on {loss_on!r}; valid: {list(LOSS_NODES)}")
@@ -66,12 +70,26 @@ class GraphNodes(base.Task):
     self.cage_key, self.tss_key, self.contact_key = cage_key, tss_key, contact_key
     self.target_keys = (cage_key, tss_key) + ((contact_key,) if contact_key else ())
     self.center_fraction = float(center_fraction)
+    self.scored_nodes = None if scored_nodes is None else tuple(int(n) for n in scored_nodes)
     self.loss_on = loss_on
     self.epsilon = float(epsilon)
 
+  def use_dataset_metadata(self, metadata: Mapping[str, Any]) -> None:
+    if self.scored_nodes is None and metadata.get("scored_nodes") is not None:
+      self.scored_nodes = tuple(int(n) for n in metadata["scored_nodes"])
+
+  def node_mask(self, num_nodes: int) -> np.ndarray:
+    """``[nodes]`` bool: the scored nodes."""
+    if self.scored_nodes is None:
+      return center_mask(num_nodes, self.center_fraction)
+    first, end = self.scored_nodes
+    if not 0 <= first < end <= num_nodes:
+      raise ValueError(f"scored_nodes {self.scored_nodes} do not fit {num_nodes} nodes")
+    return (np.arange(num_nodes) >= first) & (np.arange(num_nodes) < end)
+
   def scored(self, batch: Mapping[str, Any], num_nodes: int):
     """``[batch, nodes]`` weights of the nodes the loss sees."""
-    weight = jnp.asarray(center_mask(num_nodes, self.center_fraction), jnp.float32)[None]
+    weight = jnp.asarray(self.node_mask(num_nodes), jnp.float32)[None]
     if self.loss_on == "tss":
       weight = weight * (jnp.asarray(batch[self.tss_key]) > 0)
     if "example_mask" in batch:
@@ -84,7 +102,7 @@ class GraphNodes(base.Task):
     if predictions.shape != targets.shape:
       raise ValueError(f"predictions {tuple(predictions.shape)} and {self.cage_key!r} "
                        f"{tuple(targets.shape)} differ in shape")
-    weight = self.scored(batch, targets.shape[-1])
+    weight = jnp.broadcast_to(self.scored(batch, targets.shape[-1]), targets.shape)
     total = weight.sum()
     nll = poisson_nll(predictions, targets, self.epsilon)
     return (nll * weight).sum() / jnp.maximum(total, 1.0), total
@@ -105,8 +123,7 @@ class NodeCorrelations:
   def update(self, predictions, batch: Mapping[str, Any]) -> None:
     predicted = np.asarray(predictions, np.float64)
     observed = np.asarray(batch[self.task.cage_key], np.float64)
-    keep = np.broadcast_to(center_mask(observed.shape[-1], self.task.center_fraction),
-                           observed.shape)
+    keep = np.broadcast_to(self.task.node_mask(observed.shape[-1]), observed.shape)
     tss = np.asarray(batch[self.task.tss_key]) > 0
     contact = (np.asarray(batch[self.task.contact_key]) > 0 if self.task.contact_key
                else np.zeros_like(tss))

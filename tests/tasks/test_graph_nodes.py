@@ -70,6 +70,21 @@ def test_metrics_match_scipy_on_each_subset_and_merge():
     assert merged[key] == pytest.approx(value, abs=1e-9), key
 
 
+def test_scored_nodes_from_metadata_win_over_center_fraction():
+  predictions, batch = _batch(np.random.default_rng(3))
+  task = tasks.get_task("graph_nodes", dict(center_fraction=0.5))
+  task.use_dataset_metadata({"scored_nodes": [2, 5]})
+  loss, weight = task.loss(predictions, batch)
+  nll = predictions - batch["cage"] * np.log(predictions + 1e-7)
+  np.testing.assert_allclose(float(loss), nll[:, 2:5].mean(), rtol=1e-5)
+  assert float(weight) == 9
+  given = tasks.get_task("graph_nodes", dict(scored_nodes=(0, 4)))
+  given.use_dataset_metadata({"scored_nodes": [2, 5]})
+  assert given.scored_nodes == (0, 4)
+  with pytest.raises(ValueError, match="do not fit"):
+    tasks.get_task("graph_nodes", dict(scored_nodes=(3, 20))).loss(predictions, batch)
+
+
 def test_target_keys_and_errors():
   assert tasks.get_task("graph_nodes").target_keys == ("cage", "tss")
   assert "pearsonr_contact_dependent" not in _computed(tasks.get_task("graph_nodes"))
