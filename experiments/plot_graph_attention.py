@@ -16,14 +16,18 @@ from absl import flags
 
 from experiments import common
 
-common.define_config_flags(config_required=False)
-flags.DEFINE_string("split", "test", "Dataset split holding the region.")
-flags.DEFINE_integer("region", 0, "Index of the region in the split.", lower_bound=0)
-flags.DEFINE_integer("gene", None, "Node of the gene (default: see above).")
-flags.DEFINE_integer("layer", -1, "Which GAT layer (Python index).")
-flags.DEFINE_enum("checkpoint", "best", ["latest", "best"], "Which checkpoint.")
-flags.DEFINE_string("out", None, "Figure path (.png or .svg).", required=True)
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """The command's flags (defined by the entry point only, so importing it is inert)."""
+  common.define_config_flags(config_required=False)
+  flags.DEFINE_string("split", "test", "Dataset split holding the region.")
+  flags.DEFINE_integer("region", 0, "Index of the region in the split.", lower_bound=0)
+  flags.DEFINE_integer("gene", None, "Node of the gene (default: see above).")
+  flags.DEFINE_integer("layer", -1, "Which GAT layer (Python index).")
+  flags.DEFINE_enum("checkpoint", "best", ["latest", "best"], "Which checkpoint.")
+  flags.DEFINE_string("out", None, "Figure path (.png or .svg).", required=True)
 
 
 def pick_gene(example) -> int:
@@ -75,4 +79,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   common.run(main)
