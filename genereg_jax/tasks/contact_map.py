@@ -135,21 +135,38 @@ def insulation_profile(contact_map: np.ndarray, window: int = INSULATION_WINDOW
     return np.where(count > 0, total / count, np.nan)
 
 
-def _grouped_ranks(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
-  """1-based average ranks of ``values`` within each group (ties share their mean)."""
-  order = np.lexsort((values, groups))
-  sorted_values, sorted_groups = values[order], groups[order]
-  new_run = np.r_[True, (sorted_values[1:] != sorted_values[:-1])
-                  | (sorted_groups[1:] != sorted_groups[:-1])]
-  new_group = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
-  position = np.arange(values.size)
-  group_start = np.maximum.accumulate(np.where(new_group, position, 0))
+def _average_ranks(sorted_key: np.ndarray, order: np.ndarray,
+                   group_start: np.ndarray | int = 0) -> np.ndarray:
+  """Average ranks (1-based, from each group's start) given a stable sort of a key."""
+  new_run = np.r_[True, sorted_key[1:] != sorted_key[:-1]]
   run_id = np.cumsum(new_run) - 1
   run_first = np.flatnonzero(new_run)
-  run_last = np.r_[run_first[1:], values.size] - 1
-  ranks = np.empty(values.size)
-  ranks[order] = ((run_first[run_id] + run_last[run_id]) / 2 - group_start) + 1
+  run_last = np.r_[run_first[1:], sorted_key.size] - 1
+  ranks = np.empty(sorted_key.size)
+  ranks[order] = (run_first[run_id] + run_last[run_id]) / 2 - group_start + 1
   return ranks
+
+
+def _ranks(values: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+  """Average ranks of ``values`` over all of them and within each group (ties share
+  their mean rank, as ``scipy.stats.rankdata``).
+
+  One float sort gives both the overall ranks and dense value ranks; the groups then
+  sort on the integer key ``group x n + dense rank`` (a radix sort), two sorts in all.
+  """
+  n = values.size
+  order = np.argsort(values, kind="stable")
+  sorted_values = values[order]
+  overall = _average_ranks(sorted_values, order)
+  dense = np.empty(n, np.int64)
+  dense[order] = np.cumsum(np.r_[True, sorted_values[1:] != sorted_values[:-1]]) - 1
+  key = groups.astype(np.int64) * n + dense
+  order = np.argsort(key, kind="stable")
+  sorted_key = key[order]
+  sorted_groups = sorted_key // n
+  new_group = np.r_[True, sorted_groups[1:] != sorted_groups[:-1]]
+  group_start = np.maximum.accumulate(np.where(new_group, np.arange(n), 0))
+  return overall, _average_ranks(sorted_key, order, group_start)
 
 
 def _grouped_pearson(x: np.ndarray, y: np.ndarray, groups: np.ndarray,
@@ -302,10 +319,10 @@ class ContactMapMetrics:
         continue
       whole = np.zeros(p.size, np.int64)
       pearson[t] = _grouped_pearson(p, y, whole, 1)[0]
-      spearman[t] = _grouped_pearson(_grouped_ranks(p, whole), _grouped_ranks(y, whole),
-                                     whole, 1)[0]
-      per_diagonal = _grouped_pearson(_grouped_ranks(p, diagonal),
-                                      _grouped_ranks(y, diagonal), diagonal,
+      (p_rank, p_diagonal_rank), (y_rank, y_diagonal_rank) = (_ranks(p, diagonal),
+                                                              _ranks(y, diagonal))
+      spearman[t] = _grouped_pearson(p_rank, y_rank, whole, 1)[0]
+      per_diagonal = _grouped_pearson(p_diagonal_rank, y_diagonal_rank, diagonal,
                                       self.n_diagonals)
       finite = np.isfinite(per_diagonal)
       self.diagonal_spearman_sum[finite, t] += per_diagonal[finite]
