@@ -21,7 +21,7 @@ Variants, joined with commas (``musitedeep:capsule,tiny``):
 * data: ``synthetic`` (default: ``synthetic_proteins/ptm``, six types with planted
   kinase, glycosylation, SUMO, methylation and ubiquitination motifs plus decoys),
   ``small`` (the same data, the ``small`` preset: a CPU-sized model with the paper's
-  structure), ``tiny`` (``synthetic_proteins/tiny_ptm``, tiny preset, seconds),
+  structure, dropout 0.2), ``tiny`` (``synthetic_proteins/tiny_ptm``, tiny preset, seconds),
   ``uniprot`` (real Swiss-Prot sites, ``uniprot_ptm/musitedeep``, built from
   ``--manual_dir``; MusiteDeep's 13 types).
 
@@ -67,6 +67,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   _base.use_full_eval(config, log_every_steps=50, eval_every_steps=500)
   if data == "small":
     config.model_preset = "small"
+    # The released dropouts (0.7-0.75 on every CNN layer) suit its hundreds of epochs
+    # with early stopping; in 600 steps the CNN stayed at chance with them (valid AUROC
+    # 0.51 at step 300) while it reached 0.89 at step 150 without. 0.2 for both members.
+    config.model.update(cnn_dropouts=(0.2,) * 4, dense_dropout=0.2, caps_dropouts=(0.2, 0.2))
     config.batch_size = 128
     config.num_train_steps = 600  # 1.4 epochs of the 54,808 training windows.
     _base.use_full_eval(config, log_every_steps=50, eval_every_steps=300)
