@@ -32,13 +32,15 @@ import ml_collections
 
 from experiments.configs import _base
 
+from data_builders.synthetic_proteins import synthetic_proteins
+from data_builders.uniprot_ptm import records as ptm_records
+
 MODELS = {"ensemble": "musitedeep", "cnn": "musitedeep.MusiteDeepCNN",
           "capsule": "musitedeep.MusiteDeepCapsNet"}
 DATA = ("synthetic", "small", "tiny", "uniprot")
-SYNTHETIC_TYPES = ("phospho_ST", "phospho_Y", "glyco_N", "sumo_K", "methyl_R", "ubiquitin_K")
-UNIPROT_TYPES = ("phospho_ST", "phospho_Y", "glyco_N", "glyco_O", "ubiquitin_K", "sumo_K",
-                 "acetyl_K", "methyl_R", "methyl_K", "pyrrolidone_Q", "palmitoyl_C",
-                 "hydroxy_P", "hydroxy_K")
+# The embedded data's types in label order, and MusiteDeep's 13 in uniprot_ptm's order.
+SYNTHETIC_TYPES = tuple(synthetic_proteins.PTM_RULES)
+UNIPROT_TYPES = tuple(ptm_records.PTM_TYPES)
 
 
 def parse_variant(name: str, arg: str | None) -> tuple[str, str]:

@@ -52,6 +52,8 @@ def test_musitedeep_real_variant_and_errors():
   assert config.dataset.name == "uniprot_ptm/musitedeep"
   assert not config.dataset.build_if_missing
   assert config.model.num_outputs == len(config.task.ptm_types) == 13
+  data = _builder_config(config.dataset.name)
+  assert (tuple(data.ptm_types), data.window) == (config.task.ptm_types, 33)
   assert _output_shapes(config, 33) == (2, 13, 2)
   with pytest.raises(ValueError, match="capsule"):
     configs.get_config("musitedeep:lstm")
@@ -62,11 +64,9 @@ def test_deepubi_variants(variant):
   config = configs.get_config("deepubi" + variant)
   assert _output_shapes(config, 31) == (2, 1)
   assert config.batch_size == 40  # Released.
-  if variant == ":uniprot":
-    assert config.dataset.name == "uniprot_ptm/deepubi" and not config.dataset.build_if_missing
-  else:
-    data = _builder_config(config.dataset.name)
-    assert data.window == 31 and tuple(data.ptm_types) == ("ubiquitin_K",)
+  assert not variant == ":uniprot" or not config.dataset.build_if_missing
+  data = _builder_config(config.dataset.name)
+  assert data.window == 31 and tuple(data.ptm_types) == config.task.ptm_types == ("ubiquitin_K",)
 
 
 @pytest.mark.parametrize("name", ["musitedeep:tiny", "deepubi:tiny"])
