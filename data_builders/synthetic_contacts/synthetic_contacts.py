@@ -41,15 +41,19 @@ Generative model, per example:
              adaptive coarse-grain, observed/expected, log, clip 2, crop, triangle;
              filtered bins stay NaN).
 
-The oracle, the same preprocessing of the noise-free map ``depth x C`` (no reads),
-scores ``oracle_map_pearson`` (mean over test maps of the map Pearson R, NaN entries
-skipped), wild_type / wapl_depleted: default 0.869 / 0.946 (all 200 test maps), tiny
-0.879 / 0.945 (16), akita 0.841 / 0.941 (first 4), orca_1mb 0.961 / 0.985 (first 3). A model's map Pearson against the
-stored targets is bounded by about these values.
+The oracle: the same CTCF sites extruded again, independently, with 4 x ``n_cohesins``
+cohesins, and that noise-free map ``depth x C`` preprocessed alike: what the sequence
+determines, without the example's cohesin sampling or read noise. ``oracle_map_pearson``
+(mean over test maps of its map Pearson R with the stored target, NaN entries skipped),
+wild_type / wapl_depleted: default 0.835 / 0.936 (all 200 test maps), tiny 0.818 /
+0.926 (16), akita 0.787 / 0.924 (first 4), orca_1mb 0.910 / 0.964 (first 8). A
+sequence model's map Pearson is bounded by about these values. (With 400 cohesins per
+map, two extrusions of the same sites agreed only to R = 0.63 on wild_type: hence the
+thousands of cohesins, grouped into distinct loops to stay cheap.)
 
-Cost (2 cores shared, load ~16): default ~0.12 s per example (the full build of 2,400
-examples took 7 min at load 16-21 and holds 71 MB), tiny ~0.03 s, akita ~3.4 s (320 examples, ~20 minutes; the
-1-Mb contact average over loops dominates), orca_1mb ~0.9 s.
+Cost (2 cores shared, load ~20): default ~0.24 s per example (a full build of 2,400
+examples ~10-15 min), tiny ~0.06 s, akita ~5.9 s (320 examples, ~30 min; the 1-Mb
+contact average over distinct loops dominates), orca_1mb ~1.0 s.
 
 Everything is deterministic: example ``index`` of ``split`` draws from
 ``np.random.default_rng([seed, split_id, index])`` and has key ``index``.
@@ -124,7 +128,7 @@ class SyntheticContactsConfig(tfds.core.BuilderConfig):
   gc_range: tuple[float, float] = (0.38, 0.42)
   mean_ctcf_sites: float = 8.0
   strong_site_fraction: float = 0.7
-  n_cohesins: int = 400
+  n_cohesins: int = 4_000
   depth: float = 1_000.0
   filtered_bin_rate: float = 0.02
 
@@ -175,13 +179,13 @@ BUILDER_CONFIGS = [
     SyntheticContactsConfig(
         name="tiny", seq_length=8_192, bin_size=256, crop_bins=2,
         targets=_cell_types(2_048), num_train=128, num_valid=16, num_test=16,
-        mean_ctcf_sites=5.0, n_cohesins=200,
+        mean_ctcf_sites=5.0, n_cohesins=2_000,
         description="8,192 bp, 32 bins of 256 bp, crop 2 -> 28 bins, offset 2 (351 "
                     "pairs), 2 targets, 128/16/16 examples, for tests."),
     SyntheticContactsConfig(
         name="akita", seq_length=1_048_576, bin_size=2_048, crop_bins=32,
         targets=_cell_types(160_000), num_train=256, num_valid=32, num_test=32,
-        mean_ctcf_sites=40.0, n_cohesins=500, depth=5_000.0,
+        mean_ctcf_sites=40.0, n_cohesins=1_000, depth=5_000.0,
         description="Akita geometry: 1,048,576 bp, 512 bins of 2,048 bp, crop 32 -> 448 "
                     "bins, offset 2 (99,681 pairs), 2 targets, 256/32/32 examples."),
     # Orca's 1-Mb model: 250 x 250 bins of 4 kb, whole map; 4x Akita's reads per pixel
@@ -189,7 +193,7 @@ BUILDER_CONFIGS = [
     SyntheticContactsConfig(
         name="orca_1mb", seq_length=1_000_000, bin_size=4_000, crop_bins=0,
         diagonal_offset=0, targets=_cell_types(160_000), num_train=256, num_valid=32,
-        num_test=32, mean_ctcf_sites=40.0, n_cohesins=500, depth=20_000.0,
+        num_test=32, mean_ctcf_sites=40.0, n_cohesins=1_000, depth=20_000.0,
         description="Orca 1-Mb geometry: 1,000,000 bp, 250 bins of 4 kb, no crop, offset "
                     "0 (31,375 pairs), 2 targets, 256/32/32 examples."),
 ]
@@ -271,8 +275,9 @@ def contact_probability(loops: np.ndarray, cell: CellType,
   centre = np.arange(config.total_bins, dtype=np.float32) + 0.5
   separation = np.abs(centre[:, None] - centre[None, :])
   background = 1 / (1 + separation)
-  # Loop ends to a quarter bin: identical loops (both legs at CTCF sites) computed once.
-  ends, weight = np.unique(np.round(loops * 4) / 4, axis=0, return_counts=True)
+  # Loop ends to the nearest bin edge (the map's resolution): each distinct loop is
+  # computed once, so thousands of cohesins cost about as much as a few hundred.
+  ends, weight = np.unique(np.round(loops), axis=0, return_counts=True)
   gain = np.zeros_like(separation)
   through = np.empty_like(separation)
   # float32 and in place: 2.3x faster on Akita's 512 x 512 maps (this loop is the cost).
@@ -305,16 +310,23 @@ def sample_example(rng: np.random.Generator, motif: sm.PlantedMotif,
                    config: SyntheticContactsConfig, with_oracle: bool = False
                    ) -> dict[str, Any]:
   """One example: the record's features; with ``with_oracle`` also ``oracle``, the
-  preprocessed noise-free maps ``[n_pairs, n_targets]`` (NaN where ``target`` is)."""
+  preprocessed noise-free maps ``[n_pairs, n_targets]`` (NaN where ``target`` is) of the
+  same CTCF sites with an independent extrusion of 4 x ``n_cohesins`` cohesins: what
+  the sequence determines, without this example's cohesin sampling or reads."""
   one_hot, sites = plant_sites(rng, motif, config)
+  # Spawned, so the record's own draws are the same with or without the oracle.
+  oracle_rng = rng.spawn(1)[0] if with_oracle else None
+  oracle_config = dataclasses.replace(config, n_cohesins=4 * config.n_cohesins)
   targets, oracles = [], []
   for cell in config.targets:
     expected = contact_probability(extrude(rng, sites, cell, config), cell, config)
     balanced, counts = observe(rng, expected, config)
     targets.append(contact_maps.akita_targets(balanced, counts, config.preprocessing))
     if with_oracle:
-      noiseless = np.where(np.isnan(balanced), np.nan, config.depth * expected)
-      oracle = contact_maps.akita_targets(noiseless, np.full_like(expected, np.inf),
+      mean = contact_probability(extrude(oracle_rng, sites, cell, oracle_config), cell,
+                                 config)
+      noiseless = np.where(np.isnan(balanced), np.nan, config.depth * mean)
+      oracle = contact_maps.akita_targets(noiseless, np.full_like(mean, np.inf),
                                           config.preprocessing)
       oracles.append(np.where(np.isnan(targets[-1]), np.nan, oracle))
   example = {
