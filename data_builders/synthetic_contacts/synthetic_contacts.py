@@ -385,8 +385,12 @@ def generative_model(config: SyntheticContactsConfig) -> dict[str, Any]:
 class SyntheticContacts(tfds.core.GeneratorBasedBuilder):
   """Akita-format contact maps from loop extrusion between planted CTCF motifs."""
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "First release: default, tiny and Akita-size configs."}
+  VERSION = tfds.core.Version("1.1.0")
+  RELEASE_NOTES = {
+      "1.0.0": "First release: default, tiny and Akita-size configs.",
+      "1.1.0": "Thousands of cohesins per map (near the extrusion steady state); "
+               "orca_1mb config.",
+  }
   BUILDER_CONFIGS = BUILDER_CONFIGS
   DEFAULT_BUILDER_CONFIG_NAME = "default"
 
