@@ -1,0 +1,37 @@
+"""Sequence design on trained models (issue 18, "Sequence design").
+
+Both methods take a jax-traceable ``fn(x: float[B, L, A]) -> float[B, T]`` (e.g.
+``genereg_jax.interpret.readout.predictor_readout(predictor).fn``), an ``Objective`` on
+its outputs and ``Constraints``, and return ``Designs`` (one-hot sequences, their
+predicted scores and outputs, GC and forbidden-motif checks):
+
+* ``seqprop``: Fast SeqProp (Linder & Seelig 2021), instance-normalised logits, sampled
+  one-hot forward pass with the softmax's gradient backward, jitted Adam.
+* ``evolve``: greedy in-silico evolution, the best single substitution per round by ISM.
+* ``objectives``: ``maximise``, ``target_value``, ``contrast``.
+* ``constraints``: fixed positions (exact), GC range (SeqProp: penalty, then projection;
+  evolution: hard), forbidden motifs (SeqProp: penalty; evolution: hard; exact check).
+
+``experiments/design.py`` is the command. Oracle demonstration on the embedded
+``synthetic_motifs`` data (``experiments/benchmarks/design_oracle.py``): see README.md,
+"Sequence design".
+"""
+
+from genereg_jax.design.constraints import Constraints
+from genereg_jax.design.constraints import Motif
+from genereg_jax.design.constraints import fixed_positions
+from genereg_jax.design.constraints import gc_fraction
+from genereg_jax.design.constraints import motif_hits
+from genereg_jax.design.evolution import evolve
+from genereg_jax.design.evolution import random_start
+from genereg_jax.design.objectives import Objective
+from genereg_jax.design.objectives import contrast
+from genereg_jax.design.objectives import maximise
+from genereg_jax.design.objectives import target_value
+from genereg_jax.design.seqprop import Designs
+from genereg_jax.design.seqprop import seqprop
+
+__all__ = [
+    "Constraints", "Designs", "Motif", "Objective", "contrast", "evolve", "fixed_positions",
+    "gc_fraction", "maximise", "motif_hits", "random_start", "seqprop", "target_value",
+]

@@ -1,0 +1,72 @@
+"""What a design maximises: a scalar per sequence from a model's outputs ``[B, T]``.
+
+Each objective maps the outputs of a jax-traceable ``fn(x: float[B, L, A]) -> float[B, T]``
+(e.g. ``genereg_jax.interpret.readout``'s readout of a checkpoint) to ``float[B]``, higher
+is better, as the design objectives of Fast SeqProp (Linder & Seelig, BMC Bioinformatics
+2021): maximise one output (APARENT's proximal isoform usage, a label's probability), hit
+a target value (a given expression level), or contrast two outputs (high in one cell type,
+low in another; Gosai et al. 2023's cell-type-specific enhancers).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import jax
+import jax.numpy as jnp
+
+Array = jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class Objective:
+  """A named ``outputs float[B, T] -> float[B]`` (higher is better).
+
+  Attributes:
+    kind: ``"maximise"``, ``"target"`` or ``"contrast"``.
+    target: the output column scored.
+    value: the value ``"target"`` aims at.
+    other: the column ``"contrast"`` subtracts.
+    weight: how much of ``other`` is subtracted.
+  """
+  kind: str
+  target: int
+  value: float = 0.0
+  other: int | None = None
+  weight: float = 1.0
+
+  def __call__(self, outputs: Array) -> Array:
+    y = outputs[:, self.target]
+    if self.kind == "maximise":
+      return y
+    if self.kind == "target":
+      return -jnp.square(y - self.value)
+    if self.kind == "contrast":
+      return y - self.weight * outputs[:, self.other]
+    raise ValueError(f"unknown objective kind {self.kind!r}")
+
+  def describe(self, names: tuple[str, ...] | None = None) -> str:
+    """E.g. ``maximise CTCF`` or ``contrast HepG2 - 1 x K562``."""
+    name = lambda i: names[i] if names else str(i)
+    if self.kind == "maximise":
+      return f"maximise {name(self.target)}"
+    if self.kind == "target":
+      return f"-({name(self.target)} - {self.value:g})^2"
+    return f"{name(self.target)} - {self.weight:g} x {name(self.other)}"
+
+
+def maximise(target: int) -> Objective:
+  """``outputs[:, target]``."""
+  return Objective("maximise", int(target))
+
+
+def target_value(target: int, value: float) -> Objective:
+  """``-(outputs[:, target] - value)^2``: 0 at the value."""
+  return Objective("target", int(target), value=float(value))
+
+
+def contrast(target: int, other: int, weight: float = 1.0) -> Objective:
+  """``outputs[:, target] - weight * outputs[:, other]`` (e.g. two cell types)."""
+  if int(target) == int(other):
+    raise ValueError(f"contrast needs two different outputs, got {target} twice")
+  return Objective("contrast", int(target), other=int(other), weight=float(weight))
