@@ -12,6 +12,7 @@ import pytest
 from conftest import fixture_path
 from data_builders import hic_maps
 from genereg_jax.data import contact_maps
+from genereg_jax.data import pipeline
 from genereg_jax.data.encoding import one_hot_dna
 from genereg_jax.files import InputFormatError
 
@@ -146,7 +147,9 @@ def test_built_windows_hold_akita_targets_of_each_format(files, tmp_path):
   targets = (hic_maps.Target("cool", files["cool"]),
              hic_maps.Target("mcool", files["mcool"], clip=1.5),
              hic_maps.Target("hic", files["hic"]))
-  builder = _build(_config(files, targets), tmp_path)
+  _build(_config(files, targets), tmp_path)
+  # Found again by name, as the trainer does (its config exists only once built).
+  builder = pipeline.load_builder("hic_maps/test", str(tmp_path))
   metadata = builder.info.metadata
   assert metadata["bin_size"] == RESOLUTION and metadata["n_bins"] == 12
   assert metadata["crop_bins"] == 2 and metadata["diagonal_offset"] == 2
