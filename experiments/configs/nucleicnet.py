@@ -20,8 +20,16 @@ known rule of the inner shells; built on first use), ``tiny`` (4,500 points, the
 preset, seconds), ``mmcif`` (real complexes from ``--manual_dir``; non-binding points
 down-weighted 0.2 in the loss, as they dominate).
 
-Measured (2-core CPU at load ~8-12, ``nucleicnet_grids`` 1.0.0, test split): see the
-README's NucleicNet section; ``:tiny`` (600 steps, ~1 min) reaches accuracy ~0.9.
+Measured (2-core CPU, ``nucleicnet_grids`` 1.0.0, test split of 5,000 / 1,000 points;
+per class in ``CLASSES`` order A, C, G, U, ribose, phosphate, non-binding):
+
+* default (3,000 steps of 256, 38 min at load 10-30, ~360 examples/s): accuracy 0.993,
+  macro MCC 0.989, AUROC 0.999; MCC per class 0.986 0.985 0.984 0.985 0.995 0.996
+  0.992; AUROC per class 0.999 1.000 0.998 0.996 1.000 1.000 1.000.
+* ``:tiny`` (600 steps of 128, 1m45s at load ~11): accuracy 0.977, macro MCC 0.972,
+  AUROC 0.9995; MCC per class 0.964 0.979 0.977 0.978 0.968 0.970 0.968.
+
+The rule is exact (a perfect model scores 1.0); the majority class is 0.39 of points.
 """
 
 import ml_collections
