@@ -41,6 +41,10 @@ def test_contrast_and_target_objectives():
   y = jnp.array([[1.0, 3.0], [2.0, -1.0]])
   np.testing.assert_allclose(design.contrast(0, 1, weight=0.5)(y), [-0.5, 2.5])
   np.testing.assert_allclose(design.target_value(1, 2.0)(y), [-1.0, -9.0])
+  p = jnp.array([[0.5, 0.9], [1.0, 0.1]])
+  np.testing.assert_allclose(design.maximise(1, logit=True)(p), [np.log(9), np.log(1 / 9)],
+                             rtol=1e-5)
+  assert 15 < float(design.maximise(0, logit=True)(p)[1]) < 17  # capped, finite
   with pytest.raises(ValueError, match="two different"):
     design.contrast(1, 1)
   # Aiming at 0 for output 0: the designs' predictions land near it, far from the maximum.
