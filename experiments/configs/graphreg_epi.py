@@ -38,7 +38,7 @@ from experiments.configs import _base, model_config
 VARIANTS = ("synthetic", "cnn", "tiny", "tiny_cnn", "real", "real_cnn")
 # The synthetic variants' model: the paper's layout at half width or less.
 SYNTHETIC_MODEL = dict(stem_features=(64, 64, 64), gat_features=16, graph_hidden=32,
-                       cnn_features=32, dropout_rate=0.2)
+                       cnn_features=32, dropout_rate=0.2, gat_residual=True)
 
 # Measured by the proof run (2-core CPU, load ~10): test split, 50 regions.
 PROOF = "pending"

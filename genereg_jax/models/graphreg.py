@@ -31,6 +31,9 @@ Differences from the published code, on purpose:
   separate self/neighbour kernels, sigmoid attention normalised by ``1 + Σ`` with the
   remainder as the node's own weight, no bias. Their feature dropout inside the layer
   is a dropout on the GAT input here.
+* ``gat_residual`` (off in the presets) adds a skip around each GAT block: softmax
+  attention averages, so without it a node with many contacts loses its own promoter
+  signal (the authors' layer keeps a separate self term for that reason).
 * Seq-CNN_base runs on 100-kb chunks (60 per region); here the trunk runs over the
   whole region at once, which equals the chunked trunk away from the chunk borders.
 
@@ -121,6 +124,8 @@ class GraphReg(nn.Module):
     stem_kernel: first stem kernel (25 on epi tracks, 3 on Seq trunk features).
     gat_layers, gat_features, gat_heads: the GAT stack (heads concatenated).
     gat_mode: ``"edges"`` or ``"dense"`` (`genereg_jax.nn.graph.GraphAttention`).
+    gat_residual: add each GAT block's output to its input (not in the paper; keeps
+      the node's own features undiluted by the attention average).
     graph_hidden: width of the 1x1 conv before the output.
     cnn_features, cnn_dilated_layers: the CNN head (dilations 2, 4, ...).
     trunk_features, trunk_kernels, trunk_pools: Seq-CNN_base's convolutions.
@@ -140,6 +145,7 @@ class GraphReg(nn.Module):
   gat_features: int = 32
   gat_heads: int = 4
   gat_mode: str = "edges"
+  gat_residual: bool = False
   graph_hidden: int = 64
   cnn_features: int = 64
   cnn_dilated_layers: int = 8
@@ -192,14 +198,18 @@ class GraphReg(nn.Module):
     if self.head == "graph":
       if edges is None or edge_mask is None:
         raise ValueError("the graph head needs 'edges' [B, E, 2] and 'edge_mask' [B, E]")
+      if self.gat_residual and x.shape[-1] != self.gat_features * self.gat_heads:
+        raise ValueError(f"gat_residual needs gat_features x gat_heads = {x.shape[-1]} (the "
+                         f"stem's width), got {self.gat_features} x {self.gat_heads}")
       for index in range(self.gat_layers):
-        x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
-        x, alpha = graph.GraphAttention(self.gat_features, heads=self.gat_heads, concat=True,
+        y = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
+        y, alpha = graph.GraphAttention(self.gat_features, heads=self.gat_heads, concat=True,
                                         mode=self.gat_mode, dtype=self.dtype,
                                         name=f"gat_{index}")(
-            x, edges, edge_mask, train=train, return_attention=True)
-        x = nn.BatchNorm(use_running_average=not train, momentum=0.99, epsilon=1e-3,
-                         dtype=self.dtype, name=f"gat_norm_{index}")(nn.elu(x))
+            y, edges, edge_mask, train=train, return_attention=True)
+        y = nn.BatchNorm(use_running_average=not train, momentum=0.99, epsilon=1e-3,
+                         dtype=self.dtype, name=f"gat_norm_{index}")(nn.elu(y))
+        x = x + y if self.gat_residual else y
         attention.append(alpha)
       x = self.block(self.graph_hidden, 1, dropout_rate=self.dropout_rate,
                      name="hidden")(x, train=train)

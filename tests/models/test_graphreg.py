@@ -135,3 +135,14 @@ def test_missing_inputs_are_reported(region):
     model.init(jax.random.key(0), epi=region["epi"])
   with pytest.raises(ValueError, match="'sequence'"):
     models.get_model("graphreg", "tiny_seq_cnn").init(jax.random.key(0), epi=region["epi"])
+
+
+def test_gat_residual_keeps_the_node_features_and_checks_widths(region):
+  model = models.get_model("graphreg", "tiny_epi_graphreg", dict(gat_residual=True))
+  inputs = _inputs(model, region)
+  with pytest.raises(ValueError, match="gat_residual"):
+    model.clone(gat_features=4).init(jax.random.key(0), **inputs)
+  assert model.gat_features * model.gat_heads == model.stem_features[-1]
+  variables = model.init(jax.random.key(0), **inputs)
+  plain = model.clone(gat_residual=False).apply(variables, **inputs)
+  assert np.abs(model.apply(variables, **inputs) - plain).max() > 1e-4 * np.abs(plain).max()
