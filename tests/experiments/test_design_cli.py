@@ -59,3 +59,23 @@ def test_design_command(trained_tiny, tmp_path):
   assert "2 designs (evolution, maximise GATA1)" in evolved.stdout
   bad = _design(config, workdir, tmp_path / "bad.fa", "--target=NOPE")
   assert bad.returncode == 1 and "unknown target 'NOPE'" in bad.stderr
+
+
+def test_design_oracle_reads_the_planted_grammar():
+  from data_builders.synthetic_motifs import synthetic_motifs as sm
+  from experiments.benchmarks import design_oracle
+  motifs = sm.load_motifs()
+  x = np.full((3, 200, 4), 0.0, np.float32)
+  x[..., 0] = 1  # poly-A background: no site
+  consensus = lambda name: np.eye(4)[motifs[name].probabilities.argmax(1)]
+  x[1, 20:20 + motifs["CTCF"].width] = consensus("CTCF")
+  # HNF4A and reverse-complemented FOXA2: liver_enhancer (2 of HNF4A, FOXA2, CEBPB).
+  x[2, 10:10 + motifs["HNF4A"].width] = consensus("HNF4A")
+  x[2, 100:100 + motifs["FOXA2"].width] = consensus("FOXA2")[::-1, ::-1]
+  labels, best = design_oracle.oracle(x, motifs, 0.7)
+  names = list(sm.LABEL_NAMES)
+  assert labels[0].sum() == 0
+  assert labels[1, names.index("CTCF")] == 1 and labels[1].sum() == 1
+  assert labels[2, names.index("liver_enhancer")] == 1 and labels[2, names.index("HNF4A")] == 1
+  np.testing.assert_allclose(best["CTCF"][1], 1.0, rtol=1e-5)
+  assert best["CTCF"][0] < 0.7

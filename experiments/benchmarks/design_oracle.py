@@ -1,0 +1,133 @@
+r"""Designs under an oracle: do sequences a model scores high carry the planted grammar?
+
+  python -m experiments.train --config=deepbind:tiny --workdir=/tmp/deepbind_tiny
+  python -m experiments.benchmarks.design_oracle --workdir=/tmp/deepbind_tiny --target=CTCF
+
+A model trained on the embedded ``synthetic_motifs`` data (labels a known function of
+planted JASPAR motifs) is the design's ``fn``; the oracle is the data's own label rule:
+it scans a sequence for sites scoring at least ``--site_fraction`` (the builder's 0.7) of
+each motif's consensus log-odds on either strand, takes them as the motif instances and
+applies ``labels_from_motifs`` (the builder's single source of truth). Four groups of
+``--n`` sequences are scored by the model (the target's logit, what the designs
+maximise) and by the oracle (the target label; for a one-motif label also its best site
+as a fraction of the consensus score): uniform random sequences, the ``--n`` training
+sequences the model scores highest, Fast SeqProp designs (``--steps``) and greedy
+evolution designs (``--rounds`` from random sequences). Prints a table and writes it as
+JSON with ``--output``.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import numpy as np
+from absl import app, flags
+
+flags.DEFINE_string("workdir", None, "A trained synthetic_motifs workdir.", required=True)
+flags.DEFINE_string("target", "CTCF", "Label designed for.")
+flags.DEFINE_integer("n", 100, "Sequences per group.")
+flags.DEFINE_integer("steps", 300, "SeqProp steps.")
+flags.DEFINE_integer("rounds", 20, "Evolution rounds.")
+flags.DEFINE_float("site_fraction", 0.7, "Oracle site threshold (fraction of consensus).")
+flags.DEFINE_integer("seed", 0, "Random seed.")
+flags.DEFINE_string("output", None, "Write the table here as JSON.")
+FLAGS = flags.FLAGS
+
+
+def oracle(x: np.ndarray, motifs, fraction: float) -> tuple[np.ndarray, dict]:
+  """``(labels float[N, NUM_LABELS], {motif: best site / consensus float[N]})``."""
+  from data_builders.synthetic_motifs import synthetic_motifs as sm
+  from genereg_jax.design import constraints
+  x = np.asarray(x, np.float32)
+  widths = {name: m.width for name, m in motifs.items()}
+  sites = [([], [], []) for _ in x]
+  best = {}
+  for name, motif in motifs.items():
+    log_odds = motif.log_odds().astype(np.float32)
+    threshold = fraction * motif.max_score()
+    best[name] = np.zeros(len(x))
+    for strand, matrix in ((1, log_odds), (-1, log_odds[::-1, ::-1])):
+      scores = constraints.motif_scores(x, matrix)
+      best[name] = np.maximum(best[name], scores.max(1) / motif.max_score())
+      for b, start in zip(*np.nonzero(scores >= threshold)):
+        sites[b][0].append(name), sites[b][1].append(start), sites[b][2].append(strand)
+  labels = np.stack([sm.labels_from_motifs(*s, x.shape[1], widths) for s in sites])
+  return labels, best
+
+
+def main(argv):
+  del argv
+  import jax
+  import jax.numpy as jnp
+  from data_builders.synthetic_motifs import synthetic_motifs as sm
+  from genereg_jax import design
+  from genereg_jax import predict
+  from genereg_jax.interpret import readout
+  from genereg_jax.train import trainer
+  from genereg_jax.train import workdir
+
+  config = workdir.load_saved_config(FLAGS.workdir)
+  predictor, step = predict.load_predictor(config, FLAGS.workdir)
+  target = readout.resolve_target(sm.LABEL_NAMES, FLAGS.target)
+  state, model = predictor.state, predictor.experiment.model
+  variables = {"params": state.params,
+               **({"batch_stats": state.batch_stats} if state.batch_stats else {})}
+  # The raw logits: the sigmoid's probability saturates at 1 for strong sequences.
+  fn = jax.jit(lambda x: model.apply(variables, **{predictor.sequence_key: x}, train=False))
+  objective = design.maximise(target)
+  length = predictor.input_length
+  score = lambda x: np.concatenate([np.asarray(objective(fn(jnp.asarray(x[i:i + 512]))))
+                                    for i in range(0, len(x), 512)])
+
+  source = trainer.load_split(config, "train", trainer.heads(config)[0])
+  train_x = np.stack([np.asarray(source[i][config.model_inputs[0]], np.float32)
+                      for i in range(len(source))])
+  train_scores = score(train_x)
+  top = np.argsort(-train_scores)[:FLAGS.n]
+  groups = {"random": design.random_start(FLAGS.n, length, design.Constraints(),
+                                          seed=FLAGS.seed + 1),
+            "top_training": train_x[top]}
+  seconds = {}
+  begin = time.perf_counter()
+  groups["seqprop"] = design.seqprop(fn, objective, FLAGS.n, length, steps=FLAGS.steps,
+                                     seed=FLAGS.seed).x
+  seconds["seqprop"] = time.perf_counter() - begin
+  begin = time.perf_counter()
+  start = design.random_start(FLAGS.n, length, design.Constraints(), seed=FLAGS.seed)
+  groups["evolution"] = design.evolve(fn, objective, start, rounds=FLAGS.rounds).x
+  seconds["evolution"] = time.perf_counter() - begin
+
+  motifs = sm.load_motifs()
+  rule = dict(sm.GRAMMAR)[sm.LABEL_NAMES[target]]
+  site_motif = getattr(rule, "motif", None)
+  rows = {}
+  for name, x in groups.items():
+    labels, best = oracle(x, motifs, FLAGS.site_fraction)
+    model_scores = score(x)
+    rows[name] = {"model_logit_mean": float(model_scores.mean()),
+                  "model_logit_min": float(model_scores.min()),
+                  "model_logit_max": float(model_scores.max()),
+                  "oracle_label_rate": float(labels[:, target].mean()),
+                  "seconds": seconds.get(name)}
+    if site_motif in best:
+      rows[name]["oracle_best_site_fraction"] = float(best[site_motif].mean())
+  print(f"target {sm.LABEL_NAMES[target]} ({rule.describe()}), model step {step}, "
+        f"n={FLAGS.n}, {length} bp, training set {len(train_x)}")
+  print(f"{'group':14s} {'logit mean':>10s} {'min':>7s} {'max':>7s} {'oracle':>7s} "
+        f"{'site':>6s} {'seconds':>8s}")
+  for name, row in rows.items():
+    site, took = row.get("oracle_best_site_fraction"), row["seconds"]
+    site = "" if site is None else f"{site:.2f}"
+    took = "" if took is None else f"{took:.1f}"
+    print(f"{name:14s} {row['model_logit_mean']:10.2f} {row['model_logit_min']:7.2f} "
+          f"{row['model_logit_max']:7.2f} {row['oracle_label_rate']:7.2f} {site:>6s} "
+          f"{took:>8s}")
+  if FLAGS.output:
+    with open(FLAGS.output, "w") as f:
+      json.dump({"target": sm.LABEL_NAMES[target], "step": step, "n": FLAGS.n,
+                 "groups": rows}, f, indent=2)
+
+
+if __name__ == "__main__":
+  app.run(main)
