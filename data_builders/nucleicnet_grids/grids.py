@@ -207,6 +207,23 @@ def shell_environment(points: np.ndarray, atom_xyz: np.ndarray,
       len(points), NUM_SHELLS, atom_props.shape[1])
 
 
+def voxel_environment(points: np.ndarray, atom_xyz: np.ndarray, atom_props: np.ndarray,
+                      size: int, spacing: float = 1.0) -> np.ndarray:
+  """``float32[p, size, size, size, len(PROPERTIES)]``: property sums of the atoms in
+  each cube of a ``size``^3 grid of ``spacing`` A centred on each point (the input of
+  the 3-D variant of ``genereg_jax.models.nucleicnet``; ours, not the paper's)."""
+  half = size * spacing / 2
+  pairs = spatial.cKDTree(points).sparse_distance_matrix(
+      spatial.cKDTree(atom_xyz), half * np.sqrt(3) + 1e-6, output_type="coo_matrix")
+  cell = np.floor((atom_xyz[pairs.col] - points[pairs.row] + half) / spacing).astype(np.int64)
+  keep = ((cell >= 0) & (cell < size)).all(1)
+  flat = ((pairs.row[keep] * size + cell[keep, 0]) * size + cell[keep, 1]) * size + cell[keep, 2]
+  membership = sparse.csr_matrix((np.ones(keep.sum(), np.float32), (flat, pairs.col[keep])),
+                                 shape=(len(points) * size ** 3, len(atom_xyz)))
+  return np.asarray(membership @ atom_props, np.float32).reshape(
+      len(points), size, size, size, atom_props.shape[1])
+
+
 def point_labels(points: np.ndarray, complex_: Complex,
                  label_cutoff: float = 5.0) -> np.ndarray:
   """``int32[p]`` class of each point; -1 for points to drop (module docstring, step 3)."""

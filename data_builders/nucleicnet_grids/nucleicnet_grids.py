@@ -3,7 +3,10 @@ r"""NucleicNet grid points (Lam et al. 2019): protein-surface points, environmen
 One record per grid point: ``environment`` float32 ``[6 shells, len(PROPERTIES)]``
 (``grids``: FEATURE-style property sums in 1.25 A shells), ``label`` int32 (index into
 ``CLASSES``: base A/C/G/U, ribose, phosphate, non-binding), ``position`` float32 [3]
-(A; zeros for synthetic points) and ``structure`` (the structure id).
+(A; zeros for synthetic points) and ``structure`` (the structure id). Configs with
+``voxel_size`` > 0 add ``voxels`` uint8 ``[size, size, size, 5]``: counts of C, N, O, S
+and other protein heavy atoms in 1 A cubes centred on the point (``grids.voxel_environment``;
+the input of the 3-D-convolution variant of the model; ours, not the paper's).
 
 Configs:
 
@@ -16,6 +19,7 @@ Configs:
   one representative per cluster in ``manual_dir`` (or several clustered structures
   under one id prefix) to keep homologues apart. ``nonsite_keep`` keeps that fraction
   of non-binding points (fixed by the structure id), as they dominate.
+* ``mmcif_voxels``: as ``mmcif`` plus 8 A voxel cubes.
 * ``synthetic`` (27,000 points) and ``tiny`` (4,500): the embedded points of
   ``synthetic``, labels by its rule; build on first use.
 """
@@ -47,8 +51,15 @@ def structure_files(manual_dir: str) -> list[str]:
   return files
 
 
-def grid_features() -> tfds.features.FeaturesDict:
-  return tfds.features.FeaturesDict({
+#: ``voxels`` channels: the element entries of ``grids.PROPERTIES``.
+VOXEL_CHANNELS = tuple(p for p in grids.PROPERTIES if p.startswith("element_"))
+_VOXEL_COLUMNS = [grids.PROPERTIES.index(p) for p in VOXEL_CHANNELS]
+
+
+def grid_features(voxel_size: int = 0) -> tfds.features.FeaturesDict:
+  voxels = {"voxels": tfds.features.Tensor(shape=(voxel_size,) * 3 + (len(VOXEL_CHANNELS),),
+                                           dtype=np.uint8)} if voxel_size else {}
+  return tfds.features.FeaturesDict({**voxels,
       "environment": tfds.features.Tensor(shape=(grids.NUM_SHELLS, len(grids.PROPERTIES)),
                                           dtype=np.float32),
       "label": tfds.features.Scalar(dtype=np.int32),
@@ -64,6 +75,7 @@ class NucleicnetGridsConfig(tfds.core.BuilderConfig):
     spacing, inner, outer: lattice spacing and halo bounds, A (``grids.halo_points``).
     label_cutoff: nearest-RNA-atom distance that labels a point, A.
     nonsite_keep: fraction of non-binding points kept (structures).
+    voxel_size: side of the ``voxels`` cube in 1 A cells; 0 = no voxels (structures).
     num_train, num_valid, num_test: synthetic points per split.
     seed: first entry of every synthetic point's RNG seed.
   """
@@ -73,6 +85,7 @@ class NucleicnetGridsConfig(tfds.core.BuilderConfig):
   outer: float = 4.0
   label_cutoff: float = 5.0
   nonsite_keep: float = 1.0
+  voxel_size: int = 0
   num_train: int = 20000
   num_valid: int = 2000
   num_test: int = 5000
@@ -89,6 +102,8 @@ class NucleicnetGrids(tfds.core.GeneratorBasedBuilder):
       "https://files.rcsb.org/download/) in manual_dir.")
   BUILDER_CONFIGS = [
       NucleicnetGridsConfig(name="mmcif", description="Protein-RNA complexes from manual_dir."),
+      NucleicnetGridsConfig(name="mmcif_voxels", voxel_size=8,
+                            description="As mmcif, plus 8 A voxel cubes of atom counts."),
       NucleicnetGridsConfig(name="synthetic", kind="synthetic",
                             description="27,000 synthetic points, labels by a known rule."),
       NucleicnetGridsConfig(name="tiny", kind="synthetic", num_train=3000, num_valid=500,
@@ -103,8 +118,9 @@ class NucleicnetGrids(tfds.core.GeneratorBasedBuilder):
                     kind=config.kind)
     if config.kind == "structures":
       metadata.update(spacing=config.spacing, inner=config.inner, outer=config.outer,
-                      label_cutoff=config.label_cutoff, nonsite_keep=config.nonsite_keep)
-    return tfds.core.DatasetInfo(builder=self, description=__doc__, features=grid_features(),
+                      label_cutoff=config.label_cutoff, nonsite_keep=config.nonsite_keep,
+                      voxel_size=config.voxel_size, voxel_channels=list(VOXEL_CHANNELS))
+    return tfds.core.DatasetInfo(builder=self, description=__doc__, features=grid_features(config.voxel_size),
                                  disable_shuffling=True,
                                  metadata=tfds.core.MetadataDict(**metadata))
 
@@ -135,6 +151,15 @@ class NucleicnetGrids(tfds.core.GeneratorBasedBuilder):
       seed = int(hashlib.sha1(complex_.name.encode()).hexdigest(), 16) % 2**32
       keep = ((labels != grids.CLASSES.index("nonsite"))
               | (np.random.default_rng(seed).random(len(labels)) < config.nonsite_keep))
-      for i in np.flatnonzero(keep):
-        yield f"{complex_.name}_{i}", dict(environment=environments[i], label=labels[i],
-                                           position=points[i], structure=complex_.name)
+      for start in range(0, len(labels), 4096):  # Voxels of a few thousand points at once.
+        chunk = np.flatnonzero(keep[start:start + 4096]) + start
+        voxels = (grids.voxel_environment(points[chunk], complex_.protein_xyz,
+                                          complex_.protein_properties[:, _VOXEL_COLUMNS],
+                                          config.voxel_size).astype(np.uint8)
+                  if config.voxel_size else None)
+        for j, i in enumerate(chunk):
+          record = dict(environment=environments[i], label=labels[i], position=points[i],
+                        structure=complex_.name)
+          if voxels is not None:
+            record["voxels"] = voxels[j]
+          yield f"{complex_.name}_{i}", record

@@ -18,7 +18,9 @@ points (their counts are exact; noise of one SD hides the rule).
 Variants: default (``nucleicnet_grids/synthetic``, 27,000 points whose labels follow a
 known rule of the inner shells; built on first use), ``tiny`` (4,500 points, the tiny
 preset, seconds), ``mmcif`` (real complexes from ``--manual_dir``; non-binding points
-down-weighted 0.2 in the loss, as they dominate).
+down-weighted 0.2 in the loss, as they dominate), ``mmcif_voxels`` (the same complexes
+as 8 A cubes of element counts around each point, ``nucleicnet_grids/mmcif_voxels``,
+through the model's 3-D-convolution ``voxel`` preset; ours, not the paper's).
 
 Measured (2-core CPU, ``nucleicnet_grids`` 1.0.0, test split of 5,000 / 1,000 points;
 per class in ``CLASSES`` order A, C, G, U, ribose, phosphate, non-binding):
@@ -42,7 +44,7 @@ CLASSES = ("A", "C", "G", "U", "ribose", "phosphate", "nonsite")
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "default"
-  _base.check_variant("nucleicnet", variant, ("default", "tiny", "mmcif"))
+  _base.check_variant("nucleicnet", variant, ("default", "tiny", "mmcif", "mmcif_voxels"))
   config = _base.base_config(
       dataset="nucleicnet_grids/synthetic", model_name="nucleicnet", model_preset="paper",
       model=model_config("nucleicnet", "paper", input_noise=0.0), task_name="grid_points",
@@ -59,11 +61,15 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.optimizer.update(learning_rate=3e-3, warmup_steps=20)
     config.num_train_steps = 600
     _base.use_full_eval(config, log_every_steps=50, eval_every_steps=300)
-  elif variant == "mmcif":
-    _base.use_manual_dataset(config, "nucleicnet_grids/mmcif", num_train_steps=20000,
+  elif variant in ("mmcif", "mmcif_voxels"):
+    _base.use_manual_dataset(config, f"nucleicnet_grids/{variant}", num_train_steps=20000,
                              every_steps=2000)
     config.model.input_noise = 1.0  # The released value, on standardised real features.
     config.task.class_weights = (1.0,) * (len(CLASSES) - 1) + (0.2,)
+    if variant == "mmcif_voxels":
+      config.model_preset = "voxel"
+      config.model = model_config("nucleicnet", "voxel")
+      config.model_inputs = ("voxels",)
   return config
 
 

@@ -146,7 +146,8 @@ def test_builder_on_mmcif_files(tmp_path):
   for name, seed in (("1abc.cif", 0), ("6mno.cif.gz", 1), ("2py9.cif", 2)):
     _write(manual / name, _complex_cif(name.split(".")[0], seed)[0])
   (manual / "notes.txt").write_text("not a structure\n")
-  config = nucleicnet_grids.NucleicnetGridsConfig(name="small", nonsite_keep=0.5)
+  config = nucleicnet_grids.NucleicnetGridsConfig(name="small", nonsite_keep=0.5,
+                                                  voxel_size=4)
   builder = nucleicnet_grids.NucleicnetGrids(config=config, data_dir=str(tmp_path / "tfds"))
   builder.download_and_prepare(download_config=tfds.download.DownloadConfig(
       manual_dir=str(manual)), file_format="array_record")
@@ -170,6 +171,27 @@ def test_builder_on_mmcif_files(tmp_path):
       environment, label = by_position[tuple(record["position"])]
       np.testing.assert_array_equal(record["environment"], environment)
       assert record["label"] == label
+      assert record["voxels"].shape == (4, 4, 4, 5)
+    # Element counts in the cube add up to the atoms at offsets in [-2, 2) A on every axis.
+    complex_ = grids.read_complex(path)
+    offset = complex_.protein_xyz[None] - np.stack([r["position"] for r in got])[:, None]
+    inside = ((offset >= -2) & (offset < 2)).all(-1).sum(1)
+    assert [int(r["voxels"].sum()) for r in got] == inside.tolist() and inside.any()
+
+
+def test_voxels_match_brute_force(tmp_path):
+  complex_ = grids.read_complex(_write(tmp_path / "1abc.cif", _complex_cif()[0]))
+  points = grids.complex_grid(complex_)[0][::7]
+  voxels = grids.voxel_environment(points, complex_.protein_xyz,
+                                   complex_.protein_properties, 6, spacing=1.5)
+  expected = np.zeros_like(voxels)
+  for i, point in enumerate(points):
+    cells = np.floor((complex_.protein_xyz - point + 4.5) / 1.5).astype(int)
+    for atom in np.flatnonzero(((cells >= 0) & (cells < 6)).all(1)):
+      expected[i, cells[atom, 0], cells[atom, 1], cells[atom, 2]] += (
+          complex_.protein_properties[atom])
+  np.testing.assert_allclose(voxels, expected, atol=1e-5)
+  assert voxels[..., 0].sum() > 0
 
 
 def test_bad_files_name_path_and_line(tmp_path):

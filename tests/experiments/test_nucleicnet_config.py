@@ -10,31 +10,40 @@ import pytest
 import tensorflow_datasets as tfds
 
 from data_builders.nucleicnet_grids import grids
+from data_builders.nucleicnet_grids import nucleicnet_grids
 from experiments import configs
 from genereg_jax.train import optim
 from genereg_jax.train import trainer
 
 
-@pytest.mark.parametrize("variant", ["", ":tiny", ":mmcif"])
+@pytest.mark.parametrize("variant", ["", ":tiny", ":mmcif", ":mmcif_voxels"])
 def test_variants_match_data_and_task(variant):
   config = configs.get_config("nucleicnet" + variant)
   importlib.import_module("data_builders.nucleicnet_grids")  # Registers the builder.
   data = tfds.builder(config.dataset.name, data_dir="/nonexistent").builder_config
-  assert (data.kind == "synthetic") == (variant != ":mmcif") == config.dataset.build_if_missing
+  assert ((data.kind == "synthetic") == (not variant.startswith(":mmcif"))
+          == config.dataset.build_if_missing)
   model = trainer.build_model(config)
   task = trainer.build_task(config)
-  x = jax.ShapeDtypeStruct((2, grids.NUM_SHELLS, len(grids.PROPERTIES)), jnp.float32)
+  if variant == ":mmcif_voxels":  # 3-D convolutions over the builder's voxel cubes.
+    shape = (data.voxel_size,) * 3 + (len(nucleicnet_grids.VOXEL_CHANNELS),)
+    assert config.model_inputs == ("voxels",) and model.spatial_dims == 3
+  else:
+    shape = (grids.NUM_SHELLS, len(grids.PROPERTIES))
+    assert config.model_inputs == ("environment",)
+  x = jax.ShapeDtypeStruct((2, *shape), jnp.float32)
   out = jax.eval_shape(lambda x: model.init_with_output(jax.random.key(0), x)[0], x)
   assert out.shape == (2, *task.output_shape(())) == (2, len(grids.CLASSES))
-  assert task.classes == grids.CLASSES and config.model_inputs == ("environment",)
+  assert task.classes == grids.CLASSES
   optim.make_optimizer(config.optimizer, config.num_train_steps)
-  if variant != ":tiny":  # The released model and optimizer (hparams.yaml).
+  if variant in ("", ":mmcif"):  # The released model and optimizer (hparams.yaml).
     assert (model.num_blocks, model.bottleneck_features, model.dropout_rate) == (32, 40, 0.7)
     assert (config.optimizer.name, config.optimizer.learning_rate,
             config.optimizer.weight_decay) == ("adamw", 5e-4, 0.03)
-  if variant == ":mmcif":
-    assert model.input_noise == 1.0 and len(task.class_weights) == len(grids.CLASSES)
-  with pytest.raises(ValueError, match="tiny, mmcif"):
+  if variant.startswith(":mmcif"):  # Released input noise on the shells, not our voxels.
+    assert model.input_noise == (1.0 if variant == ":mmcif" else 0.0)
+    assert len(task.class_weights) == len(grids.CLASSES)
+  with pytest.raises(ValueError, match="tiny, mmcif, mmcif_voxels"):
     configs.get_config("nucleicnet:huge")
 
 
