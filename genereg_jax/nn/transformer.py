@@ -86,6 +86,7 @@ class SelfAttention(nn.Module):
   """
   num_heads: int = 12
   rotary: bool = False
+  tied_rows: bool = False
   dropout_rate: float = 0.0
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
@@ -96,6 +97,10 @@ class SelfAttention(nn.Module):
     """``[batch, length, channels] -> [batch, length, channels]``.
 
     ``attention_mask`` ``[batch, length]``: 1 for tokens, 0 for padding (keys).
+    With ``tied_rows`` (the MSA Transformer's row attention, Rao et al. 2021) ``x``
+    is ``[batch, rows, length, channels]`` and ``attention_mask``
+    ``[batch, rows, length]``: one attention map per MSA, the sum of every row's
+    logits with queries scaled by ``(head_dim * rows)**-0.5``, shared by all rows.
     """
     channels = x.shape[-1]
     if channels % self.num_heads:
@@ -111,12 +116,23 @@ class SelfAttention(nn.Module):
           kernel_init=_named(init, "embed", "heads", "kv"),
           bias_init=_named(nn.initializers.zeros_init(), "heads", "kv"))
 
-    q = projection("query")(x) * head_dim**-0.5
+    scale = head_dim**-0.5
+    if self.tied_rows:
+      scale /= x.shape[1]**0.5
+    q = projection("query")(x) * scale
     k = projection("key")(x)
     v = projection("value")(x)
+    if self.tied_rows and attention_mask is not None:
+      # fair-esm zeroes padded queries, so padding rows add nothing to the tied
+      # logits; keys are masked by the first row's padding.
+      q = q * attention_mask[..., None, None].astype(q.dtype)
+      attention_mask = attention_mask[:, 0]
     if self.rotary:
+      if self.tied_rows:
+        raise ValueError("rotary positions are not supported with tied_rows")
       q, k = rotary_embedding(q), rotary_embedding(k)
-    logits = jnp.einsum("bihd,bjhd->bhij", q, k,
+    rows = "r" if self.tied_rows else ""
+    logits = jnp.einsum(f"b{rows}ihd,b{rows}jhd->bhij", q, k,
                         preferred_element_type=jnp.float32)
     if attention_mask is not None:
       # Hugging Face adds finfo.min (not -inf): a row whose keys are all padding
@@ -128,11 +144,28 @@ class SelfAttention(nn.Module):
     if not self.is_initializing():
       self.sow("attention_weights", "weights", weights)
     weights = nn.Dropout(self.dropout_rate)(weights, deterministic=not train)
-    out = jnp.einsum("bhij,bjhd->bihd", weights.astype(self.dtype), v)
+    out = jnp.einsum(f"bhij,b{rows}jhd->b{rows}ihd", weights.astype(self.dtype), v)
     return nn.DenseGeneral(
         channels, axis=(-2, -1), dtype=self.dtype, param_dtype=self.param_dtype,
         name="output", kernel_init=_named(init, "heads", "kv", "embed"),
         bias_init=_named(nn.initializers.zeros_init(), "embed"))(out)
+
+
+def dense(features: int, axes: tuple[str, str], dtype: Dtype, param_dtype: Dtype,
+          name: str) -> nn.Dense:
+  """Dense layer with BERT's N(0, 0.02) init and named ``axes`` (kernel; bias last)."""
+  return nn.Dense(
+      features, dtype=dtype, param_dtype=param_dtype, name=name,
+      kernel_init=_named(nn.initializers.normal(0.02), *axes),
+      bias_init=_named(nn.initializers.zeros_init(), axes[-1]))
+
+
+def feed_forward(x: Array, intermediate_size: int, dtype: Dtype,
+                 param_dtype: Dtype) -> Array:
+  """``W2 gelu(W1 x)`` (submodules ``mlp_in``, ``mlp_out``); call inside a compact
+  method."""
+  y = dense(intermediate_size, ("embed", "mlp"), dtype, param_dtype, "mlp_in")(x)
+  return dense(x.shape[-1], ("mlp", "embed"), dtype, param_dtype, "mlp_out")(gelu(y))
 
 
 def layer_norm(epsilon: float, dtype: Dtype, param_dtype: Dtype,
@@ -172,35 +205,24 @@ class TransformerLayer(nn.Module):
   def _norm(self, name: str) -> nn.LayerNorm:
     return layer_norm(self.layer_norm_eps, self.dtype, self.param_dtype, name)
 
-  def _dense(self, features: int, axes: tuple[str, str], name: str) -> nn.Dense:
-    return nn.Dense(
-        features, dtype=self.dtype, param_dtype=self.param_dtype, name=name,
-        kernel_init=_named(nn.initializers.normal(0.02), *axes),
-        bias_init=_named(nn.initializers.zeros_init(), axes[-1]))
-
   @nn.compact
   def __call__(self, x: Array, attention_mask: Array | None = None,
                train: bool = False) -> Array:
     """``[batch, length, hidden] -> [batch, length, hidden]``."""
-    hidden = x.shape[-1]
     dropout = nn.Dropout(self.dropout_rate, deterministic=not train)
     attention = SelfAttention(
         self.num_heads, rotary=self.rotary,
         dropout_rate=self.attention_dropout_rate, dtype=self.dtype,
         param_dtype=self.param_dtype, name="attention")
-
-    def feed_forward(y):
-      y = gelu(self._dense(self.intermediate_size, ("embed", "mlp"), "mlp_in")(y))
-      return self._dense(hidden, ("mlp", "embed"), "mlp_out")(y)
-
+    mlp = lambda y: feed_forward(y, self.intermediate_size, self.dtype,
+                                 self.param_dtype)
     if self.pre_norm:
       y = self._norm("attention_norm")(x)
       x = x + dropout(attention(y, attention_mask, train=train))
-      y = self._norm("mlp_norm")(x)
-      return x + dropout(feed_forward(y))
+      return x + dropout(mlp(self._norm("mlp_norm")(x)))
     x = self._norm("attention_norm")(
         x + dropout(attention(x, attention_mask, train=train)))
-    return self._norm("mlp_norm")(x + dropout(feed_forward(x)))
+    return self._norm("mlp_norm")(x + dropout(mlp(x)))
 
 
 class TransformerEncoder(nn.Module):
@@ -261,3 +283,53 @@ class TransformerEncoder(nn.Module):
                      "final_norm")(x)
       hidden_states[-1] = x
     return x, tuple(hidden_states)
+
+
+class AxialTransformerLayer(nn.Module):
+  """The MSA Transformer's layer (Rao et al., ICML 2021; fair-esm ``AxialTransformerLayer``).
+
+  Pre-LN, on ``[batch, rows, columns, hidden]``: tied row attention
+  (``SelfAttention(tied_rows=True)``: one map over columns per MSA), then column
+  attention (each column attends over its rows, untied), then the feed-forward,
+  each as ``x += Dropout(f(LN(x)))``.
+
+  Attributes:
+    num_heads: attention heads.
+    intermediate_size: feed-forward width (paper 3,072).
+    dropout_rate: residual dropout (paper 0.1).
+    attention_dropout_rate: attention-weight dropout (paper 0.1).
+    layer_norm_eps: LayerNorm epsilon.
+    dtype: compute dtype.
+    param_dtype: parameter dtype.
+  """
+  num_heads: int = 12
+  intermediate_size: int = 3072
+  dropout_rate: float = 0.1
+  attention_dropout_rate: float = 0.1
+  layer_norm_eps: float = 1e-5
+  dtype: Dtype = jnp.float32
+  param_dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: Array, padding_mask: Array | None = None,
+               train: bool = False) -> Array:
+    """``[batch, rows, columns, hidden]`` -> same; ``padding_mask``
+    ``[batch, rows, columns]`` 1 for tokens, 0 for padding."""
+    batch, rows, columns, hidden = x.shape
+    kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
+    dropout = nn.Dropout(self.dropout_rate, deterministic=not train)
+    norm = lambda name: layer_norm(self.layer_norm_eps, name=name, **kw)
+    attention = lambda name, tied: SelfAttention(
+        self.num_heads, tied_rows=tied, dropout_rate=self.attention_dropout_rate,
+        name=name, **kw)
+    x = x + dropout(attention("row_attention", True)(
+        norm("row_norm")(x), padding_mask, train=train))
+    # Column attention: each (batch, column) is a sequence over the rows.
+    y = norm("column_norm")(x).transpose(0, 2, 1, 3).reshape(-1, rows, hidden)
+    row_mask = None if padding_mask is None else (
+        padding_mask.transpose(0, 2, 1).reshape(-1, rows))
+    y = attention("column_attention", False)(y, row_mask, train=train)
+    x = x + dropout(y.reshape(batch, columns, rows, hidden).transpose(0, 2, 1, 3))
+    y = feed_forward(norm("mlp_norm")(x), self.intermediate_size, self.dtype,
+                     self.param_dtype)
+    return x + dropout(y)

@@ -143,3 +143,25 @@ def test_remat_and_dropout():
   jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5), g1, g2)
   assert loss(params, plain, True) != loss(params, plain, False)
   assert loss(params, plain, False) == loss(params, remat, False)
+
+
+def test_tied_row_attention_sums_every_rows_logits():
+  attention = transformer.SelfAttention(num_heads=2, tied_rows=True)
+  rng = np.random.RandomState(7)
+  x = rng.randn(1, 3, 5, 8).astype(np.float32)  # [batch, rows, columns, hidden]
+  mask = np.ones((1, 3, 5), np.int32)
+  mask[0, 2, 3:] = 0  # the last row is shorter; its padded queries count for nothing
+  variables = attention.init(jax.random.PRNGKey(0), x, mask)
+  out, state = attention.apply(variables, x, mask, mutable=["attention_weights"])
+  p = jax.tree.map(np.asarray, nn.unbox(variables)["params"])
+  proj = lambda name: (np.einsum("rce,ehd->rchd", x[0], p[name]["kernel"])
+                       + p[name]["bias"])
+  q = proj("query") * mask[0][..., None, None]
+  logits = np.einsum("rihd,rjhd->hij", q, proj("key")) / np.sqrt(4 * 3)
+  weights = np.exp(logits - logits.max(-1, keepdims=True))
+  weights /= weights.sum(-1, keepdims=True)
+  np.testing.assert_allclose(state["attention_weights"]["weights"][0][0], weights,
+                             atol=1e-5)
+  o = np.einsum("hij,rjhd->rihd", weights, proj("value"))
+  expected = np.einsum("rihd,hde->rie", o, p["output"]["kernel"]) + p["output"]["bias"]
+  np.testing.assert_allclose(out[0], expected, atol=1e-5)
