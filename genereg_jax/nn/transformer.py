@@ -14,6 +14,11 @@ Science 2023); the differences are fields, not copies:
   halves of each head, ``theta_i = 10000^(-2i / head_dim)``; learned absolute
   positions are the embedding's job (``genereg_jax.models.language``).
 
+The MSA Transformer (Rao et al., ICML 2021) reuses ``SelfAttention``: with
+``tied_rows=True`` it is the tied row attention, and on ``[batch * columns, rows,
+hidden]`` it is the column attention; ``AxialTransformerLayer`` stacks the two and the
+shared feed-forward.
+
 GELU is the exact erf form (BERT's and ESM's ``gelu``). Queries are scaled by
 ``head_dim**-0.5``; padded keys (``attention_mask == 0``) get ``finfo(float32).min``
 added to their logits, as Hugging Face does, so padded query rows are computed like
