@@ -174,3 +174,17 @@ def test_tiny_trains_a_masked_token():
   for _ in range(20):
     params = step(params)
   assert loss(params) < 0.5 * before
+
+
+def test_checkpoint_reader_keeps_bfloat16_and_names_missing_torch(tmp_path):
+  import importlib.util
+  from safetensors.flax import save_file
+  path = tmp_path / "w.safetensors"
+  save_file({"a": jnp.asarray([0.5, -2.0, 3.0], jnp.bfloat16)}, str(path))
+  read = language.read_checkpoint(path)
+  assert read["a"].dtype == np.float32
+  np.testing.assert_array_equal(read["a"], [0.5, -2.0, 3.0])
+  if importlib.util.find_spec("torch") is None:
+    (tmp_path / "pytorch_model.bin").write_bytes(b"")
+    with pytest.raises(ImportError, match="needs torch"):
+      language.read_checkpoint(tmp_path / "pytorch_model.bin")
