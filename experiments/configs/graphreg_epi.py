@@ -27,8 +27,20 @@ only a contact edge points to). Variants:
                        ``scored_nodes`` (400-800: the middle 2 Mb of the overlapping
                        windows, as the paper).
 
-Proof that the graph is used (README "GraphReg"): synthetic vs cnn, same data, steps
-and seed — test-split Pearson R of log2(CAGE + 1): see ``PROOF`` below.
+Proof that the graph is used (README "GraphReg"): ``synthetic`` vs ``cnn``, 600 steps
+each (same data, batch and seed; ~15 min side by side on the 2-core CPU at load ~20),
+test split (50 regions, 1,462 TSS nodes, 475 contact-dependent), Pearson R of
+log2(CAGE + 1):
+
+  model                               contact-dependent   other TSS   all TSS
+  Epi-GraphReg (gat_residual, default)      0.790            0.575      0.702
+  Epi-CNN (:cnn)                            0.558            0.858      0.606
+  Epi-GraphReg without gat_residual         0.545            0.429      0.595
+
+The graph model wins on the genes driven by enhancers > 100 kb away in contact by
++0.232 R (the data's 1-D oracle reaches 0.62 there, its contact oracle 0.996) and
+loses on the others: their enhancers within 20 kb are seldom contact edges (edges are
+pairs enriched over their diagonal), which the CNN's dilated convs see directly.
 """
 
 import ml_collections
@@ -39,9 +51,6 @@ VARIANTS = ("synthetic", "cnn", "tiny", "tiny_cnn", "real", "real_cnn")
 # The synthetic variants' model: the paper's layout at half width or less.
 SYNTHETIC_MODEL = dict(stem_features=(64, 64, 64), gat_features=16, graph_hidden=32,
                        cnn_features=32, dropout_rate=0.2, gat_residual=True)
-
-# Measured by the proof run (2-core CPU, load ~10): test split, 50 regions.
-PROOF = "pending"
 
 
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
