@@ -13,8 +13,15 @@ predicted scores and outputs, GC and forbidden-motif checks):
   evolution: hard), forbidden motifs (SeqProp: penalty; evolution: hard; exact check).
 
 ``experiments/design.py`` is the command. Oracle demonstration on the embedded
-``synthetic_motifs`` data (``experiments/benchmarks/design_oracle.py``): see README.md,
-"Sequence design".
+``synthetic_motifs`` data (``experiments/benchmarks/design_oracle.py``; README.md,
+"Sequence design", has the table): with ``deepbind:tiny`` (test AUROC 0.91), 100 designs
+of 200 bp for ``CTCF``: SeqProp (300 steps) mean logit 20.3, min 16.4, above the best
+of the 8,000 training sequences (15.0; top-100 mean 13.0), and 98% carry a CTCF site
+under the builder's own rule (>= 70% of the consensus score); evolution (20 rounds)
+17.5 and 92%; random sequences -5.9 and 0%. For ``liver_enhancer`` (2 of HNF4A, FOXA2,
+CEBPB) both methods beat every training sequence under the model (SeqProp 6.6,
+evolution 4.5, training max 3.6) but only 10% / 37% satisfy the oracle: the model is
+exploited by near-threshold sites it sums, so designs must be checked by an oracle.
 """
 
 from genereg_jax.design.constraints import Constraints
