@@ -63,6 +63,8 @@ TRAIN_STEP_CONFIGS = {
     "mirtdl": ("mirtdl", "mirtdl:tiny"),
     "splicing_code": ("splicing_code", "splicing_code:tiny"),
     "darts": ("darts", "darts:tiny"),
+    "akita": ("akita", "akita:tiny"),
+    "orca_1mb": ("orca_1mb", "orca_1mb:tiny"),
     "deepphos": ("deepphos", "deepphos:tiny"),
     "deeploc": ("deeploc", "deeploc:tiny"),
     "musitedeep": ("musitedeep", "musitedeep:tiny"),

@@ -2,6 +2,8 @@ r"""Train-step and inference throughput of any config's model: examples/s, compi
 
   python -m experiments.benchmarks.train_step --config=deepsea --batch_size=64
   python -m experiments.benchmarks.train_step --config=deepsea --compute_dtype=bfloat16
+  python -m experiments.benchmarks.train_step --config=akita:real --batch_size=1 \
+      --example_shapes=sequence:1048576x4:uint8,target:99681x5:float32
 
 Uses the trainer's own jitted step (same shardings, optimizer and loss) on random
 one-hot inputs of the dataset's shapes, so no data pipeline time is included. Each step
@@ -28,6 +30,9 @@ flags.DEFINE_integer("steps", timing.TIMED_STEPS, "Timed steps after warm-up.")
 flags.DEFINE_integer("max_warmup", timing.MAX_WARMUP,
                      "Warm-up cap: steps until two medians of 3 agree within 5%.")
 flags.DEFINE_string("compute_dtype", None, "Override compute dtype (float32/bfloat16).")
+flags.DEFINE_string("example_shapes", None,
+                    "key:DIMxDIM:dtype,... shapes of one example instead of reading the "
+                    "dataset (e.g. Akita at 1 Mb without building a 1-Mb dataset).")
 FLAGS = flags.FLAGS
 
 
@@ -44,6 +49,15 @@ def random_batch(example: dict, keys, batch_size: int, rng: np.random.Generator)
   return batch
 
 
+def parse_example_shapes(spec: str) -> dict:
+  """``"sequence:1048576x4:uint8,target:99681x5:float32"`` -> zero arrays of those shapes."""
+  example = {}
+  for item in spec.split(","):
+    key, dims, dtype = item.split(":")
+    example[key] = np.zeros(tuple(int(d) for d in dims.split("x")), np.dtype(dtype))
+  return example
+
+
 def main(argv):
   del argv
   config = FLAGS.config
@@ -55,7 +69,8 @@ def main(argv):
   import_rss = jax_steps.rss_mb()
   experiment = trainer.Experiment(config)
   head = experiment.heads[0]
-  example = trainer.load_split(config, config.train_split, head)[0]
+  example = (parse_example_shapes(FLAGS.example_shapes) if FLAGS.example_shapes
+             else trainer.load_split(config, config.train_split, head)[0])
   batch_np = random_batch(example, experiment.keys[head], config.batch_size,
                           np.random.default_rng(0))
   result = jax_steps.measure_experiment(experiment, example, batch_np, steps=FLAGS.steps,

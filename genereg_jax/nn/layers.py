@@ -34,13 +34,18 @@ def activation(name: str) -> Callable[[jnp.ndarray], jnp.ndarray]:
 def conv(features: int, kernel_size: int, *, dilation: int = 1, padding: str = "SAME",
          use_bias: bool = True, bias_init: float = 0.0, dtype: Dtype = jnp.float32,
          name: str | None = None,
-         axes: tuple[str, str, str] = ("conv_width", "conv_in", "conv_out")) -> nn.Conv:
+         axes: tuple[str, str, str] = ("conv_width", "conv_in", "conv_out"),
+         spatial_dims: int = 1) -> nn.Conv:
   """1-D convolution ``[batch, length, in] -> [batch, length', features]`` with named axes.
 
   The bias starts at the constant ``bias_init`` (0 unless a model asks otherwise).
+  ``spatial_dims=2`` makes it the square 2-D convolution of contact-map heads
+  (``[batch, rows, cols, in]``; kernel axes prefixed with ``conv_height``).
   """
+  axes = ("conv_height",) * (spatial_dims - 1) + tuple(axes)
   return nn.Conv(
-      features, (kernel_size,), kernel_dilation=(dilation,), padding=padding,
+      features, (kernel_size,) * spatial_dims, kernel_dilation=(dilation,) * spatial_dims,
+      padding=padding,
       use_bias=use_bias, dtype=dtype, name=name,
       kernel_init=nn.with_logical_partitioning(nn.initializers.lecun_normal(), axes),
       bias_init=nn.with_logical_partitioning(nn.initializers.constant(bias_init),

@@ -88,6 +88,8 @@ class PreActivationConvBlock(nn.Module):
     bn_momentum: running-average momentum.
     bn_epsilon: variance epsilon (Keras' 1e-3).
     dtype: compute dtype.
+    spatial_dims: 2 for Basenji's ``conv_block_2d`` on ``[batch, rows, cols,
+      channels]`` (square kernels, dilations and pools), as Akita's head.
   """
   features: int
   kernel_size: int = 1
@@ -100,6 +102,7 @@ class PreActivationConvBlock(nn.Module):
   bn_momentum: float = 0.9
   bn_epsilon: float = 1e-3
   dtype: Dtype = jnp.float32
+  spatial_dims: int = 1
 
   @nn.compact
   def __call__(self, x: Array, *, train: bool = False) -> Array:
@@ -107,7 +110,8 @@ class PreActivationConvBlock(nn.Module):
     x = activation(self.activation)(x)
     x = layers.conv(self.features, self.kernel_size, dilation=self.dilation,
                     padding="SAME", use_bias=not self.batch_norm,
-                    dtype=self.dtype, name="conv")(x)
+                    dtype=self.dtype, name="conv",
+                    spatial_dims=self.spatial_dims)(x)
     if self.batch_norm:
       scale_init = (nn.initializers.zeros_init() if self.zero_init_scale
                     else nn.initializers.ones_init())
@@ -119,8 +123,8 @@ class PreActivationConvBlock(nn.Module):
           name="norm")(x)
     x = nn.Dropout(self.dropout_rate, deterministic=not train)(x)
     if self.pool_size > 1:
-      x = nn.max_pool(x, (self.pool_size,), strides=(self.pool_size,),
-                      padding="SAME")
+      window = (self.pool_size,) * self.spatial_dims
+      x = nn.max_pool(x, window, strides=window, padding="SAME")
     return x
 
 
@@ -141,6 +145,8 @@ class DilatedResidualBlock(nn.Module):
     bn_momentum: batch-norm momentum.
     bn_epsilon: batch-norm epsilon.
     dtype: compute dtype.
+    spatial_dims: 2 for Basenji's ``dilated_residual_2d`` block on ``[batch,
+      rows, cols, channels]`` (Akita's head).
   """
   features: int
   dilation: int = 1
@@ -150,12 +156,14 @@ class DilatedResidualBlock(nn.Module):
   bn_momentum: float = 0.9
   bn_epsilon: float = 1e-3
   dtype: Dtype = jnp.float32
+  spatial_dims: int = 1
 
   @nn.compact
   def __call__(self, x: Array, *, train: bool = False) -> Array:
     """``[batch, length, channels] -> [batch, length, channels]``."""
     kw = dict(activation=self.activation, bn_momentum=self.bn_momentum,
-              bn_epsilon=self.bn_epsilon, dtype=self.dtype)
+              bn_epsilon=self.bn_epsilon, dtype=self.dtype,
+              spatial_dims=self.spatial_dims)
     y = PreActivationConvBlock(self.features, self.kernel_size,
                                dilation=self.dilation, name="dilated", **kw)(
                                    x, train=train)

@@ -169,7 +169,7 @@ def _fake_run(loads):
 
 
 def test_report_tables_from_fake_timings(tmp_path, monkeypatch):
-  loads = iter([0.5, 3.0, 0.5, 0.5] + [0.5] * 20)
+  loads = iter([0.5, 3.0, 0.5, 0.5] + [0.5] * 100)
   run, calls = _fake_run(loads)
   args = report.parser().parse_args(["--out", str(tmp_path), "--rounds=2"])
   args.parts = ["reference", "train_step"]

@@ -1,0 +1,33 @@
+r"""Orca's 1-Mb model (Zhou, Nat. Genet. 2022) on embedded synthetic contact maps.
+
+  python -m experiments.train --config=orca_1mb --workdir=/tmp/orca        # synthetic
+  python -m experiments.train --config=orca_1mb:tiny --workdir=/tmp/orca_tiny
+
+Default (``synthetic``): Orca's encoder (residual k=9 conv pairs with max-pools) and
+dilated residual 2-D decoder, narrow (8-32 channels) and with 5 of its 19 decoder blocks
+(preset ``synthetic``: 32,768 bp -> 64 bins of 512 bp, crop 4 -> 56 x 56, offset 2),
+on ``synthetic_contacts/default`` (the maps Akita's config trains on, so the two are
+compared on the same data), masked MSE on the upper triangles, reverse-complement and
++-11 bp shift augmentation, Adam 2e-3, batch 4, 400 steps. The paper's model (``orca_1mb`` preset
+``paper``: 1,000,000 bp -> 250 x 250 bins of 4 kb, 4,769,429 parameters) trained with
+SGD 0.002, momentum 0.98, batch 16 on log((observed + eps) / (expected + eps)) of 4DN
+micro-C; its multi-scale cascade (32 Mb, 256 Mb) is not built here, and no real-data
+variant is defined (``hic_maps`` applies Akita's preprocessing, not Orca's).
+``tiny`` runs on ``synthetic_contacts/tiny`` in seconds, for tests.
+
+Measured (``synthetic``, seed 0, test split): see README "Contact maps".
+"""
+
+import ml_collections
+
+from experiments.configs import _base
+from experiments.configs import akita
+
+VARIANTS = ("synthetic", "tiny")
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  variant = arg or "synthetic"
+  _base.check_variant("orca_1mb", variant, VARIANTS)
+  return akita.contact_config("orca", variant, learning_rate=2e-3,
+                              num_train_steps=60 if variant == "tiny" else 400)
