@@ -1,6 +1,5 @@
 """DNABERT k-mers, the ESM alphabet and A3M rows, checked against the released orders."""
 
-import itertools
 import json
 
 import numpy as np
