@@ -24,15 +24,19 @@ import time
 import numpy as np
 from absl import app, flags
 
-flags.DEFINE_string("workdir", None, "A trained synthetic_motifs workdir.", required=True)
-flags.DEFINE_string("target", "CTCF", "Label designed for.")
-flags.DEFINE_integer("n", 100, "Sequences per group.")
-flags.DEFINE_integer("steps", 300, "SeqProp steps.")
-flags.DEFINE_integer("rounds", 20, "Evolution rounds.")
-flags.DEFINE_float("site_fraction", 0.7, "Oracle site threshold (fraction of consensus).")
-flags.DEFINE_integer("seed", 0, "Random seed.")
-flags.DEFINE_string("output", None, "Write the table here as JSON.")
 FLAGS = flags.FLAGS
+
+
+def define_flags() -> None:
+  """The command's flags (defined by the entry point only, so importing it is inert)."""
+  flags.DEFINE_string("workdir", None, "A trained synthetic_motifs workdir.", required=True)
+  flags.DEFINE_string("target", "CTCF", "Label designed for.")
+  flags.DEFINE_integer("n", 100, "Sequences per group.")
+  flags.DEFINE_integer("steps", 300, "SeqProp steps.")
+  flags.DEFINE_integer("rounds", 20, "Evolution rounds.")
+  flags.DEFINE_float("site_fraction", 0.7, "Oracle site threshold (fraction of consensus).")
+  flags.DEFINE_integer("seed", 0, "Random seed.")
+  flags.DEFINE_string("output", None, "Write the table here as JSON.")
 
 
 def oracle(x: np.ndarray, motifs, fraction: float) -> tuple[np.ndarray, dict]:
@@ -130,4 +134,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   app.run(main)
