@@ -1,8 +1,8 @@
 """Greedy in-silico evolution: the best single substitution per round, found by ISM.
 
-The baseline that gradient-based design is compared with (Vaishnav et al., Nature 2022;
-de Almeida et al., Nat. Genet. 2022's DeepSTARR enhancer design; the "greedy" designer of
-Linder & Seelig 2021). Each round runs saturation mutagenesis
+The baseline that gradient-based design is compared with: hill climbing by the single
+mutation the model predicts to help most, as the in-silico evolution of random promoters
+in Vaishnav et al., Nature 2022. Each round runs saturation mutagenesis
 (``genereg_jax.interpret.ism``, fast where ``fast`` describes the model's trunk) of every
 sequence under the objective, keeps only the substitutions that satisfy the constraints
 (``constraints.feasible_substitutions``: fixed positions untouched, GC kept in range, no
