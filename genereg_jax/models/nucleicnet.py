@@ -74,8 +74,12 @@ class ShellConv(nn.Module):
   @nn.compact
   def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
     padding = ((self.kernel_size - 1, 0),) if self.spatial_dims == 1 else "SAME"
-    return gnn.conv(self.features, self.kernel_size, padding=padding, use_bias=False,
-                    dtype=self.dtype, spatial_dims=self.spatial_dims)(x)
+    # One logical name per kernel axis (a sharding rule may not see a name twice).
+    axes = ("conv_depth", "conv_height", "conv_width")[3 - self.spatial_dims:]
+    return nn.Conv(self.features, (self.kernel_size,) * self.spatial_dims, padding=padding,
+                   use_bias=False, dtype=self.dtype,
+                   kernel_init=nn.with_logical_partitioning(
+                       nn.initializers.lecun_normal(), (*axes, "conv_in", "conv_out")))(x)
 
 
 def _batch_norm(train: bool, dtype: Any) -> nn.BatchNorm:
@@ -148,7 +152,13 @@ class NucleicNet(nn.Module):
   dtype: Any = jnp.float32
 
   @nn.compact
-  def __call__(self, environment: jnp.ndarray, *, train: bool = False) -> jnp.ndarray:
+  def __call__(self, environment: jnp.ndarray | None = None,
+               voxels: jnp.ndarray | None = None, *, train: bool = False) -> jnp.ndarray:
+    """Takes the shells as ``environment`` or a 3-D grid as ``voxels`` (the batch key
+    the config feeds); both are the same input to the network."""
+    if (environment is None) == (voxels is None):
+      raise ValueError("NucleicNet takes exactly one of environment= and voxels=")
+    environment = environment if environment is not None else voxels
     if environment.ndim != self.spatial_dims + 2:
       raise ValueError(f"NucleicNet with spatial_dims={self.spatial_dims} takes "
                        f"[batch, {'shells' if self.spatial_dims == 1 else '*grid'}, "

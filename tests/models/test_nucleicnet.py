@@ -49,6 +49,10 @@ def test_forward_shapes_and_bad_input(preset, shape):
   assert logits.shape == (3, 7) and np.isfinite(np.asarray(logits)).all()
   with pytest.raises(ValueError, match="spatial_dims"):
     model.apply(variables, x[..., 0])
+  if preset == "voxel":  # The builder's batch key for cubes.
+    np.testing.assert_array_equal(model.apply(variables, voxels=x), logits)
+  with pytest.raises(ValueError, match="exactly one"):
+    model.apply(variables, x, voxels=x)
 
 
 def test_jitted_train_steps_lower_the_loss():
