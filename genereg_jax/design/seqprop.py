@@ -3,7 +3,8 @@ r"""Gradient-based sequence design by Fast SeqProp (Linder & Seelig, BMC Bioinfo
 The designs are logits ``l float[N, L, A]``. Each step normalises them per sequence and
 letter over positions (instance normalisation) with a learned scale and offset per
 sequence and letter, ``z = gamma * (l - mean_L l) / std_L l + beta`` (the paper's fix for
-SeqProp's vanishing softmax gradients), samples one one-hot sequence per design from
+SeqProp's vanishing softmax gradients; each design has its own scale and offset, so
+designs never interact), samples one one-hot sequence per design from
 ``softmax(z)`` and runs the model on it with the straight-through estimator: the forward
 pass sees the sampled one-hot ``s``, the backward pass the softmax's gradient
 (``x = p + stop_gradient(s - p)``). Adam (optax) maximises ``objective(fn(x)) -
