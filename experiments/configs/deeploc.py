@@ -26,7 +26,14 @@ Variants, joined with commas (``deeploc:hierarchical,small``):
   100 + 100 residues, tiny preset, seconds), ``uniprot`` (real Swiss-Prot annotations,
   ``uniprot_localization/deeploc``, built from ``--manual_dir``).
 
-Measured: see README ("Phosphosites and localisation: DeepPhos and DeepLoc").
+Measured (2-core CPU at load 20-30, ``synthetic_proteins/localization`` 1.0.0): after
+300 steps of 32 (~5 epochs, ~30 min each there) ``:small`` reached valid accuracy 0.232,
+Gorodkin MCC 0.165 and ``:hierarchical,small`` 0.276 / 0.227 (chance 0.10 / 0.0; both
+still learning: the location loss was still falling); the membrane flag is learnt by
+both (valid AUROC 0.998 / 0.999, MCC 0.967 / 0.951). Train step of the paper-size model
+(3,486,307 parameters, 1,000 positions, batch 16): 26.7 s (0.60 examples/s, 21.9 GFLOP,
+compile 227 s, peak RSS 1.5 GB) at load ~26, CPU. See README ("Phosphosites and
+localisation").
 """
 
 import ml_collections

@@ -31,7 +31,13 @@ Variants, joined with commas (``deepphos:kinase=CDK,tiny``):
   CK2, SRC), ``tiny`` (``synthetic_proteins/tiny_phospho``, tiny preset, seconds),
   ``uniprot`` (real sites, ``uniprot_ptm/phospho``, built from ``--manual_dir``).
 
-Measured: see README ("Phosphosites and localisation: DeepPhos and DeepLoc").
+Measured (2-core CPU at load 20-30, ``synthetic_proteins`` 1.0.0, shortened runs with
+batches of 128): ``:st`` (400 steps, 10 min) reached test AUROC 0.965, AUPRC 0.943,
+MCC 0.936 on the S/T sites; ``:kinase=PKA`` from it (150 steps) and ``:kinase=PKA,scratch``
+(150 steps) both separate PKA sites from the other S/T candidates perfectly (test AUROC,
+AUPRC, MCC 1.000: the planted R-R-x-S/T rule is exact), but the transferred model gets
+there sooner: training loss 0.066 vs 0.241 at step 25, 0.008 vs 0.177 at step 50, test
+loss 0.0007 vs 0.065 at step 150. See README ("Phosphosites and localisation").
 """
 
 import ml_collections
