@@ -29,7 +29,9 @@ Variants, joined with commas (``deepphos:kinase=CDK,tiny``):
 * data: ``synthetic`` (default: ``synthetic_proteins/phospho``, planted PKA R-R-x-S/T,
   CDK S/T-P-x-K/R, CK2 S/T-x-x-E/D and Src-like E/D-E/D-I/V/L-Y motifs, kinases PKA, CDK,
   CK2, SRC), ``tiny`` (``synthetic_proteins/tiny_phospho``, tiny preset, seconds),
-  ``uniprot`` (real sites, ``uniprot_ptm/phospho``, built from ``--manual_dir``).
+  ``uniprot`` (real Swiss-Prot sites with kinase families CDK, CK2, MAPK, PKA, PKC,
+  SRC: ``uniprot_ptm/phospho``, built from ``--manual_dir``), ``phospho_elm``
+  (Phospho.ELM, DeepPhos' own source: ``uniprot_ptm/phospho_elm``).
 
 Measured (2-core CPU at load 20-30, ``synthetic_proteins`` 1.0.0, shortened runs with
 batches of 128): ``:st`` (400 steps, 10 min) reached test AUROC 0.965, AUPRC 0.943,
@@ -45,7 +47,7 @@ import ml_collections
 from experiments.configs import _base
 
 MODELS = ("general", "st", "y")
-DATA = ("synthetic", "tiny", "uniprot")
+DATA = ("synthetic", "tiny", "uniprot", "phospho_elm")
 KINASES = ("PKA", "CDK", "CK2", "SRC")
 #: Kinases of tyrosines; the others phosphorylate S/T.
 TYROSINE_KINASES = ("SRC",)
@@ -111,8 +113,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     _base.use_full_eval(config, log_every_steps=25, eval_every_steps=75)
     if "init_from_kwargs" in config:
       config.init_from_kwargs.workdir += "_tiny"
-  elif variant["data"] == "uniprot":
-    _base.use_manual_dataset(config, "uniprot_ptm/phospho", num_train_steps=20000,
+  elif variant["data"] in ("uniprot", "phospho_elm"):
+    name = "phospho" if variant["data"] == "uniprot" else "phospho_elm"
+    _base.use_manual_dataset(config, f"uniprot_ptm/{name}", num_train_steps=20000,
                              every_steps=1000)
   return config
 

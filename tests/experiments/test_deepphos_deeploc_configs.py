@@ -22,16 +22,16 @@ def _builder_config(name):
 
 
 @pytest.mark.parametrize("variant", ["", ":st", ":y,tiny", ":kinase=PKA", ":kinase=SRC,tiny",
-                                     ":kinase=CK2,frozen", ":kinase=CDK,scratch", ":uniprot"])
+                                     ":kinase=CK2,frozen", ":kinase=CDK,scratch", ":uniprot",
+                                     ":kinase=MAPK,phospho_elm"])
 def test_deepphos_variants(variant):
   config = configs.get_config("deepphos" + variant)
   model = trainer.build_model(config)
   task = trainer.build_task(config)
-  if variant != ":uniprot":
-    data = _builder_config(config.dataset.name)
-    assert data.window == 51 and set(data.ptm_types) == {"phospho_ST", "phospho_Y"}
-    task.use_dataset_metadata({"ptm_types": list(data.ptm_types),
-                               "kinases": ["PKA", "CDK", "CK2", "SRC"]})
+  data = _builder_config(config.dataset.name)
+  assert data.window == 51 and set(data.ptm_types) == {"phospho_ST", "phospho_Y"}
+  kinases = list(getattr(data, "kinases", None) or ["PKA", "CDK", "CK2", "SRC"])
+  task.use_dataset_metadata({"ptm_types": list(data.ptm_types), "kinases": kinases})
   assert task.output_shape((2,)) == (model.num_outputs,)
   x = jax.ShapeDtypeStruct((2, 51, 21), jnp.float32)
   out = jax.eval_shape(lambda x: model.init_with_output(jax.random.key(0), x)[0], x)
