@@ -72,14 +72,19 @@ def dynamic_routing(u_hat: Array, num_iterations: int = 3, *,
   if num_iterations < 1:
     raise ValueError(f"num_iterations must be >= 1, got {num_iterations}")
   routed = jax.lax.stop_gradient(u_hat) if stop_gradient else u_hat
-  logits = jnp.zeros(u_hat.shape[:-1], u_hat.dtype)
+  # softmax(b = 0) is uniform; written as such, XLA need not constant-fold a softmax of
+  # zeros over the whole batch (seconds of compile time for MusiteDeep's eval step).
+  coupling = jnp.full(u_hat.shape[:-1], 1.0 / u_hat.shape[-2], u_hat.dtype)
+  logits = None
   for iteration in range(num_iterations):
-    coupling = jax.nn.softmax(logits, axis=-1)  # Over parent capsules j.
+    if iteration:
+      coupling = jax.nn.softmax(logits, axis=-1)  # Over parent capsules j.
     last = iteration == num_iterations - 1
     predictions = u_hat if last else routed
     v = squash(jnp.einsum("...ij,...ijd->...jd", coupling, predictions))
     if not last:  # The last update of b would be unused.
-      logits = logits + jnp.einsum("...ijd,...jd->...ij", routed, v)
+      agreement = jnp.einsum("...ijd,...jd->...ij", routed, v)
+      logits = agreement if logits is None else logits + agreement
   return v, coupling
 
 
