@@ -18,7 +18,10 @@ ubiquitination sites, ``uniprot_ptm/deepubi``, built from ``--manual_dir``). Oth
 encodings of the paper (one-hot + the 31 IPCP properties per residue) are a dataset
 setting (``encoding="onehot+physchem"``): the model reads any channel count.
 
-Measured: see README ("PTM sites: MusiteDeep and DeepUbi").
+Measured (2-core CPU at load ~30, 19 min, ``synthetic_proteins`` 1.0.0): the default
+reached test AUROC 0.837, AUPRC 0.793, MCC 0.640 (best-F1 threshold). Global max pooling
+cannot place a motif relative to the central K, and the rule also matches elsewhere in
+windows by chance, so it stays below MusiteDeep here (README, "PTM sites").
 """
 
 import ml_collections
