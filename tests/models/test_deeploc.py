@@ -50,11 +50,11 @@ def test_paper_geometry_and_parameter_count():
 
 def test_attention_sums_to_one_and_skips_padding():
   rng = np.random.default_rng(0)
-  x, mask = _proteins(rng, 2, 80, pad=(30, 0))
+  x, mask = _proteins(rng, 2, 40, pad=(10, 0))
   model = models.get_model("deeploc", "tiny")
-  variables = meta.unbox(model.init(jax.random.key(0), x, mask))
+  variables = meta.unbox(jax.jit(model.init)(jax.random.key(0), x, mask))
   weights = deeploc.attention_weights(model, variables, x, mask)
-  assert weights.shape == (2, 3, 80)
+  assert weights.shape == (2, 3, 40)
   np.testing.assert_allclose(weights.sum(-1), 1.0, rtol=1e-5)
   assert weights[0][:, mask[0] == 0].max() < 1e-12
   assert weights[1].min() > 0
@@ -78,11 +78,10 @@ def test_tree_likelihood():
     deeploc.tree_log_likelihood(logits, ((0, 1), (1, 2)), 3)
   model = models.get_model("deeploc", "tiny", {"hierarchical": True})
   x, mask = _proteins(rng, 3, 40)
-  out = model.init_with_output(jax.random.key(0), x, mask)[0]
+  out, variables = jax.jit(model.init_with_output)(jax.random.key(0), x, mask)
   np.testing.assert_allclose(np.exp(np.asarray(out["location"])).sum(-1), 1.0, rtol=1e-5)
   # 2 + 2 + 4 + 2 + 2 + 3 children of the default sorting tree's six internal nodes.
-  params = model.init(jax.random.key(0), x, mask)["params"]
-  assert meta.unbox(params)["tree_nodes"]["kernel"].shape == (16, 15)
+  assert meta.unbox(variables["params"])["tree_nodes"]["kernel"].shape == (16, 15)
 
 
 @pytest.mark.parametrize("hierarchical", [False, True])
@@ -93,7 +92,7 @@ def test_jitted_train_step_lowers_loss(hierarchical):
   model = models.get_model("deeploc", "tiny", {"hierarchical": hierarchical,
                                                "dropout_rate": 0.1})
   task = tasks.get_task("localization")
-  params = meta.unbox(model.init(jax.random.key(0), x, mask))["params"]
+  params = meta.unbox(jax.jit(model.init)(jax.random.key(0), x, mask))["params"]
   tx = optax.adam(1e-2)
 
   @jax.jit
