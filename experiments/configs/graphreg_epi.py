@@ -32,13 +32,13 @@ each (same data, batch and seed; ~15 min side by side on the 2-core CPU at load 
 test split (50 regions, 1,462 TSS nodes, 475 contact-dependent), Pearson R of
 log2(CAGE + 1):
 
-  model                               contact-dependent   other TSS   all TSS
-  Epi-GraphReg (gat_residual, default)      0.790            0.575      0.702
-  Epi-CNN (:cnn)                            0.558            0.858      0.606
-  Epi-GraphReg without gat_residual         0.545            0.429      0.595
+  model (seed 0 / seed 1)               contact-dependent   other TSS       all TSS
+  Epi-GraphReg (gat_residual, default)   0.790 / 0.807     0.575 / 0.577   0.702 / 0.705
+  Epi-CNN (:cnn)                         0.558 / 0.536     0.858 / 0.868   0.606 / 0.607
+  Epi-GraphReg without gat_residual      0.545             0.429           0.595
 
 The graph model wins on the genes driven by enhancers > 100 kb away in contact by
-+0.232 R (the data's 1-D oracle reaches 0.62 there, its contact oracle 0.996) and
++0.232 / +0.271 R (the data's 1-D oracle reaches 0.62 there, its contact oracle 0.996) and
 loses on the others: their enhancers within 20 kb are seldom contact edges (edges are
 pairs enriched over their diagonal), which the CNN's dilated convs see directly.
 """
