@@ -15,7 +15,8 @@ micro-C; its multi-scale cascade (32 Mb, 256 Mb) is not built here, and no real-
 variant is defined (``hic_maps`` applies Akita's preprocessing, not Orca's).
 ``tiny`` runs on ``synthetic_contacts/tiny`` in seconds, for tests.
 
-Measured (``synthetic``, seed 0, test split): see README "Contact maps".
+Not yet measured: the ``synthetic`` run was stopped while synthetic_contacts 1.1.0 was
+still building (20+ min at load 30 on the shared 2-core CPU).
 """
 
 import ml_collections
