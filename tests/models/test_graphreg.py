@@ -2,13 +2,11 @@
 
 import flax
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 import pytest
 
 from genereg_jax import models
-from genereg_jax.models import graphreg
 from genereg_jax.tasks.coverage import poisson_nll
 
 NODES = 10
