@@ -31,19 +31,6 @@ from genereg_jax.tasks import base
 from genereg_jax.tasks import metrics
 
 
-def one_vs_rest_mcc(confusion: np.ndarray) -> np.ndarray:
-  """``[K]`` Matthews correlation of each class against the rest from a ``[K, K]``
-  confusion matrix (rows true, columns predicted); 0 where undefined, as scikit-learn."""
-  confusion = np.asarray(confusion, dtype=np.float64)
-  tp = np.diag(confusion)
-  fp = confusion.sum(0) - tp
-  fn = confusion.sum(1) - tp
-  tn = confusion.sum() - tp - fp - fn
-  denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-  with np.errstate(invalid="ignore", divide="ignore"):
-    return np.where(denominator > 0, (tp * tn - fp * fn) / denominator, 0.0)
-
-
 class GridPoints(base.Task):
   """Weighted softmax cross-entropy over ``[batch, K]`` logits; accuracy, MCC, AUROC."""
 
@@ -126,7 +113,7 @@ class GridPointMetrics:
     true_counts = self.confusion.sum(1)
     with np.errstate(invalid="ignore", divide="ignore"):
       recall = np.diag(self.confusion) / true_counts
-    mcc = one_vs_rest_mcc(self.confusion)
+    mcc = metrics.one_vs_rest_mcc(self.confusion)
     ranking = self.ranking.compute()
     return {
         "accuracy": float(np.trace(self.confusion) / total) if total else float("nan"),

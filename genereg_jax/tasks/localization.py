@@ -43,32 +43,6 @@ DEEPLOC_LOCATIONS = ("Nucleus", "Cytoplasm", "Extracellular", "Mitochondrion",
                      "Lysosome/Vacuole", "Peroxisome")
 
 
-def gorodkin_mcc(confusion: np.ndarray) -> float:
-  """Gorodkin's :math:`R_K` of a ``[K, K]`` confusion matrix (rows true); 0 when a
-  marginal is constant (as scikit-learn)."""
-  confusion = np.asarray(confusion, dtype=np.float64)
-  total = confusion.sum()
-  correct = np.trace(confusion)
-  true_counts, predicted_counts = confusion.sum(1), confusion.sum(0)
-  numerator = correct * total - predicted_counts @ true_counts
-  denominator = np.sqrt((total ** 2 - predicted_counts @ predicted_counts)
-                        * (total ** 2 - true_counts @ true_counts))
-  return float(numerator / denominator) if denominator > 0 else 0.0
-
-
-def per_class_mcc(confusion: np.ndarray) -> np.ndarray:
-  """``[K]`` binary MCC of each class against the rest (0 where undefined)."""
-  confusion = np.asarray(confusion, dtype=np.float64)
-  total = confusion.sum()
-  tp = np.diag(confusion)
-  fp = confusion.sum(0) - tp
-  fn = confusion.sum(1) - tp
-  tn = total - tp - fp - fn
-  denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
-  with np.errstate(invalid="ignore", divide="ignore"):
-    return np.where(denominator > 0, (tp * tn - fp * fn) / denominator, 0.0)
-
-
 class Localization(base.Task):
   """Location cross-entropy + masked membrane BCE; accuracy, per-class and Gorodkin MCC."""
 
@@ -148,13 +122,13 @@ class LocalizationMetrics:
     total = self.confusion.sum()
     results = {
         "accuracy": float(np.trace(self.confusion) / total) if total else float("nan"),
-        "gorodkin_mcc": gorodkin_mcc(self.confusion),
-        "mcc_per_class": per_class_mcc(self.confusion),
+        "gorodkin_mcc": metrics.gorodkin_mcc(self.confusion),
+        "mcc_per_class": metrics.one_vs_rest_mcc(self.confusion),
     }
     membrane_total = self._membrane_confusion.sum()
     if membrane_total:
       results["membrane_accuracy"] = float(np.trace(self._membrane_confusion) / membrane_total)
-      results["membrane_mcc"] = float(per_class_mcc(self._membrane_confusion)[1])
+      results["membrane_mcc"] = float(metrics.one_vs_rest_mcc(self._membrane_confusion)[1])
       results["membrane_auroc"] = float(self.membrane.compute()["auroc"])
     return results
 

@@ -79,6 +79,32 @@ def spearman_r(x: np.ndarray, y: np.ndarray) -> float:
   return pearson_r(average_ranks(x), average_ranks(y))
 
 
+def one_vs_rest_mcc(confusion: np.ndarray) -> np.ndarray:
+  """``[K]`` Matthews correlation of each class against the rest from a ``[K, K]``
+  confusion matrix (rows true, columns predicted); 0 where undefined, as scikit-learn."""
+  confusion = np.asarray(confusion, dtype=np.float64)
+  tp = np.diag(confusion)
+  fp = confusion.sum(0) - tp
+  fn = confusion.sum(1) - tp
+  tn = confusion.sum() - tp - fp - fn
+  denominator = np.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn))
+  with np.errstate(invalid="ignore", divide="ignore"):
+    return np.where(denominator > 0, (tp * tn - fp * fn) / denominator, 0.0)
+
+
+def gorodkin_mcc(confusion: np.ndarray) -> float:
+  """Gorodkin's :math:`R_K` (multiclass MCC) of a ``[K, K]`` confusion matrix (rows
+  true); 0 when a marginal is constant (as scikit-learn's ``matthews_corrcoef``)."""
+  confusion = np.asarray(confusion, dtype=np.float64)
+  total = confusion.sum()
+  correct = np.trace(confusion)
+  true_counts, predicted_counts = confusion.sum(1), confusion.sum(0)
+  numerator = correct * total - predicted_counts @ true_counts
+  denominator = np.sqrt((total ** 2 - predicted_counts @ predicted_counts)
+                        * (total ** 2 - true_counts @ true_counts))
+  return float(numerator / denominator) if denominator > 0 else 0.0
+
+
 @dataclasses.dataclass
 class MultilabelRanking:
   """AUROC and AUPRC per label and their means (over labels with both classes).

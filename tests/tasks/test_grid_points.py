@@ -9,7 +9,7 @@ import pytest
 from sklearn import metrics as skm
 
 from genereg_jax.tasks import get_task
-from genereg_jax.tasks import grid_points
+from genereg_jax.tasks import metrics
 
 CLASSES = ("A", "C", "G", "U", "ribose", "phosphate", "nonsite")
 
@@ -81,7 +81,7 @@ def test_padding_rows_ignored_and_undefined_mcc_is_zero():
   got = accumulator.compute()
   assert got["accuracy"] == 1.0 and got["confusion"].sum() == 2
   np.testing.assert_allclose(got["mcc_per_class"], [1.0, 1.0, 0.0])
-  np.testing.assert_allclose(grid_points.one_vs_rest_mcc(np.zeros((2, 2))), [0.0, 0.0])
+  np.testing.assert_allclose(metrics.one_vs_rest_mcc(np.zeros((2, 2))), [0.0, 0.0])
 
 
 def test_configuration_errors():

@@ -8,7 +8,7 @@ import pytest
 from sklearn import metrics as skm
 
 from genereg_jax import tasks
-from genereg_jax.tasks import localization
+from genereg_jax.tasks import metrics
 
 
 def _batch(rng, n, k=10):
@@ -60,8 +60,8 @@ def test_gorodkin_reduces_to_binary_mcc_and_handles_constant():
   confusion = np.array([[5, 2], [1, 7]])
   y = np.repeat([0, 0, 1, 1], [5, 2, 1, 7])
   p = np.repeat([0, 1, 0, 1], [5, 2, 1, 7])
-  assert localization.gorodkin_mcc(confusion) == pytest.approx(skm.matthews_corrcoef(y, p))
-  assert localization.gorodkin_mcc(np.diag([4, 0, 0])) == 0.0
+  assert metrics.gorodkin_mcc(confusion) == pytest.approx(skm.matthews_corrcoef(y, p))
+  assert metrics.gorodkin_mcc(np.diag([4, 0, 0])) == 0.0
 
 
 def test_loss_masks_unknown_targets():
