@@ -18,7 +18,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from genereg_jax import plots
-from genereg_jax.tasks.contact_map import from_upper_triangle
+from genereg_jax.nn.conv2d import from_upper_triangle
 
 
 def _columns(values, name: str) -> np.ndarray:

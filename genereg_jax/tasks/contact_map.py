@@ -48,6 +48,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from genereg_jax.nn.conv2d import from_upper_triangle
 from genereg_jax.tasks import base
 
 # Akita's diagonal offset (basenji akita_data.py -d 2; statistics.json).
@@ -83,27 +84,6 @@ def reverse_complement_order(n_bins: int, diagonal_offset: int) -> np.ndarray:
   order = index[n_bins - 1 - cols, n_bins - 1 - rows]
   order.flags.writeable = False
   return order
-
-
-def from_upper_triangle(values: np.ndarray, n_bins: int,
-                        diagonal_offset: int) -> np.ndarray:
-  """Triangle -> symmetric map: ``[n_pairs]`` -> ``[n_bins, n_bins]``, or
-  ``[..., n_pairs, targets]`` -> ``[..., n_bins, n_bins, targets]``.
-
-  Entries closer to the diagonal than ``diagonal_offset`` are NaN (not predicted).
-  """
-  values = np.asarray(values)
-  rows, cols = triangle_indices(n_bins, diagonal_offset)
-  pair_axis = 0 if values.ndim == 1 else values.ndim - 2
-  if values.shape[pair_axis] != rows.size:
-    raise ValueError(f"{values.shape[pair_axis]} pairs do not fill the triangle of "
-                     f"{n_bins} bins with offset {diagonal_offset} ({rows.size})")
-  moved = np.moveaxis(values, pair_axis, -1)
-  out = np.full(moved.shape[:-1] + (n_bins, n_bins), np.nan,
-                dtype=np.result_type(values.dtype, np.float32))
-  out[..., rows, cols] = moved
-  out[..., cols, rows] = moved
-  return out if values.ndim == 1 else np.moveaxis(out, -3, -1)
 
 
 def insulation_profile(contact_map: np.ndarray, window: int = INSULATION_WINDOW
