@@ -84,10 +84,10 @@ def _train(config, tmp_path, name, steps):
 
 
 def test_deepphos_kinase_transfer_with_frozen_branches(tmp_path):
-  st_dir, _, _ = _train(configs.get_config("deepphos:st,tiny"), tmp_path, "st", 20)
+  st_dir, _, _ = _train(configs.get_config("deepphos:st,tiny"), tmp_path, "st", 4)
   config = configs.get_config("deepphos:kinase=PKA,frozen,tiny")
   config.init_from_kwargs.workdir = st_dir
-  pka_dir, final, losses = _train(config, tmp_path, "pka", 10)
+  pka_dir, final, losses = _train(config, tmp_path, "pka", 3)
   assert np.isfinite(losses).all() and np.isfinite(final["valid"]["auroc"])
   general = trainer.restore_for_eval(workdir_lib.load_saved_config(st_dir), st_dir, "best")[1]
   kinase = trainer.restore_for_eval(workdir_lib.load_saved_config(pka_dir), pka_dir)[1]
