@@ -50,6 +50,7 @@ import numpy as np
 
 from genereg_jax.nn.conv2d import from_upper_triangle
 from genereg_jax.tasks import base
+from genereg_jax.tasks import coverage
 
 # Akita's diagonal offset (basenji akita_data.py -d 2; statistics.json).
 AKITA_DIAGONAL_OFFSET = 2
@@ -165,12 +166,12 @@ def _grouped_pearson(x: np.ndarray, y: np.ndarray, groups: np.ndarray,
 
 
 @dataclasses.dataclass
-class GroupMoments:
+class GroupMoments(coverage.TrackMoments):
   """Count, means and centred (co)moments of (prediction, target) pairs per group.
 
-  Like ``coverage.TrackMoments`` but each group (a target, or a diagonal x target) has
-  its own count, since masked entries are left out; groups merge with Chan et al.'s
-  pairwise update, exact in float64.
+  ``coverage.TrackMoments`` (its Pearson R and R²) with a count per group (a target, or
+  a diagonal x target), since masked entries are left out; groups merge with Chan et
+  al.'s pairwise update, exact in float64.
   """
   count: np.ndarray
   mean_pred: np.ndarray
@@ -217,16 +218,6 @@ class GroupMoments:
     self.squared_error = self.squared_error + other.squared_error
     self.count = n
     return self
-
-  def pearson_r(self) -> np.ndarray:
-    with np.errstate(all="ignore"):
-      r = self.comoment / np.sqrt(self.m2_pred * self.m2_true)
-    return np.where((self.m2_pred > 0) & (self.m2_true > 0), r, np.nan)
-
-  def r2(self) -> np.ndarray:
-    with np.errstate(all="ignore"):
-      r2 = 1.0 - self.squared_error / self.m2_true
-    return np.where(self.m2_true > 0, r2, np.nan)
 
 
 def _nanmean(values: np.ndarray, axis=None):
