@@ -47,6 +47,7 @@ from genereg_jax.data import genome as genome_lib
 from genereg_jax.data import text
 from genereg_jax.data.encoding import one_hot_dna
 from genereg_jax.files import InputFormatError
+from genereg_jax.nn import conv2d
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 
@@ -174,8 +175,7 @@ class HicMapsConfig(tfds.core.BuilderConfig):
 
   @property
   def n_pairs(self) -> int:
-    m = self.n_bins - self.diagonal_offset
-    return m * (m + 1) // 2
+    return conv2d.num_pairs(self.n_bins, self.diagonal_offset)
 
   @property
   def stride(self) -> int:

@@ -72,6 +72,7 @@ from pyjaspar import jaspardb
 from data_builders.synthetic_coverage import synthetic_coverage as sc
 from data_builders.synthetic_motifs import synthetic_motifs as sm
 from genereg_jax.data import contact_maps
+from genereg_jax.nn import conv2d
 
 SPLITS: tuple[str, ...] = sm.SPLITS
 CTCF = "CTCF"
@@ -157,8 +158,7 @@ class SyntheticContactsConfig(tfds.core.BuilderConfig):
   @property
   def n_pairs(self) -> int:
     """Entries of the stored triangle."""
-    m = self.n_bins - self.diagonal_offset
-    return m * (m + 1) // 2
+    return conv2d.num_pairs(self.n_bins, self.diagonal_offset)
 
   @property
   def preprocessing(self) -> contact_maps.AkitaPreprocessing:
