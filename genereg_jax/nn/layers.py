@@ -19,6 +19,7 @@ ACTIVATIONS: dict[str, Callable[[jnp.ndarray], jnp.ndarray]] = {
     "gelu": nn.gelu,
     "sigmoid": nn.sigmoid,
     "softplus": nn.softplus,
+    "tanh": jnp.tanh,  # DeepGP's searched activations; Chaudhary et al.'s autoencoder.
     "linear": lambda x: x,
 }
 
