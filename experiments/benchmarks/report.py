@@ -73,6 +73,7 @@ TRAIN_STEP_CONFIGS = {
     "graphreg_epi": ("graphreg_epi", "graphreg_epi:tiny"),
     # Stage 2 needs a stage-1 workdir (init_from); the pretraining stage stands alone.
     "graphreg_seq": ("graphreg_seq:pretrain", "graphreg_seq:tiny_pretrain"),
+    "dnabert_pretrain": ("dnabert_pretrain", "dnabert_pretrain:tiny"),
 }
 
 

@@ -176,6 +176,8 @@ def dataset_transforms(name: str, metadata: dict[str, Any], train: bool) -> list
   A builder package may define ``grain_transforms(metadata, train) -> list``; most
   define none.
   """
+  if metadata.get("stream"):  # A pretraining stream (pretrain_sources), no builder.
+    return []
   module = importlib.import_module(f"data_builders.{name.split('/')[0]}")
   hook = getattr(module, "grain_transforms", None)
   return list(hook(metadata, train)) if hook else []

@@ -33,6 +33,12 @@ class Task(abc.ABC):
   def new_metrics(self) -> Any:
     """A fresh host-side metric accumulator."""
 
+  def eval_predictions(self, outputs: Any, batch: Batch) -> Any:
+    """What evaluation hands the metric accumulator: ``predictions`` unless a task's
+    readout needs the targets (MLM: the masked tokens' log-likelihoods)."""
+    del batch
+    return self.predictions(outputs)
+
   def output_shape(self, target_shape: tuple[int, ...]) -> tuple[int, ...]:
     """Per-example model output shape expected for targets of ``target_shape``
     (identity; class-probability tasks add a class axis)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import time
 from typing import Any, Callable, Mapping
@@ -27,7 +28,9 @@ from genereg_jax import files
 from genereg_jax import models
 from genereg_jax import tasks
 from genereg_jax.data import pipeline
+from genereg_jax.data import pretrain_sources
 from genereg_jax.train import checkpointing
+from genereg_jax.train import finetune
 from genereg_jax.train import optim
 from genereg_jax.train import partitioning
 from genereg_jax.train import reporting
@@ -66,7 +69,7 @@ def build_model(config: ml_collections.ConfigDict) -> nn.Module:
   model = models.get_model(config.model_name, config.get("model_preset"), kwargs)
   if "dtype" in type(model).__dataclass_fields__:
     model = model.clone(dtype=_DTYPES[dtype_name])
-  return model
+  return finetune.wrap_model(config, model)  # LoRA / IA3 when config.adapters asks.
 
 
 def build_task(config: ml_collections.ConfigDict, head: str | None = None) -> tasks.Task:
@@ -92,12 +95,15 @@ def data_keys(config: ml_collections.ConfigDict, task: tasks.Task) -> tuple[str,
 
 
 def load_split(config: ml_collections.ConfigDict, split: str, head: str | None = None):
+  if config.dataset.get("stream"):  # Pretraining: records drawn on the fly, no TFDS build.
+    return pretrain_sources.stream_source(config.dataset, split, seed=config.seed)
   name = dataset_name(config, head)
   builder = pipeline.load_builder(
       name, config.dataset.get("data_dir"),
       build_if_missing=config.dataset.get("build_if_missing", False),
       manual_dir=config.dataset.get("manual_dir"))
-  if split not in builder.info.splits:
+  # TFDS slices ("train[:500]") select a labelled subset for few-example fine-tuning.
+  if split.split("[")[0] not in builder.info.splits:
     raise ValueError(f"dataset {name!r} has no split {split!r}; "
                      f"splits: {sorted(builder.info.splits)}")
   source = builder.as_data_source(split=split)
@@ -180,7 +186,7 @@ def make_eval_step(model: nn.Module, task: tasks.Task, inputs) -> Callable:
     outputs = model.apply(_variables(params, batch_stats), **_model_inputs(batch, inputs),
                           train=False)
     loss, weight = task.loss(outputs, batch)
-    return task.predictions(outputs), loss, weight
+    return task.eval_predictions(outputs, batch), loss, weight
 
   return eval_step
 
@@ -207,7 +213,8 @@ class Experiment:
     self.inputs = tuple(config.model_inputs)
     self.keys = {head: data_keys(config, task) for head, task in self.tasks.items()}
     self.rules = [tuple(r) for r in config.get("logical_axis_rules", ())]
-    self.tx, self.schedule = optim.make_optimizer(config.optimizer, config.num_train_steps)
+    self.tx, self.schedule = optim.make_optimizer(
+        config.optimizer, config.num_train_steps, finetune.trainable_patterns(config))
     self.batch_sharding = partitioning.batch_sharding(self.mesh)
 
   def _example_inputs(self, example: Mapping[str, np.ndarray]) -> dict[str, jax.Array]:
@@ -258,7 +265,8 @@ class Experiment:
     loader = getattr(importlib.import_module(module_name), function)
     variables = loader(**dict(self.config.get("init_from_kwargs", {})))
     variables = nn.meta.unbox(variables)
-    params = _replace_matching(state.params, variables["params"], "params")
+    params = _replace_matching(state.params, variables["params"], "params",
+                               finetune.keep_patterns(self.config))
     batch_stats = _replace_matching(state.batch_stats, variables.get("batch_stats", {}),
                                     "batch_stats") if state.batch_stats else state.batch_stats
     params, batch_stats = jax.device_put((params, batch_stats),
@@ -340,10 +348,17 @@ class Experiment:
     return results
 
 
-def _replace_matching(current: Any, pretrained: Mapping[str, Any], what: str) -> Any:
-  """``pretrained`` in the structure of ``current``; errors name every mismatch."""
+def _replace_matching(current: Any, pretrained: Mapping[str, Any], what: str,
+                      keep: tuple[str, ...] = ()) -> Any:
+  """``pretrained`` in the structure of ``current``; errors name every mismatch.
+
+  Entries matching a ``keep`` pattern (a new head, adapters) that the pretrained tree
+  lacks keep their current values.
+  """
   flat_current = flax.traverse_util.flatten_dict(current, sep="/")
   flat_pretrained = flax.traverse_util.flatten_dict(dict(pretrained), sep="/")
+  flat_pretrained.update({k: v for k, v in flat_current.items() if k not in flat_pretrained
+                          and any(re.search(p, k) for p in keep)})
   missing = sorted(set(flat_current) - set(flat_pretrained))
   unexpected = sorted(set(flat_pretrained) - set(flat_current))
   shapes = sorted(k for k in set(flat_current) & set(flat_pretrained)
@@ -409,6 +424,9 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[
   with workdir_lib.WorkdirLock(workdir):
     workdir_lib.check_same_config(workdir, config,
                                   allow_change=config.get("allow_config_change", False))
+    if config.get("meta"):  # Reptile / prototypical episodes (train/meta.py).
+      from genereg_jax.train import meta
+      return meta.train_locked(config, workdir)
     return _train_locked(config, workdir)
 
 
@@ -466,9 +484,10 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: str) -> dict[str, 
   iterators = {head: make_iterator(head) for head in experiment.heads}
   stream_name = lambda head: head or "default"
 
-  checkpointer = checkpointing.Checkpointer(
-      workdir, keep=config.get("keep_checkpoints", 3), best_metric=config.get("best_metric"),
-      best_mode=config.get("best_mode", "max"))
+  checkpointer = finetune.make_checkpointer(
+      config, workdir, keep=config.get("keep_checkpoints", 3),
+      best_metric=config.get("best_metric"), best_mode=config.get("best_mode", "max"))
+  finetune.attach_base(checkpointer, state.params)  # Before the first step donates it.
   try:
     resumed = _resume(config, checkpointer, abstract, workdir)
   except BaseException:
@@ -636,14 +655,17 @@ def restore_for_eval(config: ml_collections.ConfigDict, workdir: str, which: str
   workdir_lib.check_same_config(workdir, config, what="evaluate",
                                 allow_change=config.get("allow_config_change", False),
                                 fields=workdir_lib.MODEL_FIELDS)
-  checkpointer = checkpointing.Checkpointer(workdir, best_metric=config.get("best_metric"),
-                                            best_mode=config.get("best_mode", "max"),
-                                            read_only=True)
+  checkpointer = finetune.make_checkpointer(config, workdir,
+                                           best_metric=config.get("best_metric"),
+                                           best_mode=config.get("best_mode", "max"),
+                                           read_only=True)
   try:
     checkpointer.check_exists(which, step)
     experiment = Experiment(config, mesh)
     train_sources = _train_sources(config, experiment)
-    _, shardings, abstract = experiment.create_state(train_sources[experiment.heads[0]][0])
+    initial, shardings, abstract = experiment.create_state(
+        train_sources[experiment.heads[0]][0])
+    finetune.attach_base(checkpointer, initial.params)
     state, _, _ = checkpointer.restore(abstract, step=step, which=which)
   finally:
     checkpointer.close()

@@ -1,0 +1,101 @@
+r"""DNABERT pretraining (Ji et al., Bioinformatics 2021): k-mer masked LM on a genome.
+
+  python -m experiments.train --config=dnabert_pretrain:tiny --workdir=/tmp/dnabert_tiny
+  python -m experiments.train --config=dnabert_pretrain:k=6 --workdir=/tmp/dnabert6 \
+      --config.dataset.fasta=hg38.fa
+  python -m experiments.train --config=dnabert_pretrain:k=3 --workdir=/tmp/dnabert3
+
+BERT-base (12 post-LN layers, hidden 768, 12 heads, 512 tokens; ``language`` preset
+``dnabert``) on overlapping k-mers, trained with the ``mlm`` task on windows drawn on
+the fly from a genome FASTA (``genereg_jax.data.pretrain_sources.GenomeWindows``:
+510 k-mers + [CLS]/[SEP] per window, windows with > 10% N redrawn, chr8 held out for
+validation and chr9 for test). Masking is DNABERT's: span centres with probability
+0.025, each masking k consecutive k-mers (about 15% of tokens), 80/10/10. The
+optimizer is the paper's (``examples/run_pretrain.py`` of github.com/jerryji1993/DNABERT
+and its README command): AdamW, peak learning rate 4e-4, betas (0.9, 0.98), eps 1e-6,
+weight decay 0.01 (the reference exempts biases and LayerNorm; here every parameter
+decays), 10,000 warm-up steps then linear decay, clipping 1.0; the paper trained
+120,000 steps of 2,000 sequences (25-step accumulation on 8 GPUs), here
+``grad_accum_steps=25`` of 80 per micro-batch. Without ``--config.dataset.fasta`` the
+run uses the embedded synthetic genome (10 chromosomes of 200 kb, i.i.d. bases with
+12 planted motifs and N gaps; built on first use).
+
+Variants: ``default`` (= ``k=6``), ``k=3`` … ``k=6`` (DNABERT-3 … 6, vocabularies
+4^k + 5), ``tiny`` (k = 3, 2 layers of 32, 64 tokens; CPU minutes), and ``small``
+(4 layers of 256, k = 6, 128 tokens).
+
+Measured on the 2-core CPU machine, shared: see README "Pretraining" for the
+synthetic-genome run and its k-mer frequency baseline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import ml_collections
+
+from experiments.configs import _base
+from experiments.configs import model_config
+
+VARIANTS = ("default", "k=3", "k=4", "k=5", "k=6", "tiny", "small")
+#: Sharding of the encoder when ``mesh_shape`` gives the model axis devices: attention
+#: heads and feed-forward units split (Megatron-style), batch on data.
+LANGUAGE_MODEL_RULES = (("batch", "data"), ("heads", "model"), ("mlp", "model"))
+
+
+def pretrain_config(*, stream: str, model_name: str, model_preset: str,
+                    model: Mapping[str, Any], model_inputs: tuple[str, ...],
+                    stream_options: Mapping[str, Any], optimizer: Mapping[str, Any],
+                    batch_size: int, num_train_steps: int,
+                    eval_every_steps: int) -> ml_collections.ConfigDict:
+  """A masked-LM pretraining config on a ``pretrain_sources`` stream.
+
+  ``stream`` is the source kind (``genome``, ``proteins``, ``msas``); its input file
+  field (``dataset.fasta`` or ``dataset.a3m``) is unset, meaning the embedded
+  synthetic data; ``stream_options`` are the source's options (``dataset.k`` ...).
+  """
+  config = _base.base_config(
+      dataset=f"pretrain/{stream}", model_name=model_name, model_preset=model_preset,
+      model=model, task_name="mlm", task=dict(), model_inputs=model_inputs,
+      batch_size=batch_size, eval_batch_size=batch_size, optimizer=optimizer,
+      num_train_steps=num_train_steps, log_every_steps=50,
+      eval_every_steps=eval_every_steps, checkpoint_every_steps=eval_every_steps,
+      best_metric="valid/accuracy", best_mode="max")
+  config.dataset.stream = stream
+  path_field = "a3m" if stream == "msas" else "fasta"
+  config.dataset[path_field] = ml_collections.FieldReference(None, str)
+  config.dataset.update(dict(stream_options))
+  # Windows per epoch: training never repeats one; evaluation is a fixed set.
+  config.dataset.train_records = 10**9
+  config.dataset.eval_records = 512
+  config.logical_axis_rules = LANGUAGE_MODEL_RULES
+  return config
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  variant = arg or "default"
+  _base.check_variant("dnabert_pretrain", variant, VARIANTS)
+  k = int(variant[2:]) if variant.startswith("k=") else (3 if variant == "tiny" else 6)
+  preset = {"tiny": "dnabert_tiny", "small": "dnabert_small"}.get(variant, "dnabert")
+  max_tokens = {"tiny": 64, "small": 128}.get(variant, 512)
+  config = pretrain_config(
+      stream="genome", model_name="language", model_preset=preset,
+      model=model_config("language", preset, vocab_size=4**k + 5,
+                         max_position_embeddings=max(max_tokens, 64)),
+      model_inputs=("input_ids", "attention_mask"),
+      stream_options=dict(k=k, max_tokens=max_tokens, valid_chromosomes=("chr8",),
+                          test_chromosomes=("chr9",), max_n_fraction=0.1,
+                          mlm_probability=0.025),
+      optimizer=dict(name="adamw", learning_rate=4e-4, b2=0.98, eps=1e-6,
+                     weight_decay=0.01, schedule="linear", warmup_steps=10_000,
+                     end_learning_rate_factor=0.0, grad_accum_steps=25),
+      batch_size=2000, num_train_steps=120_000, eval_every_steps=5000)
+  config.max_eval_batches = 4
+  if variant in ("tiny", "small"):
+    config.batch_size = config.eval_batch_size = 64
+    config.optimizer.update(learning_rate=1e-3, warmup_steps=100, grad_accum_steps=1)
+    config.num_train_steps = 3000 if variant == "tiny" else 10_000
+    config.eval_every_steps = config.checkpoint_every_steps = 500
+    config.max_eval_batches = None
+  return config
