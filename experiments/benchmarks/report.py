@@ -54,6 +54,8 @@ TRAIN_STEP_CONFIGS = {
     "deepsea": ("deepsea", "deepsea:tiny"),
     "deerect_apa": ("deerect_apa", "deerect_apa:tiny"),
     "deerect_polya": ("deerect_polya", "deerect_polya:tiny"),
+    "cnnprom": ("cnnprom", "cnnprom:tiny"),
+    "promid": ("promid", "promid:tiny"),
     "enformer_human_mouse": ("enformer_human_mouse:synthetic", "enformer_human_mouse:tiny"),
     "expecto": ("expecto", "expecto:tiny"),
     "leung_pas": ("leung_pas", "leung_pas:tiny"),

@@ -108,6 +108,10 @@ def load_split(config: ml_collections.ConfigDict, split: str, head: str | None =
                      f"splits: {sorted(builder.info.splits)}")
   source = builder.as_data_source(split=split)
   source.metadata = dict(builder.info.metadata or {})
+  extra = config.dataset.get("extra_examples")
+  if extra and split == config.train_split:  # Hard negatives (train/hard_negatives.py).
+    from genereg_jax.data import extra_examples
+    source = extra_examples.ExtendedSource(source, extra)
   return source
 
 

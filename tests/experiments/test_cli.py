@@ -12,7 +12,7 @@ import pytest
 from conftest import REPO, subprocess_env
 
 ENTRY_POINTS = ["train", "evaluate", "sweep", "predict", "filter_motifs", "score_variants",
-                "interpret", "design",
+                "interpret", "design", "hard_negatives",
                 "benchmarks.train_step"]
 
 

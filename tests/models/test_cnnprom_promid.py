@@ -69,3 +69,20 @@ def test_tiny_train_step_lowers_the_loss(name, length):
   params = model.init(jax.random.key(0), x)["params"]
   losses = jitted_losses(model, params, x, y, learning_rate=1e-2, dropout_seed=3)
   assert losses[-1] < losses[0]
+
+
+def test_promoter_metrics_match_scikit_learn():
+  from sklearn import metrics as sk
+  from genereg_jax.tasks import get_task
+  rng = np.random.default_rng(5)
+  labels = rng.integers(0, 2, 200)
+  scores = np.clip(labels * 0.3 + rng.random(200) * 0.7, 0, 1)
+  task = get_task("promoter_classification")
+  accumulator = task.new_metrics()
+  accumulator.update(scores[:, None], {"label": labels})
+  results = accumulator.compute()
+  called = scores > 0.5
+  assert np.isclose(results["mcc"], sk.matthews_corrcoef(labels, called))
+  assert np.isclose(results["sn"], sk.recall_score(labels, called))
+  assert np.isclose(results["sp"], sk.recall_score(1 - labels, ~called))
+  assert np.isclose(results["auroc"], sk.roc_auc_score(labels, scores))

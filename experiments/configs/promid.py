@@ -1,0 +1,80 @@
+r"""DeeReCT-PromID (Umarov et al., Bioinformatics 2019): TSS windows and genome scanning
+with hard-negative rounds.
+
+  python -m experiments.train --config=promid --workdir=/tmp/promid
+  python -m experiments.hard_negatives --config=promid:hard_negatives --workdir=/tmp/promid_hn
+  python -m experiments.hard_negatives --config=promid:tiny --workdir=/tmp/promid_hn_tiny
+  python -m data_builders.build --dataset=epd_promoters/human_promid --manual_dir=EPD_HUMAN
+  python -m experiments.hard_negatives --config=promid:real --workdir=/tmp/promid_epd \
+      --config.hard_negatives.genome_fasta=hg38.fa --config.hard_negatives.tss_bed=epd.bed
+
+The paper's model (600 bp, -200..+400; a pooled and a position-keeping convolution
+branch) trained on ``synthetic_promoters/promid``: promoter windows against background
+windows (the paper's initial negatives). ``experiments.hard_negatives`` then runs the
+paper's loop (`genereg_jax.train.hard_negatives`): train, scan the mining chromosomes of
+a genome, add the top-scoring false positives (> 500 bp from every annotated TSS) as
+negatives, train again; after each round it scans held-out chromosomes and reports
+precision / recall of TSS calls within +-500 bp (the PromID tool's soft non-maximum
+suppression: coarse scan every 50 bp over 0.1, refine each pick base by base, keep
+calls over 0.5 with a 500-bp soft distance). On embedded data the genome is
+``synthetic_promoters``' (written into the workdir; decoys -- orphan CpG islands, lone
+TATA boxes and initiators -- are what the first model calls wrongly).
+``:real`` reads EPD windows and a genome FASTA + TSS BED of your own.
+Measured on the shared 2-core CPU machine (see RESULTS below).
+Variants: ``hard_negatives`` (= default), ``tiny``, ``real``.
+"""
+
+import ml_collections
+
+from experiments.configs import _base
+from experiments.configs import model_config
+
+VARIANTS = ("default", "hard_negatives", "tiny", "real")
+
+
+def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
+  variant = arg or "default"
+  _base.check_variant("promid", variant, VARIANTS)
+  config = _base.base_config(
+      dataset="synthetic_promoters/promid", model_name="promid", model_preset="paper",
+      model=model_config("promid", "paper"), task_name="promoter_classification",
+      task=dict(), batch_size=64, num_train_steps=2000, log_every_steps=100,
+      eval_every_steps=1000, checkpoint_every_steps=1000, best_metric="valid/auroc")
+  # The loop of `genereg_jax.train.hard_negatives`; ``experiments.train`` ignores it.
+  config.hard_negatives = ml_collections.ConfigDict(dict(
+      rounds=3,                   # Trainings: the first on the initial negatives.
+      per_round=300,              # Top-scoring false positives added after each round.
+      genome_fasta=ml_collections.FieldReference(None, str),  # None: the synthetic one.
+      tss_bed=ml_collections.FieldReference(None, str),
+      mining_chromosomes=("chr1", "chr2"),
+      evaluation_chromosomes=("chr4",),
+      window=600, tss_index=200,
+      scan_step=50,               # Coarse scan stride (the PromID tool's 100; 50 here).
+      scan_threshold=0.1,         # Coarse candidates kept (the tool's dt1).
+      threshold=0.5,              # Calls (the tool's -T default).
+      min_distance=500,           # Soft non-maximum-suppression distance (the tool's -D).
+      match_distance=500,         # A call within this of a TSS (same strand) is right.
+      scan_batch_size=256,
+      synthetic_genome=dict(seed=0, num_chromosomes=4, length=200_000, promoters=40,
+                            decoys=60)))
+  if variant == "tiny":
+    config.dataset.name = "synthetic_promoters/tiny_promid"
+    config.model_preset = "tiny"
+    config.model = model_config("promid", "tiny")
+    config.num_train_steps = 600
+    _base.use_full_eval(config, log_every_steps=100, eval_every_steps=300)
+    config.hard_negatives.update(rounds=2, per_round=100)
+    config.hard_negatives.synthetic_genome.update(length=60_000, promoters=12, decoys=20)
+  elif variant == "real":
+    _base.use_manual_dataset(config, "epd_promoters/human_promid", num_train_steps=30_000,
+                             every_steps=2000)
+    config.hard_negatives.update(mining_chromosomes=("chr1", "chr2", "chr3"),
+                                 evaluation_chromosomes=("chr21", "chr22"), per_round=5000,
+                                 scan_step=100)
+  return config
+
+
+def get_sweep(arg: str | None = None) -> list[dict]:
+  """Learning-rate sweep around the default (three trials)."""
+  del arg
+  return _base.learning_rate_sweep(3e-4, 1e-3, 3e-3)
