@@ -241,6 +241,9 @@ def synthetic_genome(seed: int = 0, num_chromosomes: int = 4, length: int = 200_
     rng = np.random.default_rng([seed, 99, c])
     chrom = f"chr{c + 1}"
     slots = np.arange(spacing, length - spacing, spacing)
+    if len(slots) < promoters + decoys:
+      raise ValueError(f"{promoters} promoters + {decoys} decoys need {promoters + decoys} "
+                       f"slots {spacing} nt apart; a {length}-nt chromosome has {len(slots)}")
     chosen = np.sort(rng.choice(slots, promoters + decoys, replace=False))
     kinds = np.array(["promoter"] * promoters + ["decoy"] * decoys)[
         rng.permutation(promoters + decoys)]

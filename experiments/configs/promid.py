@@ -64,7 +64,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.num_train_steps = 600
     _base.use_full_eval(config, log_every_steps=100, eval_every_steps=300)
     config.hard_negatives.update(rounds=2, per_round=100)
-    config.hard_negatives.synthetic_genome.update(length=60_000, promoters=12, decoys=20)
+    config.hard_negatives.synthetic_genome.update(length=80_000, promoters=12, decoys=20)
   elif variant == "real":
     _base.use_manual_dataset(config, "epd_promoters/human_promid", num_train_steps=30_000,
                              every_steps=2000)
