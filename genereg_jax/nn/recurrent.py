@@ -1,4 +1,4 @@
-"""Recurrent blocks: a bidirectional LSTM over sequence positions.
+"""Recurrent blocks: a bidirectional LSTM (and GRU) over sequence positions.
 
 DanQ (Quang & Xie, NAR 2016, Fig. 1) reads pooled convolution features with a
 bidirectional LSTM (Hochreiter & Schmidhuber 1997; Graves & Schmidhuber 2005) and keeps
@@ -115,3 +115,42 @@ class BiLSTM(nn.Module):
       return outputs
     # A carry is (c, h); the output is h.
     return jnp.concatenate([forward_carry[1], backward_carry[1]], axis=-1)
+
+
+class BiGRU(nn.Module):
+  """Bidirectional GRU (Cho et al. 2014), the same wrapper as `BiLSTM`.
+
+  DeepCpG's CpG module (Angermueller et al., Genome Biol. 2017; ``RnnL1``) runs a Keras
+  ``Bidirectional(GRU(256))`` over cells and keeps the two final states. Built on flax's
+  ``nn.GRUCell``: per direction ``i{r,z,n}/kernel`` (input), ``h{r,z,n}/kernel``
+  (recurrent) with biases on ``ir``, ``iz``, ``in`` and ``hn``.
+
+  Attributes:
+    features: hidden units per direction (DeepCpG: 256).
+    return_sequences: ``[batch, length, 2 * features]`` or the two final states
+      ``[batch, 2 * features]`` (forward after the last step, backward after the first).
+    dtype: compute dtype.
+  """
+  features: int
+  return_sequences: bool = True
+  dtype: Dtype = jnp.float32
+
+  @nn.compact
+  def __call__(self, x: jnp.ndarray, seq_lengths: jnp.ndarray | None = None) -> jnp.ndarray:
+    def rnn() -> nn.RNN:
+      cell = nn.GRUCell(
+          self.features, dtype=self.dtype,
+          kernel_init=nn.with_logical_partitioning(nn.initializers.lecun_normal(),
+                                                   ("lstm_in", "lstm")),
+          recurrent_kernel_init=nn.with_logical_partitioning(nn.initializers.orthogonal(),
+                                                             ("lstm_recurrent", "lstm")),
+          bias_init=nn.with_logical_partitioning(nn.initializers.zeros_init(), ("lstm",)),
+          parent=None)
+      return nn.RNN(cell, parent=None)
+
+    bidirectional = nn.Bidirectional(rnn(), rnn(), return_carry=True, name="bidirectional")
+    (forward_carry, backward_carry), outputs = bidirectional(x, seq_lengths=seq_lengths)
+    if self.return_sequences:
+      return outputs
+    # A GRU's carry is its output h.
+    return jnp.concatenate([forward_carry, backward_carry], axis=-1)

@@ -1,0 +1,89 @@
+"""DeepCpG (Angermueller et al. 2017): module sizes as released, per-cell outputs, the
+GRU beside the LSTM, a jitted train step, and the neighbour-average baseline."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from genereg_jax import models
+from genereg_jax.models import deepcpg
+from genereg_jax.nn import recurrent
+
+
+def multi_input_losses(model, params, inputs, y, *, learning_rate, steps=5):
+  """BCE after each of ``steps`` jitted Adam steps of a model with keyword inputs."""
+  import optax
+  tx = optax.adam(learning_rate)
+
+  @jax.jit
+  def step(params, opt_state):
+    def loss_fn(p):
+      logits = model.apply({"params": p}, **inputs, train=True)
+      return optax.sigmoid_binary_cross_entropy(logits, y).mean()
+    loss, grads = jax.value_and_grad(loss_fn)(params)
+    updates, opt_state = tx.update(grads, opt_state)
+    return optax.apply_updates(params, updates), opt_state, loss
+
+  opt_state, losses = tx.init(params), []
+  for _ in range(steps):
+    params, opt_state, loss = step(params, opt_state)
+    losses.append(float(loss))
+  return losses
+
+
+def _count(tree):
+  return sum(int(np.prod(a.shape)) for a in jax.tree.leaves(tree))
+
+
+def test_paper_module_sizes_match_the_released_models():
+  model = models.get_model("deepcpg", "paper", dict(num_cells=16))
+  inputs = dict(sequence=jnp.zeros((1, 1001, 4)), cpg_state=jnp.zeros((1, 16, 50)),
+                cpg_dist=jnp.zeros((1, 16, 50)))
+  out, variables = jax.eval_shape(lambda: model.init_with_output(jax.random.key(0), **inputs))
+  params = jax.tree.map(lambda p: getattr(p, "value", p), variables["params"],
+                        is_leaf=lambda p: hasattr(p, "value"))
+  assert out.shape == (1, 16)
+  # The docstrings of CnnL2h128 ("4,100,000") and RnnL1 ("810,000").
+  assert _count(params["dna"]) == pytest.approx(4.1e6, rel=0.02)
+  assert _count(params["cpg"]) == pytest.approx(8.1e5, rel=0.02)
+  # Conv 128@11, pool 4, conv 256@3, pool 2 on 1,001 bp: 122 positions x 256 -> dense 128.
+  assert params["dna"]["hidden"]["Dense_0"]["kernel"].shape == (122 * 256, 128)
+
+
+def test_bigru_final_states_read_both_ends():
+  gru = recurrent.BiGRU(3, return_sequences=False)
+  x = jax.random.normal(jax.random.key(1), (2, 5, 4))
+  variables = gru.init(jax.random.key(0), x)
+  final = gru.apply(variables, x)
+  sequence = recurrent.BiGRU(3).apply(variables, x)
+  assert final.shape == (2, 6) and sequence.shape == (2, 5, 6)
+  # Forward state after the last step, backward state after the first.
+  np.testing.assert_allclose(final[:, :3], sequence[:, -1, :3], atol=1e-6)
+  np.testing.assert_allclose(final[:, 3:], sequence[:, 0, 3:], atol=1e-6)
+
+
+def test_tiny_trains_and_modules_can_be_dropped():
+  model = models.get_model("deepcpg", "tiny", dict(num_cells=3))
+  rng = np.random.default_rng(0)
+  x = dict(sequence=jnp.asarray(np.eye(4)[rng.integers(0, 4, (8, 101))], jnp.float32),
+           cpg_state=jnp.asarray(rng.integers(0, 2, (8, 3, 4)), jnp.float32),
+           cpg_dist=jnp.asarray(rng.random((8, 3, 4)), jnp.float32))
+  params = model.init(jax.random.key(0), **x)["params"]
+  # Target: the cell's own neighbours mostly methylated (what the CpG module can see).
+  y = (x["cpg_state"].mean(-1) > 0.5).astype(jnp.float32)
+  losses = multi_input_losses(model, params, x, y, learning_rate=1e-2)
+  assert losses[-1] < losses[0], losses
+  cpg_only = models.get_model("deepcpg", "tiny", dict(num_cells=3, use_dna=False))
+  out = jax.eval_shape(lambda: cpg_only.init_with_output(
+      jax.random.key(0), cpg_state=x["cpg_state"], cpg_dist=x["cpg_dist"])[0])
+  assert out.shape == (8, 3)
+  with pytest.raises(ValueError, match="num_cells"):
+    cpg_only.init(jax.random.key(0), cpg_state=x["cpg_state"][:, :2],
+                  cpg_dist=x["cpg_dist"][:, :2])
+
+
+def test_neighbour_average_ignores_missing_neighbours():
+  state = np.array([[[1, 0, 0.5, 1], [0.5, 0.5, 0.5, 0.5]]])
+  dist = np.array([[[0.1, 0.2, 1.0, 0.3], [1.0, 1.0, 1.0, 1.0]]])
+  np.testing.assert_allclose(deepcpg.neighbour_average(state, dist), [[2 / 3, 0.5]])
