@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+import re
+from typing import Any, Sequence
 
 import jax
 import ml_collections
@@ -63,12 +64,16 @@ def learning_rate_schedule(config: ml_collections.ConfigDict,
   return optax.join_schedules([optax.linear_schedule(0.0, peak, warmup), after], [warmup])
 
 
-def make_optimizer(config: ml_collections.ConfigDict, num_train_steps: int
+def make_optimizer(config: ml_collections.ConfigDict, num_train_steps: int,
+                   trainable: Sequence[str] = ()
                    ) -> tuple[optax.GradientTransformation, optax.Schedule]:
   """``config.name`` in sgd/adagrad/rmsprop/adam/nadam/adamw/radam with clipping.
 
   ``config.frozen`` lists parameter path prefixes (e.g. ``("bias",)`` for ChromBPNet's
   bias model) whose updates are zero, for fine-tuning with frozen sub-trees.
+  ``config.trainable`` (and ``trainable``) are regular expressions on parameter paths:
+  when given, every parameter matching none is frozen (adapters: only the LoRA/IA3
+  leaves and the head train). Frozen parameters hold no optimizer state.
   """
   schedule = learning_rate_schedule(config, num_train_steps)
   name = config.name
@@ -93,20 +98,26 @@ def make_optimizer(config: ml_collections.ConfigDict, num_train_steps: int
     raise ValueError(f"unknown optimizer {name!r}; valid: {list(OPTIMIZERS)}")
   chain = []
   frozen = tuple(config.get("frozen", ()))
+  trainable = tuple(config.get("trainable", ())) + tuple(trainable)
   if config.get("clip_norm"):
     chain.append(optax.clip_by_global_norm(config.clip_norm))
   if config.get("weight_decay") and name != "adamw":
     chain.append(optax.add_decayed_weights(config.weight_decay))
   tx = optax.chain(*chain, tx)
-  if frozen:
+  if frozen or trainable:
     tx = optax.multi_transform({"train": tx, "frozen": optax.set_to_zero()},
-                               functools.partial(_freeze_labels, frozen))
+                               functools.partial(freeze_labels, frozen, trainable))
   return tx, schedule
 
 
-def _freeze_labels(frozen: tuple[str, ...], params: Any) -> Any:
-  """``"frozen"`` for parameters under any of the ``frozen`` path prefixes (e.g. "bias")."""
+def freeze_labels(frozen: Sequence[str], trainable: Sequence[str], params: Any) -> Any:
+  """``"frozen"`` for parameters under any of the ``frozen`` path prefixes (e.g. "bias")
+  or, when ``trainable`` patterns are given, matching none of them; else ``"train"``."""
   def label(path, _):
     name = "/".join(str(getattr(p, "key", p)) for p in path)
-    return "frozen" if any(name == f or name.startswith(f + "/") for f in frozen) else "train"
+    if any(name == f or name.startswith(f + "/") for f in frozen):
+      return "frozen"
+    if trainable and not any(re.search(t, name) for t in trainable):
+      return "frozen"
+    return "train"
   return jax.tree_util.tree_map_with_path(label, params)
