@@ -68,6 +68,8 @@ class DeepMELTopicsConfig(tfds.core.BuilderConfig):
 class DeepMELTopics(tfds.core.GeneratorBasedBuilder):
   """Regions and their binarised cisTopic topics (DeepMEL)."""
 
+  name = "deepmel_topics"  # Not TFDS's spelling of the class, deep_mel_topics.
+
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "First release."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = __doc__

@@ -83,7 +83,9 @@ class Xpresso(tfds.core.GeneratorBasedBuilder):
   VERSION = tfds.core.Version("1.0.0")
   RELEASE_NOTES = {"1.0.0": "First release."}
   MANUAL_DOWNLOAD_INSTRUCTIONS = __doc__
-  BUILDER_CONFIGS = [XpressoConfig(name="default", description="-7 kb/+3.5 kb, as the paper.")]
+  # One table per species (the human Roadmap and the mouse tables), same layout.
+  BUILDER_CONFIGS = [XpressoConfig(name="human", description="Human, -7 kb/+3.5 kb."),
+                     XpressoConfig(name="mouse", description="Mouse, -7 kb/+3.5 kb.")]
 
   def _info(self) -> tfds.core.DatasetInfo:
     c = self.builder_config

@@ -75,6 +75,10 @@ TRAIN_STEP_CONFIGS = {
     "graphreg_epi": ("graphreg_epi", "graphreg_epi:tiny"),
     # Stage 2 needs a stage-1 workdir (init_from); the pretraining stage stands alone.
     "graphreg_seq": ("graphreg_seq:pretrain", "graphreg_seq:tiny_pretrain"),
+    "xpresso": ("xpresso", "xpresso:tiny"),
+    "cuperus_utr": ("cuperus_utr", "cuperus_utr:tiny"),
+    "aparent": ("aparent", "aparent:tiny"),
+    "deepmel": ("deepmel", "deepmel:tiny"),
     "dnabert_pretrain": ("dnabert_pretrain", "dnabert_pretrain:tiny"),
 }
 
