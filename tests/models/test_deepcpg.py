@@ -54,9 +54,13 @@ def test_paper_module_sizes_match_the_released_models():
 def test_bigru_final_states_read_both_ends():
   gru = recurrent.BiGRU(3, return_sequences=False)
   x = jax.random.normal(jax.random.key(1), (2, 5, 4))
-  variables = gru.init(jax.random.key(0), x)
-  final = gru.apply(variables, x)
-  sequence = recurrent.BiGRU(3).apply(variables, x)
+
+  @jax.jit
+  def both(x):
+    variables = gru.init(jax.random.key(0), x)
+    return gru.apply(variables, x), recurrent.BiGRU(3).apply(variables, x)
+
+  final, sequence = both(x)
   assert final.shape == (2, 6) and sequence.shape == (2, 5, 6)
   # Forward state after the last step, backward state after the first.
   np.testing.assert_allclose(final[:, :3], sequence[:, -1, :3], atol=1e-6)
