@@ -75,6 +75,8 @@ TRAIN_STEP_CONFIGS = {
     "graphreg_epi": ("graphreg_epi", "graphreg_epi:tiny"),
     # Stage 2 needs a stage-1 workdir (init_from); the pretraining stage stands alone.
     "graphreg_seq": ("graphreg_seq:pretrain", "graphreg_seq:tiny_pretrain"),
+    "deerect_tss": ("deerect_tss", "deerect_tss:tiny"),
+    "protonet_motifs": ("protonet_motifs", "protonet_motifs:tiny"),
     "xpresso": ("xpresso", "xpresso:tiny"),
     "cuperus_utr": ("cuperus_utr", "cuperus_utr:tiny"),
     "aparent": ("aparent", "aparent:tiny"),
