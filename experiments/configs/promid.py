@@ -63,8 +63,9 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model = model_config("promid", "tiny")
     config.num_train_steps = 600
     _base.use_full_eval(config, log_every_steps=100, eval_every_steps=300)
-    config.hard_negatives.update(rounds=2, per_round=100)
-    config.hard_negatives.synthetic_genome.update(length=80_000, promoters=12, decoys=20)
+    config.hard_negatives.update(rounds=3, per_round=300, mining_chromosomes=("chr1", "chr2"),
+                                 evaluation_chromosomes=("chr3", "chr4"))
+    config.hard_negatives.synthetic_genome.update(length=80_000, promoters=16, decoys=20)
   elif variant == "real":
     _base.use_manual_dataset(config, "epd_promoters/human_promid", num_train_steps=30_000,
                              every_steps=2000)

@@ -146,46 +146,71 @@ def scan_chromosome(predict: Predict, one_hot: np.ndarray, strand: str, settings
                   settings.min_distance)
 
 
-def _near(position: int, sorted_sites: np.ndarray, distance: int) -> bool:
+def _sorted_by_key(items) -> dict[tuple[str, str], np.ndarray]:
+  """``(chrom, strand, position)`` triples -> sorted positions per (chrom, strand)."""
+  grouped: dict[tuple[str, str], list[int]] = {}
+  for chrom, strand, position in items:
+    grouped.setdefault((chrom, strand), []).append(position)
+  return {k: np.sort(np.asarray(v)) for k, v in grouped.items()}
+
+
+def _near(position: int, sorted_sites: np.ndarray | None, distance: int) -> bool:
+  if sorted_sites is None or not len(sorted_sites):
+    return False
   j = np.searchsorted(sorted_sites, position)
   return any(abs(int(sorted_sites[k]) - position) <= distance
              for k in (j - 1, j) if 0 <= k < len(sorted_sites))
+
+
+def call_outcomes(calls: Sequence[tuple[str, str, int, float]], sites: Sequence[Tss],
+                  match_distance: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+  """``(call scores, call is right, best call score near each TSS (0 if none))``."""
+  by_site = _sorted_by_key((s.chrom, s.strand, s.position) for s in sites)
+  scores = np.array([c[3] for c in calls], np.float64)
+  right = np.array([_near(p, by_site.get((c, s)), match_distance) for c, s, p, _ in calls],
+                   bool)
+  best = np.zeros(len(sites))
+  by_call: dict[tuple[str, str], list[tuple[int, float]]] = {}
+  for c, s, p, score in calls:
+    by_call.setdefault((c, s), []).append((p, score))
+  by_call = {k: np.array(sorted(v)).reshape(-1, 2) for k, v in by_call.items()}
+  for i, site in enumerate(sites):
+    rows = by_call.get((site.chrom, site.strand))
+    if rows is None:
+      continue
+    lo = np.searchsorted(rows[:, 0], site.position - match_distance, side="left")
+    hi = np.searchsorted(rows[:, 0], site.position + match_distance, side="right")
+    best[i] = rows[lo:hi, 1].max(initial=0.0)
+  return scores, right, best
 
 
 def score_calls(calls: Sequence[tuple[str, str, int, float]], sites: Sequence[Tss],
                 match_distance: int, threshold: float) -> dict[str, float]:
   """Precision / recall of ``(chrom, strand, position, score)`` calls over ``threshold``
   against ``sites`` (module docstring), with the counts they come from."""
-  by_key: dict[tuple[str, str], np.ndarray] = {}
-  for s in sites:
-    by_key.setdefault((s.chrom, s.strand), []).append(s.position)
-  by_key = {k: np.sort(v) for k, v in by_key.items()}
-  empty = np.zeros(0, np.int64)
-  kept = [c for c in calls if c[3] >= threshold]
-  right = sum(_near(p, by_key.get((c, s), empty), match_distance) for c, s, p, _ in kept)
-  called: dict[tuple[str, str], np.ndarray] = {}
-  for c, s, p, _ in kept:
-    called.setdefault((c, s), []).append(p)
-  called = {k: np.sort(v) for k, v in called.items()}
-  found = sum(_near(t.position, called.get((t.chrom, t.strand), empty), match_distance)
-              for t in sites)
-  precision = right / len(kept) if kept else float("nan")
-  recall = found / len(sites) if sites else float("nan")
-  return {"precision": precision, "recall": recall, "calls": float(len(kept)),
-          "right_calls": float(right), "tss": float(len(sites)), "tss_found": float(found),
+  scores, right, best = call_outcomes(calls, sites, match_distance)
+  kept = scores >= threshold
+  n_calls, n_right = int(kept.sum()), int((kept & right).sum())
+  found = int(((best >= threshold) & (best > 0)).sum())
+  precision = n_right / n_calls if n_calls else float("nan")
+  recall = found / len(sites) if len(sites) else float("nan")
+  return {"precision": precision, "recall": recall, "calls": float(n_calls),
+          "right_calls": float(n_right), "tss": float(len(sites)), "tss_found": float(found),
           "f1": 2 * precision * recall / (precision + recall)
-                if kept and sites and precision + recall else 0.0}
+                if n_calls and len(sites) and precision + recall else 0.0}
 
 
 def precision_at_recall(calls, sites, match_distance: int, recall: float) -> float:
   """Best precision over call thresholds whose recall reaches ``recall`` (nan if none):
   compares models at the same recall, as the paper compares PromID with FPROM."""
-  best = float("nan")
-  for threshold in sorted({c[3] for c in calls}):
-    scored = score_calls(calls, sites, match_distance, threshold)
-    if scored["recall"] >= recall and not best >= scored["precision"]:
-      best = scored["precision"]
-  return best
+  scores, right, best = call_outcomes(calls, sites, match_distance)
+  precision = float("nan")
+  for threshold in np.unique(scores):
+    if len(sites) and ((best >= threshold) & (best > 0)).mean() >= recall:
+      kept = scores >= threshold
+      value = float((kept & right).sum() / kept.sum())
+      precision = value if not precision >= value else precision
+  return precision
 
 
 def scan_genome(predict: Predict, genome: genome_lib.Genome, chromosomes: Iterable[str],
@@ -215,13 +240,9 @@ def mine(predict: Predict, genome: genome_lib.Genome, sites: Sequence[Tss], sett
   """
   calls = scan_genome(predict, genome, settings.mining_chromosomes, settings,
                       threshold=settings.scan_threshold)
-  by_key: dict[tuple[str, str], np.ndarray] = {}
-  for s in sites:
-    by_key.setdefault((s.chrom, s.strand), []).append(s.position)
-  by_key = {k: np.sort(v) for k, v in by_key.items()}
-  wrong = [c for c in calls if not _near(c[2], by_key.get((c[0], c[1]),
-                                                          np.zeros(0, np.int64)),
-                                         settings.match_distance)]
+  by_site = _sorted_by_key((s.chrom, s.strand, s.position) for s in sites)
+  wrong = [c for c in calls
+           if not _near(c[2], by_site.get((c[0], c[1])), settings.match_distance)]
   wrong = sorted(wrong, key=lambda c: -c[3])[:settings.per_round]
   rows = []
   for chrom, strand, position, _ in wrong:
