@@ -1,0 +1,99 @@
+"""Streaming pretraining sources: hold-outs, N skipping, determinism and resume."""
+
+import os
+
+import numpy as np
+import pytest
+
+from genereg_jax.data import pipeline
+from genereg_jax.data import pretrain_sources as ps
+from genereg_jax.tasks import mlm
+
+
+@pytest.fixture(scope="module")
+def genome(tmp_path_factory):
+  path = str(tmp_path_factory.mktemp("genome") / "genome.fa")
+  return ps.synthetic_genome(path, num_chromosomes=4, length=12_000)
+
+
+def test_chromosome_holdout_and_n_windows_skipped(genome):
+  train = ps.GenomeWindows(genome, "train", k=3, max_tokens=64,
+                           valid_chromosomes=("chr3",), test_chromosomes=("4",))
+  valid = ps.GenomeWindows(genome, "valid", k=3, max_tokens=64,
+                           valid_chromosomes=("chr3",), test_chromosomes=("4",))
+  assert train.chromosomes == ["chr1", "chr2"] and valid.chromosomes == ["chr3"]
+  rng = np.random.default_rng(0)
+  seen = set()
+  for _ in range(300):
+    chrom, start, bases = train.window_at(rng)
+    seen.add(chrom)
+    assert bases.count("N") <= 0.1 * train.window
+  assert seen == {"chr1", "chr2"}
+  # The synthetic chromosomes start with 5 kb of N: a window there is never returned.
+  all_n = ps.GenomeWindows(genome, "train", k=3, max_tokens=64, valid_chromosomes=("chr3",),
+                           test_chromosomes=("chr4",), max_n_fraction=0.0)
+  assert all(all_n.window_at(rng)[1] >= 5000 for _ in range(100))
+  with pytest.raises(ValueError, match="chr7"):
+    ps.GenomeWindows(genome, "train", k=3, valid_chromosomes=("chr7",))
+
+
+def test_genome_example_tokens_and_masks(genome):
+  source = ps.GenomeWindows(genome, "train", k=6, max_tokens=128,
+                            valid_chromosomes=("chr3",), test_chromosomes=("chr4",),
+                            mlm_probability=0.05)
+  example = source[5]
+  assert {k: v.shape for k, v in example.items()} == {
+      "input_ids": (128,), "attention_mask": (128,), "labels": (128,)}
+  labels, inputs = example["labels"], example["input_ids"]
+  assert inputs[0] == 2 and inputs[-1] == 3  # [CLS] ... [SEP], never masked
+  assert labels[0] == labels[-1] == mlm.IGNORE_INDEX
+  assert (labels != mlm.IGNORE_INDEX).any()
+  # A record is a function of (seed, split, index): same seed same record, other seed not.
+  np.testing.assert_array_equal(source[5]["input_ids"], inputs)
+  other = ps.GenomeWindows(genome, "train", k=6, max_tokens=128, seed=1,
+                           valid_chromosomes=("chr3",), test_chromosomes=("chr4",))
+  assert not np.array_equal(other[5]["labels"], labels)
+
+
+def test_loader_resumes_from_iterator_state(genome):
+  source = ps.GenomeWindows(genome, "train", k=3, max_tokens=32, num_records=10**6,
+                            valid_chromosomes=("chr3",), test_chromosomes=("chr4",))
+  keys = ("input_ids", "attention_mask", "labels")
+
+  def loader():
+    return iter(pipeline.make_loader(source, batch_size=4, keys=keys, seed=3))
+
+  first = loader()
+  for _ in range(3):
+    next(first)
+  state = first.get_state()
+  expected = next(first)
+  resumed = loader()
+  resumed.set_state(state)
+  got = next(resumed)
+  for key in keys:
+    np.testing.assert_array_equal(got[key], expected[key])
+  assert not np.array_equal(next(loader())["input_ids"], expected["input_ids"])
+
+
+def test_protein_and_msa_sources(tmp_path):
+  fasta = ps.synthetic_proteins(str(tmp_path / "p.fa"), num_families=5, per_family=8)
+  splits = {s: ps.ProteinSequences(fasta, s, max_length=48, valid_fraction=0.2,
+                                   test_fraction=0.2) for s in ("train", "valid", "test")}
+  names = [set(s.names) for s in splits.values()]
+  assert not (names[0] & names[1]) and not (names[0] & names[2])
+  assert sum(map(len, names)) == 40
+  example = splits["train"][0]
+  length = int(example["attention_mask"].sum())
+  assert example["input_ids"][0] == 0 and example["labels"][0] == mlm.IGNORE_INDEX  # <cls>
+  assert example["labels"][length - 1] == mlm.IGNORE_INDEX  # <eos>
+  assert (example["labels"][length:] == mlm.IGNORE_INDEX).all()
+
+  directory = ps.synthetic_msas(str(tmp_path / "msas"), num_families=6, depth=10)
+  msas = ps.MsaFiles(directory, "train", max_rows=4, max_columns=32, valid_fraction=0.0,
+                     test_fraction=0.0, mlm_probability=0.0)
+  example = msas[1]
+  assert example["input_ids"].shape == (4, 32)
+  assert (example["input_ids"][:, 0] == 0).all()  # <cls> on every row
+  assert (example["labels"] == mlm.IGNORE_INDEX).all()  # masking off
+  assert len(msas.paths) == 6 and os.path.isdir(directory)
