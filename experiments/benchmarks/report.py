@@ -85,10 +85,6 @@ TRAIN_STEP_CONFIGS = {
     # CPU: the report times the small presets.
     "dnabert_pretrain": ("dnabert_pretrain:small", "dnabert_pretrain:tiny"),
     "esm_pretrain": ("esm_pretrain:small", "esm_pretrain:tiny"),
-    "scbasset": ("scbasset", "scbasset:tiny"),
-    "basset_pseudobulk": ("basset_pseudobulk", "basset_pseudobulk:tiny"),
-    "scale": ("scale", "scale:tiny"),
-    "cnnc": ("cnnc", "cnnc:tiny"),
     "msa_transformer_pretrain": ("msa_transformer_pretrain:tiny",
                                  "msa_transformer_pretrain:tiny"),
 }
