@@ -85,6 +85,9 @@ TRAIN_STEP_CONFIGS = {
     # CPU: the report times the small presets.
     "dnabert_pretrain": ("dnabert_pretrain:small", "dnabert_pretrain:tiny"),
     "esm_pretrain": ("esm_pretrain:small", "esm_pretrain:tiny"),
+    # Train-step speed does not depend on the initialisation: timed from scratch (the
+    # other modes need a pretrained workdir); LoRA's step is the same size.
+    "dnabert_finetune": ("dnabert_finetune:scratch", "dnabert_finetune:tiny,scratch"),
     "msa_transformer_pretrain": ("msa_transformer_pretrain:tiny",
                                  "msa_transformer_pretrain:tiny"),
 }

@@ -1,0 +1,92 @@
+"""``dnabert_finetune`` configs: every task x mode fits its dataset; a LoRA run on a saved
+base stores the base by reference, restores it, refuses another base and exports merged
+weights."""
+
+import importlib
+import os
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import orbax.checkpoint as ocp
+import pytest
+import tensorflow_datasets as tfds
+
+from experiments import configs
+from genereg_jax.models import language
+from genereg_jax.nn import adapters
+from genereg_jax.train import finetune
+from genereg_jax.train import trainer
+
+
+def _features(name):
+  importlib.import_module(f"data_builders.{name.split('/')[0]}")  # Registers it.
+  builder = tfds.builder(name, data_dir="/nonexistent")
+  return builder._info().features  # pylint: disable=protected-access
+
+
+@pytest.mark.parametrize("variant", ["tiny", "splice,tiny,lora", "promoter,tiny,ia3",
+                                     "tfbs,frozen", "splice,scratch,n=100"])
+def test_model_matches_dataset_records(variant):
+  config = configs.get_config(f"dnabert_finetune:{variant}")
+  features = _features(config.dataset.name)
+  model, task = trainer.build_model(config), trainer.build_task(config)
+  assert isinstance(model, adapters.Adapted) == any(
+      m in variant for m in ("lora", "ia3"))
+  assert config.base_by_reference == any(m in variant for m in ("lora", "ia3", "frozen"))
+  assert bool(config.init_from) == ("scratch" not in variant)
+  inputs = {k: jax.ShapeDtypeStruct((2, *features[k].shape), jnp.float32)
+            for k in config.model_inputs}
+  out = jax.eval_shape(lambda i: model.init_with_output(jax.random.key(0), **i)[0], inputs)
+  label = task.target_keys[0]
+  assert out.shape == (2, *task.output_shape(features[label].shape))
+  with pytest.raises(ValueError, match="unknown variant 'rat'"):
+    configs.get_config("dnabert_finetune:tiny,rat")
+
+
+def _base(path, seed):
+  """A dnabert_pretrain:tiny-shaped model (256 positions, MLM head) saved to ``path``."""
+  model = language.language_model("dnabert_tiny", max_position_embeddings=256)
+  variables = flax.linen.meta.unbox(
+      jax.jit(model.init)(jax.random.key(seed), jnp.zeros((1, 8), jnp.int32)))
+  finetune.save_variables(str(path), variables)
+  return flax.traverse_util.flatten_dict(jax.device_get(variables["params"]), sep="/")
+
+
+def test_lora_checkpoint_by_reference(tmp_path, tfds_dir):
+  base = _base(tmp_path / "base.npz", seed=0)
+  config = configs.get_config("dnabert_finetune:tiny,lora,n=64")
+  config.init_from_kwargs.path = str(tmp_path / "base.npz")
+  config.dataset.data_dir = tfds_dir
+  config.dataset.build_if_missing = False
+  config.update(num_train_steps=2, log_every_steps=1, eval_every_steps=0,
+                checkpoint_every_steps=2, eval_splits=(), final_eval_splits=(),
+                best_metric=None)
+  config.optimizer.warmup_steps = 0
+  workdir = str(tmp_path / "workdir")
+  trainer.train_and_evaluate(config, workdir)
+
+  # The checkpoint holds only LoRA leaves and the head.
+  stored = ocp.StandardCheckpointer().metadata(
+      os.path.join(workdir, "checkpoints", "2", "state")).item_metadata["params"]
+  names = set(flax.traverse_util.flatten_dict(stored, sep="/"))
+  assert names and all(adapters.is_adapter_path(n) or n.startswith(("classifier/", "pooler/"))
+                       for n in names), names
+
+  # Restoring reloads the base through init_from: frozen leaves equal it, LoRA moved.
+  _, state, _ = trainer.restore_for_eval(config, workdir)
+  params = flax.traverse_util.flatten_dict(jax.device_get(state.params), sep="/")
+  key = "encoder/layer_0/attention/query/kernel"
+  np.testing.assert_array_equal(params[key], base[key])
+  assert np.abs(params["encoder/layer_0/attention/query/lora_b"]).max() > 0
+
+  merged = finetune.export_merged(config, workdir, str(tmp_path / "merged.npz"))
+  assert not any(adapters.is_adapter_path(k) for k in
+                 flax.traverse_util.flatten_dict(merged["params"], sep="/"))
+  assert finetune.load_base(str(tmp_path / "merged.npz"))["params"].keys() == \
+      merged["params"].keys()
+
+  _base(tmp_path / "base.npz", seed=1)  # Another base at the same path.
+  with pytest.raises(finetune.BaseMismatchError, match="fingerprint"):
+    trainer.restore_for_eval(config, workdir)
