@@ -21,6 +21,11 @@ OPTIMIZER_DEFAULTS: dict[str, Any] = dict(
     end_learning_rate_factor=0.01, clip_norm=1.0, weight_decay=0.0, momentum=0.9,
     nesterov=False, b1=0.9, b2=0.999, eps=1e-8, grad_accum_steps=1)
 
+# LoRA's rank and alpha as Hu et al. (2021) used them for RoBERTa/DeBERTa (r = 8, alpha 16).
+ADAPTER_DEFAULTS: dict[str, Any] = dict(
+    kind="none", targets=(), input_targets=(), rank=8, alpha=16.0, dropout_rate=0.0,
+    train=())
+
 
 def base_config(*, dataset: str, model_name: str, model_preset: str,
                 model: Mapping[str, Any] | ml_collections.ConfigDict, task_name: str,
@@ -81,6 +86,9 @@ def base_config(*, dataset: str, model_name: str, model_preset: str,
   config.model_preset = model_preset
   config.model = ml_collections.ConfigDict(model)
   config.compute_dtype = "float32"
+  # Parameter-efficient fine-tuning of any model (genereg_jax.train.finetune): "lora" or
+  # "ia3" adapts the Dense/Conv layers whose path matches `targets`; "none" trains as is.
+  config.adapters = ml_collections.ConfigDict(ADAPTER_DEFAULTS)
 
   config.task_name = task_name
   config.task = ml_collections.ConfigDict(dict(task))

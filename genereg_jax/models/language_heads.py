@@ -45,9 +45,10 @@ PRESETS: dict[str, dict[str, Any]] = {
     # DNABERT-6 fine-tuning (Ji et al. 2021: BERT-base, 6-mers, 512 positions).
     "dnabert": dict(language.PRESETS["dnabert"], kmer=6),
     "dnabert_small": dict(language.PRESETS["dnabert_small"], kmer=6),
-    # Tests and CPU proofs: 3-mers (vocabulary 69), 2 layers of 32, 512 positions.
+    # Tests and CPU proofs: 3-mers (vocabulary 69), 2 layers of 32, 256 positions
+    # (dnabert_pretrain:tiny run with --config.dataset.max_tokens=256).
     "dnabert_tiny": dict(language.PRESETS["dnabert_tiny"], kmer=3,
-                         max_position_embeddings=512),
+                         max_position_embeddings=256),
 }
 
 
