@@ -1,0 +1,127 @@
+"""SCALE (published sizes, elbo_SCALE's KL, the KL warm-up, the ELBO task) and CNNC
+(published sizes, shapes, the multiclass task against scikit-learn)."""
+
+import math
+
+import flax
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+from sklearn import metrics as sk
+
+from genereg_jax.models import get_model
+from genereg_jax.tasks import get_task
+
+
+def _init(model, x, **kwargs):
+  return flax.linen.meta.unbox(jax.jit(lambda x: model.init(
+      {"params": jax.random.key(0), "dropout": jax.random.key(1)}, x, **kwargs))(x))
+
+
+def _num_params(model, shape):
+  variables = jax.eval_shape(lambda: model.init(
+      {"params": jax.random.key(0), "dropout": jax.random.key(1)}, jnp.zeros(shape)))
+  return sum(x.size for x in jax.tree.leaves(flax.linen.meta.unbox(variables["params"])))
+
+
+def test_scale_paper_size():
+  # SCALE.py defaults: encoder [P, 1024, 128], latent 10 (mu and log-variance), decoder
+  # [] (one linear layer back to P), and K means, variances and weights.
+  for peaks, k in ((6000, 6), (500, 30)):
+    expected = (peaks * 1024 + 1024 + 1024 * 128 + 128 + 2 * (128 * 10 + 10)
+                + 10 * peaks + peaks + k * (1 + 2 * 10))
+    model = get_model("scale", "paper", dict(num_peaks=peaks, num_clusters=k))
+    assert _num_params(model, (1, peaks)) == expected
+
+
+def _reference_kl(mu, logvar, gamma, mu_c, var_c, pi):
+  """scale/loss.py elbo_SCALE's kld per cell, in NumPy ([cells, d], [K, d], [K])."""
+  logpzc = -0.5 * np.sum(gamma * np.sum(
+      math.log(2 * math.pi) + np.log(var_c)[None] + np.exp(logvar)[:, None] / var_c[None]
+      + (mu[:, None] - mu_c[None]) ** 2 / var_c[None], axis=2), axis=1)
+  logpc = np.sum(gamma * np.log(pi), axis=1)
+  qentropy = -0.5 * np.sum(1 + logvar + math.log(2 * math.pi), axis=1)
+  logqcx = np.sum(gamma * np.log(gamma), axis=1)
+  return -logpzc - logpc + qentropy + logqcx
+
+
+def test_scale_kl_is_elbo_scale_and_the_warmup_counts_train_steps():
+  model = get_model("scale", "tiny", dict(num_peaks=40, warmup_steps=4))
+  x = (np.random.default_rng(0).random((5, 40)) < 0.3).astype(np.float32)
+  variables = _init(model, x)
+  apply = jax.jit(lambda v, x: model.apply(v, x, capture_intermediates=True,
+                                           mutable=["intermediates"]))
+  out, state = apply(variables, x)
+  inner = state["intermediates"]
+  mu, logvar = inner["z_mean"]["__call__"][0], inner["z_log_var"]["__call__"][0]
+  p = variables["params"]
+  expected = _reference_kl(np.asarray(mu), np.asarray(logvar),
+                           np.asarray(out["cluster_probabilities"]), np.asarray(p["mu_c"]),
+                           np.exp(np.asarray(p["log_var_c"])),
+                           np.asarray(jax.nn.softmax(p["pi_logits"])))
+  np.testing.assert_allclose(out["kl"], expected, rtol=1e-4, atol=1e-4)
+  np.testing.assert_allclose(out["kl_weight"], 1.0)  # Evaluation: the whole ELBO.
+  train = jax.jit(lambda v, x: model.apply(v, x, train=True, mutable=["batch_stats"],
+                                           rngs={"dropout": jax.random.key(2)}))
+  weights = []
+  for _ in range(5):
+    out, updates = train(variables, x)
+    variables = {**variables, **updates}
+    weights.append(float(out["kl_weight"][0]))
+  np.testing.assert_allclose(weights, [0.25, 0.5, 0.75, 1.0, 1.0])
+
+  task = get_task("elbo")
+  batch = {"counts": x, "label": np.zeros(5, np.int32),
+           "example_mask": np.array([1, 1, 1, 1, 0], np.float32)}
+  loss, weight = task.loss(out, batch)
+  per_cell = (optax.sigmoid_binary_cross_entropy(out["logits"], x).sum(-1)
+              + out["kl_weight"] * out["kl"])
+  assert weight == 4 and float(loss) == pytest.approx(float(per_cell[:4].mean()), rel=1e-5)
+
+
+def test_elbo_metrics_score_clusters_against_labels():
+  task = get_task("elbo")
+  accumulator = task.new_metrics()
+  probabilities = np.eye(3)[[0, 0, 1, 1, 2, 2]]
+  accumulator.update({"cluster_probabilities": probabilities, "z_mean": np.zeros((6, 2)),
+                      "kl": np.ones(6), "reconstruction_probabilities": np.full((6, 4), 0.5)},
+                     {"counts": np.ones((6, 4)), "label": np.array([2, 2, 0, 0, 1, -1])})
+  results = accumulator.compute()
+  assert results["ari"] == pytest.approx(1.0) and results["nmi"] == pytest.approx(1.0)
+  assert results["neg_elbo"] == pytest.approx(4 * math.log(2) + 1)
+
+
+def test_cnnc_paper_size_and_tiny_shapes():
+  # train_with_labels_three_foldx.py: (conv3x3 same, conv3x3 valid, pool 2) x 32/64/128,
+  # dense 512, dense 3: 32 -> 15 -> 6 -> 2, so 2 * 2 * 128 = 512 flattened features.
+  expected = (9 * 32 + 32 + 9 * 32 * 32 + 32 + 9 * 32 * 64 + 64 + 9 * 64 * 64 + 64
+              + 9 * 64 * 128 + 128 + 9 * 128 * 128 + 128 + 512 * 512 + 512 + 512 * 3 + 3)
+  assert _num_params(get_model("cnnc", "paper"), (1, 32, 32)) == expected == 550_627
+  model = get_model("cnnc", "tiny")
+  x = np.random.default_rng(1).random((4, 32, 32)).astype(np.float32)
+  assert jax.jit(model.apply)(_init(model, x), x).shape == (4, 3)
+
+
+def test_multiclass_task_matches_sklearn():
+  task = get_task("multiclass", dict(class_names=("none", "ab", "ba")))
+  assert task.output_shape(()) == (3,)
+  rng = np.random.default_rng(2)
+  logits = rng.normal(size=(40, 3)).astype(np.float32)
+  labels = rng.integers(0, 3, 40)
+  labels[:3] = -1
+  loss, weight = task.loss(jnp.asarray(logits), {"label": labels})
+  probabilities = np.asarray(task.predictions(jnp.asarray(logits)))
+  assert weight == 37
+  assert float(loss) == pytest.approx(sk.log_loss(labels[3:], probabilities[3:],
+                                                  labels=[0, 1, 2]), rel=1e-5)
+  accumulator = task.new_metrics()
+  accumulator.update(probabilities, {"label": labels})
+  results = accumulator.compute()
+  assert results["accuracy"] == pytest.approx(
+      sk.accuracy_score(labels[3:], probabilities[3:].argmax(1)))
+  assert results["auroc"] == pytest.approx(
+      sk.roc_auc_score(labels[3:], probabilities[3:], multi_class="ovr", average="macro"))
+  assert results["mcc"] == pytest.approx(
+      sk.matthews_corrcoef(labels[3:], probabilities[3:].argmax(1)))
