@@ -88,6 +88,10 @@ TRAIN_STEP_CONFIGS = {
     # Train-step speed does not depend on the initialisation: timed from scratch (the
     # other modes need a pretrained workdir); LoRA's step is the same size.
     "dnabert_finetune": ("dnabert_finetune:scratch", "dnabert_finetune:tiny,scratch"),
+    "scbasset": ("scbasset", "scbasset:tiny"),
+    "basset_pseudobulk": ("basset_pseudobulk", "basset_pseudobulk:tiny"),
+    "scale": ("scale", "scale:tiny"),
+    "cnnc": ("cnnc", "cnnc:tiny"),
     "msa_transformer_pretrain": ("msa_transformer_pretrain:tiny",
                                  "msa_transformer_pretrain:tiny"),
 }

@@ -13,7 +13,7 @@ from conftest import REPO, subprocess_env
 
 ENTRY_POINTS = ["train", "evaluate", "sweep", "predict", "filter_motifs", "score_variants",
                 "interpret", "design", "hard_negatives",
-                "benchmarks.train_step", "mlm_baselines"]
+                "benchmarks.train_step", "scbasset_outputs", "mlm_baselines"]
 
 
 def _run(module, *args, timeout=300):
