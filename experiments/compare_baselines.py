@@ -6,7 +6,7 @@ r"""A trained model's test metrics beside the classical baseline of its data.
 
 * DeepCpG configs (``bismark_cpg`` data): the neighbour-average imputation
   (`genereg_jax.models.deepcpg.neighbour_average`: each cell's mean state of its observed
-  neighbouring CpGs) scored like the model, AUROC/AUPRC over the observed (cell, CpG)
+  neighbouring CpGs, all ``K`` per side or only those within 1 / 3 kb) scored like the model, AUROC/AUPRC over the observed (cell, CpG)
   pairs of the split; on synthetic data also the AUROC of the true probabilities
   (``truth``), the ceiling.
 * Genomic-prediction configs (``genotypes`` data): closed-form ridge on the dosages
@@ -37,6 +37,11 @@ def _records(config, split: str, keys: tuple[str, ...]) -> dict[str, np.ndarray]
   return {k: np.stack([source[i][k] for i in range(len(source))]) for k in keys}
 
 
+def trainer_metadata(config) -> dict:
+  from genereg_jax.train import trainer
+  return trainer.load_split(config, config.train_split).metadata
+
+
 def cpg_baseline(config, split: str) -> dict[str, float]:
   from genereg_jax.models import deepcpg
   from genereg_jax.tasks import metrics
@@ -46,6 +51,11 @@ def cpg_baseline(config, split: str) -> dict[str, float]:
   scores = deepcpg.neighbour_average(data["cpg_state"], data["cpg_dist"])[observed]
   row = {"baseline": "neighbour_average", "pairs": int(observed.sum()),
          "auroc": metrics.auroc(scores, labels), "auprc": metrics.auprc(scores, labels)}
+  max_dist = trainer_metadata(config).get("max_dist", 25000)
+  for window in (1000, 3000):  # Neighbours within a window only, as window averaging.
+    near = deepcpg.neighbour_average(data["cpg_state"], data["cpg_dist"],
+                                     within=window / max_dist)[observed]
+    row[f"auroc_within_{window // 1000}kb"] = metrics.auroc(near, labels)
   truth = data["truth"][observed]
   if (truth >= 0).all():
     row["auroc_of_truth"] = metrics.auroc(truth, labels)

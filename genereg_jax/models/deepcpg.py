@@ -135,15 +135,16 @@ class DeepCpG(nn.Module):
 Model = DeepCpG
 
 
-def neighbour_average(cpg_state, cpg_dist):
+def neighbour_average(cpg_state, cpg_dist, within: float = 1.0):
   """The baseline DeepCpG is compared with: each cell's mean state of its observed
-  neighbours (those within ``max_dist``: scaled distance < 1), 0.5 if it has none.
+  neighbours closer than ``within`` (scaled distance; 1.0 = ``max_dist``, all of them;
+  3 kb is ``3000 / 25000``), 0.5 if it has none.
 
   ``[..., cells, 2K]`` states and scaled distances -> ``[..., cells]`` probabilities.
   """
   import numpy as np  # Host-side evaluation only.
   state, dist = np.asarray(cpg_state, np.float64), np.asarray(cpg_dist, np.float64)
-  present = dist < 1.0
+  present = dist < within
   count = present.sum(-1)
   total = np.where(present, state, 0.0).sum(-1)
   return np.where(count > 0, total / np.maximum(count, 1), 0.5)
