@@ -92,6 +92,10 @@ TRAIN_STEP_CONFIGS = {
     "basset_pseudobulk": ("basset_pseudobulk", "basset_pseudobulk:tiny"),
     "scale": ("scale", "scale:tiny"),
     "cnnc": ("cnnc", "cnnc:tiny"),
+    "deepcpg": ("deepcpg", "deepcpg:tiny"),
+    "fusion_demo": ("fusion_demo", "fusion_demo:tiny"),
+    "deepgp": ("deepgp", "deepgp:tiny"),
+    "shook_yield": ("shook_yield", "shook_yield:tiny"),
     "msa_transformer_pretrain": ("msa_transformer_pretrain:tiny",
                                  "msa_transformer_pretrain:tiny"),
 }
