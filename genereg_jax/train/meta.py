@@ -463,3 +463,27 @@ def train_locked(config: ml_collections.ConfigDict, workdir: str) -> dict[str, A
       config, workdir, state, abstract, step_fn,
       lambda step: global_episode(reptile.sample(step), reptile.experiment.mesh, 2),
       evaluate, s.tasks_per_step * s.inner_steps * s.inner_batch_size)
+
+
+def evaluate_fewshot(config: ml_collections.ConfigDict, workdir: str, split: str = "test",
+                     which: str = "latest") -> dict[str, float]:
+  """Few-shot metrics of a meta-trained workdir's checkpoint, and from scratch.
+
+  ``config.meta``'s adaptation fields (``shots``, ``adapt_steps``, ``adapt_lr``,
+  ``fewshot_repeats``) may differ from the training run's: this is how the baseline's
+  learning rate and step count are swept without retraining (README).
+  """
+  reptile = Reptile(config)
+  state, _, abstract = reptile.create_state()
+  checkpointer = checkpointing.Checkpointer(workdir, read_only=True)
+  try:
+    trained = checkpointer.restore(abstract, which=which)[0]
+  finally:
+    checkpointer.close()
+  eval_steps = reptile.experiment.jit_eval_steps(
+      jax.tree.map(lambda x: x.sharding, state))
+  adapt = reptile.jit_adapt()
+  return {**{f"fewshot/{k}": v for k, v in
+             reptile.fewshot(trained, split, eval_steps, adapt).items()},
+          **{f"scratch/{k}": v for k, v in
+             reptile.fewshot(state, split, eval_steps, adapt).items()}}

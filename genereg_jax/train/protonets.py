@@ -22,8 +22,9 @@ tests (e.g. 20-way for 5-way tests); ``ways`` and ``eval_ways`` can differ.
 Evaluation: ``eval_episodes`` episodes of ``eval_ways`` held-out classes drawn from the
 evaluation split (the same draws at every evaluation), nearest-prototype accuracy over
 their queries (``fewshot/accuracy``); the final evaluation also scores the same
-episodes with the untrained embedding (``untrained/accuracy``, the baseline) and states
-chance (``chance`` = 1 / ways).
+episodes with the untrained embedding (``untrained/accuracy``) and with 4-mer frequency
+profiles of the sequences (``kmer/accuracy``, an alignment-free baseline that needs no
+training), and states chance (``chance`` = 1 / ways).
 """
 
 from __future__ import annotations
@@ -37,6 +38,20 @@ import numpy as np
 
 from genereg_jax.train import meta
 from genereg_jax.train import partitioning
+
+
+def kmer_profiles(one_hot: np.ndarray, k: int = 4) -> np.ndarray:
+  """``[batch, 4**k]`` k-mer frequencies of one-hot DNA ``[batch, length, 4]`` (windows
+  with an N skipped): the alignment-free embedding the learned one has to beat."""
+  one_hot = np.asarray(one_hot)
+  codes, known = one_hot.argmax(-1), one_hot.sum(-1) > 0
+  length = one_hot.shape[1] - k + 1
+  index = sum(codes[:, i:i + length] * 4 ** (k - 1 - i) for i in range(k))
+  valid = np.all([known[:, i:i + length] for i in range(k)], axis=0)
+  profiles = np.zeros((len(one_hot), 4 ** k), np.float32)
+  for row in range(len(one_hot)):
+    profiles[row] = np.bincount(index[row][valid[row]], minlength=4 ** k)
+  return profiles / np.maximum(profiles.sum(1, keepdims=True), 1)
 
 
 def sample_episode(rng: np.random.Generator, groups: Mapping[int, np.ndarray],
@@ -90,7 +105,8 @@ class ProtoNet:
     return partitioning.global_batch(batch, self.experiment.mesh)
 
   def evaluate(self, eval_step, params, batch_stats, split: str) -> float:
-    """Mean nearest-prototype accuracy over the held-out classes' episodes."""
+    """Mean nearest-prototype accuracy over the held-out classes' episodes; with
+    ``eval_step=None``, of the k-mer profiles of their ``sequence`` instead."""
     from genereg_jax.train import trainer
     s = self.settings
     if split not in self.sources:
@@ -102,9 +118,12 @@ class ProtoNet:
     rng = np.random.default_rng([self.config.seed, 104_729])
     for _ in range(s.eval_episodes):
       batch = self.episode(split, rng, heldout, ways)
-      embeddings, _, _ = eval_step(params, batch_stats,
-                                   partitioning.global_batch(batch, self.experiment.mesh))
-      accuracy.update(partitioning.to_host(embeddings), batch)
+      if eval_step is None:
+        embeddings = kmer_profiles(batch["sequence"])
+      else:
+        embeddings = partitioning.to_host(eval_step(
+            params, batch_stats, partitioning.global_batch(batch, self.experiment.mesh))[0])
+      accuracy.update(embeddings, batch)
     return accuracy.compute()["accuracy"]
 
 
@@ -123,6 +142,8 @@ def train_locked(config: ml_collections.ConfigDict, workdir: str) -> dict[str, A
                                                      state.batch_stats, split)}
     if final:
       results["untrained/accuracy"] = protonet.evaluate(eval_step, *untrained, split)
+      if "sequence" in protonet.keys:
+        results["kmer/accuracy"] = protonet.evaluate(None, None, None, split)
       heldout = len([c for c in protonet.heldout_classes if c in protonet.groups[split]])
       results["chance"] = 1.0 / min(s.eval_ways or s.ways, heldout)
     return results

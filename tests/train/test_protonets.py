@@ -68,3 +68,24 @@ def test_embedding_is_the_trunks_penultimate_features():
   output = variables["params"]["trunk"]["output"]
   np.testing.assert_allclose(embedding @ output["kernel"] + output["bias"], logits,
                              rtol=1e-5, atol=1e-6)
+
+
+def test_kmer_profiles_count_windows():
+  one_hot = np.eye(4, dtype=np.float32)[[[0, 0, 1, 0]]]  # AACA
+  one_hot[0, 3] = 0  # An N ends the last 2-mer.
+  profile = protonets.kmer_profiles(one_hot, k=2)
+  assert profile.shape == (1, 16)
+  np.testing.assert_allclose(profile[0, [0, 1]], [0.5, 0.5])  # AA, AC; CN skipped.
+
+
+def test_protonet_training_runs_and_reports_baselines(tmp_path):
+  from experiments import configs
+  from genereg_jax.train import trainer
+  config = configs.get_config("protonet_motifs:tiny")
+  config.dataset.data_dir = str(tmp_path / "tfds")
+  config.num_train_steps = 2
+  config.meta.update(eval_episodes=2, ways=4)
+  config.eval_splits, config.final_eval_splits = ("valid",), ()
+  final = trainer.train_and_evaluate(config, str(tmp_path / "run"))["valid"]
+  assert set(final) == {"fewshot/accuracy", "untrained/accuracy", "kmer/accuracy", "chance"}
+  assert final["chance"] == 0.2  # 5-way evaluation episodes (eval_ways), 4-way training.
