@@ -6,11 +6,11 @@ Configs:
   one Bismark coverage file per cell (``*.cov``/``*.cov.gz``: chromosome, start, end,
   methylation %, count methylated, count unmethylated; `genereg_jax.data.bismark`), the
   cell named by its file name. Both strands of a CpG are merged; a CpG is an example when
-  at least one cell observed it. Chromosomes split as in DeepCpG (Methods): 1, 3, 5, 7, 9,
+  at least one cell observed it. Chromosomes split as we read DeepCpG's Methods: 1, 3, 5, 7, 9,
   11 train, 2, 4, 6, 8, 10, 12 test, the rest valid (``chr`` prefix optional).
 * ``synthetic`` / ``tiny`` write a SYNTHETIC genome and coverage files in exactly that
   format (under the build's download directory), then read them back the same way. The
-  truth (`methylation_truth`): chromosomes are tiled by domains (mean ``domain_bp``)
+  truth (`methylation_truth`): chromosomes are tiled by domains of ``domain_bp``
   whose state is methylated or not for each of two cell types, and each cell flips a
   domain with probability ``cell_flip`` (cell-specific, shared by the domain's CpGs);
   a CpG inside a planted CRE motif (``TGACGTCA``, whose centre is a CpG) is mostly
@@ -40,7 +40,8 @@ from genereg_jax.data import encoding
 from genereg_jax.data import genome as genome_lib
 
 SPLITS = ("train", "valid", "test")
-#: DeepCpG's chromosome split (Angermueller et al. 2017, Methods).
+#: DeepCpG's chromosome split as we read Angermueller et al. 2017, Methods (a config field
+#: would be the place for another).
 TRAIN_CHROMOSOMES = ("1", "3", "5", "7", "9", "11")
 TEST_CHROMOSOMES = ("2", "4", "6", "8", "10", "12")
 #: The synthetic split.
