@@ -16,7 +16,9 @@ truth as well as by the model (``experiments/benchmarks/design_oracle.py``).
   library's offset + for every PAS hexamer (``synthetic_polya.HEXAMER_STRENGTH``) at
   ``i``: ``2.5 w exp(-((i - p)/10)^2)`` with ``p = 0.35 length`` (APARENT's CSE at 70 of
   205) + every GU-rich DSE core ``TGTGT`` at ``j``: ``0.6 exp(-((j - p - 25)/8)^2)`` +
-  every USE ``TGTA`` at ``k``: ``0.3 exp(-((k - p + 20)/10)^2)``. Cleavage: the proximal
+  every USE ``TGTA`` at ``k``: ``0.3 exp(-((k - p + 20)/10)^2)``; 30% of reporters also
+  hold an A run of 8-14 nt (a decoy: worth nothing unless its ends form a hexamer, so a
+  model cannot take A-richness for a PAS). Cleavage: the proximal
   reads fall around 21 nt past the best-scoring hexamer (s.d. 3 nt), the rest in the
   last (distal) bin. Measured from ``TOTAL_READS``-ish reads per reporter: ``isoform``
   (binomial) and ``cleavage`` (multinomial, normalised); ``true_isoform`` is the oracle.
@@ -163,6 +165,8 @@ def aparent_example(rng: np.random.Generator, length: int) -> dict:
     elements.append((int(np.clip(p + 25 + rng.normal(0, 8), 0, length - 5)), "TGTGT"))
   if rng.random() < 0.3:
     elements.append((int(np.clip(p - 20 + rng.normal(0, 8), 0, length - 4)), "TGTA"))
+  if rng.random() < 0.3:  # An A-rich decoy: A runs are no PAS unless they hold a hexamer.
+    elements.insert(0, (int(rng.integers(0, length - 14)), "A" * int(rng.integers(8, 15))))
   for start, word in elements:
     letters[start:start + len(word)] = list(word)
   text = "".join(letters)
@@ -283,8 +287,9 @@ def _small(name: str, **kwargs) -> SyntheticExpressionConfig:
 class SyntheticExpression(tfds.core.GeneratorBasedBuilder):
   """Planted UTR, PAS, promoter and topic grammars with their oracles."""
 
-  VERSION = tfds.core.Version("1.0.0")
-  RELEASE_NOTES = {"1.0.0": "First release."}
+  VERSION = tfds.core.Version("1.1.0")
+  RELEASE_NOTES = {"1.0.0": "First release.",
+                   "1.1.0": "aparent: A-run decoys in 30% of reporters."}
   BUILDER_CONFIGS = [
       SyntheticExpressionConfig(name="utr", description="50-nt yeast 5' UTRs (Cuperus)."),
       _small("tiny_utr"),

@@ -14,6 +14,17 @@ label's rule reads, as a fraction of its consensus score): uniform random sequen
 ``--n`` training sequences the model scores highest, Fast SeqProp designs (``--steps``)
 and greedy evolution designs (``--rounds`` from random sequences). Prints a table and
 writes it as JSON with ``--output``. Measured: README.md, "Sequence design".
+
+``--family=utr`` / ``--family=aparent`` do the same for the issue-18 regressions on the
+embedded ``synthetic_expression`` data (``cuperus_utr``, ``aparent`` workdirs): the
+model's output (``expression``; APARENT's proximal ``isoform`` as log-odds, its library
+input zero) is what the designs maximise, and the oracle is the builder's
+``utr_oracle`` / ``isoform_oracle`` (no library offset, the same for every group), so
+the table shows whether sequences the model scores above every training sequence also
+score high under the planted grammar:
+
+  python -m experiments.train --config=aparent:tiny --workdir=/tmp/aparent_tiny
+  python -m experiments.benchmarks.design_oracle --family=aparent --workdir=/tmp/aparent_tiny
 """
 
 from __future__ import annotations
@@ -30,6 +41,8 @@ FLAGS = flags.FLAGS
 def define_flags() -> None:
   """The command's flags (defined by the entry point only, so importing it is inert)."""
   flags.DEFINE_string("workdir", None, "A trained synthetic_motifs workdir.", required=True)
+  flags.DEFINE_enum("family", "motifs", ["motifs", "utr", "aparent"],
+                    "motifs: synthetic_motifs labels; utr / aparent: synthetic_expression.")
   flags.DEFINE_string("target", "CTCF", "Label designed for.")
   flags.DEFINE_integer("n", 100, "Sequences per group.")
   flags.DEFINE_integer("steps", 300, "SeqProp steps.")
@@ -72,6 +85,8 @@ def main(argv):
   from genereg_jax.train import workdir
 
   config = workdir.load_saved_config(FLAGS.workdir)
+  if FLAGS.family != "motifs":
+    return expression_family(config)
   predictor, step = predict.load_predictor(config, FLAGS.workdir)
   target = readout.resolve_target(sm.LABEL_NAMES, FLAGS.target)
   state, model = predictor.state, predictor.experiment.model
@@ -131,6 +146,73 @@ def main(argv):
     with open(FLAGS.output, "w") as f:
       json.dump({"target": sm.LABEL_NAMES[target], "step": step, "n": FLAGS.n,
                  "groups": rows}, f, indent=2)
+
+
+def expression_family(config) -> None:
+  """The ``--family=utr``/``aparent`` table: model vs oracle for four groups."""
+  import jax
+  import jax.numpy as jnp
+  from data_builders.synthetic_expression import synthetic_expression as se
+  from genereg_jax import design
+  from genereg_jax import predict
+  from genereg_jax.interpret import readout
+  from genereg_jax.train import trainer
+
+  aparent = FLAGS.family == "aparent"
+  predictor, step = predict.load_predictor(config, FLAGS.workdir, zero_missing_inputs=aparent)
+  model_readout = readout.predictor_readout(predictor, "isoform" if aparent else None)
+  objective = design.maximise(0, logit=aparent)
+  oracle = ((lambda x: np.log(se.isoform_oracle(x) / (1 - se.isoform_oracle(x))))
+            if aparent else se.utr_oracle)
+  fn = jax.jit(model_readout.fn)
+  score = lambda x: np.concatenate([np.asarray(objective(fn(jnp.asarray(x[i:i + 512]))))
+                                    for i in range(0, len(x), 512)])
+  source = trainer.load_split(config, "train", trainer.heads(config)[0])
+  train_x = np.stack([np.asarray(source[i][predictor.sequence_key], np.float32)
+                      for i in range(len(source))])
+  train_scores = score(train_x)
+  length = predictor.input_length
+  groups = {"random": design.random_start(FLAGS.n, length, design.Constraints(),
+                                          seed=FLAGS.seed + 1),
+            "top_training": train_x[np.argsort(-train_scores)[:FLAGS.n]]}
+  seconds = {}
+  begin = time.perf_counter()
+  groups["seqprop"] = design.seqprop(fn, objective, FLAGS.n, length, steps=FLAGS.steps,
+                                     seed=FLAGS.seed).x
+  seconds["seqprop"] = time.perf_counter() - begin
+  begin = time.perf_counter()
+  start = design.random_start(FLAGS.n, length, design.Constraints(), seed=FLAGS.seed)
+  groups["evolution"] = design.evolve(fn, objective, start, rounds=FLAGS.rounds).x
+  seconds["evolution"] = time.perf_counter() - begin
+  train_oracle = oracle(train_x)
+  rows = {}
+  for name, x in groups.items():
+    model_scores, truth = score(x), oracle(x)
+    rows[name] = {"model_mean": float(model_scores.mean()), "model_min": float(model_scores.min()),
+                  "model_max": float(model_scores.max()), "oracle_mean": float(truth.mean()),
+                  "oracle_min": float(truth.min()),
+                  "above_every_training_sequence_model": float(
+                      (model_scores > train_scores.max()).mean()),
+                  "above_every_training_sequence_oracle": float(
+                      (truth > train_oracle.max()).mean()),
+                  "seconds": seconds.get(name)}
+  what = "log-odds of proximal isoform" if aparent else "expression"
+  print(f"{FLAGS.family}: {what}, model step {step}, n={FLAGS.n}, {length} nt, training "
+        f"set {len(train_x)}: model max {train_scores.max():.2f}, oracle max "
+        f"{train_oracle.max():.2f}")
+  print(f"{'group':14s} {'model mean':>10s} {'min':>7s} {'oracle mean':>11s} {'min':>7s} "
+        f"{'>train (model)':>14s} {'>train (oracle)':>15s} {'seconds':>8s}")
+  for name, row in rows.items():
+    took = "" if row["seconds"] is None else f"{row['seconds']:.1f}"
+    print(f"{name:14s} {row['model_mean']:10.2f} {row['model_min']:7.2f} "
+          f"{row['oracle_mean']:11.2f} {row['oracle_min']:7.2f} "
+          f"{row['above_every_training_sequence_model']:14.2f} "
+          f"{row['above_every_training_sequence_oracle']:15.2f} {took:>8s}")
+  if FLAGS.output:
+    with open(FLAGS.output, "w") as f:
+      json.dump({"family": FLAGS.family, "step": step, "n": FLAGS.n,
+                 "training_model_max": float(train_scores.max()),
+                 "training_oracle_max": float(train_oracle.max()), "groups": rows}, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,13 @@ KL(cleavage) (`genereg_jax.tasks.isoform_cleavage`). The default trains on the e
 elements, four libraries with offsets; ``isoform_oracle`` is the truth) with Adam at
 1e-3, batch 32; ``:real`` reads ``aparent_mpra`` (the reporter CSV + cut matrix; build
 first) with the reference's SGD (0.1, Nesterov momentum 0.9) and the distal-PAS flag.
-Designs: ``experiments/benchmarks/design_oracle.py --family=aparent``. Measured: see
-the end of this docstring.
+Designs: ``experiments/benchmarks/design_oracle.py --family=aparent``. Measured on the
+2-core CPU machine, shared (load 30-40): ``:tiny`` (16/16 filters, 100-nt reporters,
+3,000 steps of 64, ~11 min) reached test isoform Pearson 0.855 (the noisy proportions'
+ceiling is 0.964), cleavage KL 0.33, mean cut position off by 4.4 nt, on
+synthetic_expression 1.1.0; all 100 SeqProp designs (300 steps) score a higher proximal
+usage than any training reporter under the model and 88% also under the oracle (README.md,
+"Expression, UTRs and polyadenylation").
 Variants: ``tiny``, ``real``.
 """
 
@@ -40,7 +45,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model_preset = "tiny"
     config.model = model_config("aparent", "tiny")
     config.batch_size = 64
-    config.num_train_steps = 1500
+    config.num_train_steps = 3000
     _base.use_full_eval(config, log_every_steps=100, eval_every_steps=500)
   elif variant == "real":
     _base.use_manual_dataset(config, "aparent_mpra", num_train_steps=100_000,

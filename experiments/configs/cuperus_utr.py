@@ -13,7 +13,11 @@ ours). The default trains on the embedded ``synthetic_expression/utr`` (Kozak co
 upstream AUGs in and out of frame, GC penalty; ``utr_oracle`` is the truth); ``:real``
 reads the released ``Random_UTRs.csv`` (``cuperus_utr``, build first). Designs of the
 trained model are scored by the oracle in ``experiments/benchmarks/design_oracle.py
---family=utr`` (README.md, "Sequence design"). Measured: see the end of this docstring.
+--family=utr`` (README.md, "Expression, UTRs and polyadenylation"). Measured on the
+2-core CPU machine, shared (load 20-40): ``:tiny`` (16 filters of 9, 1,500 steps of 64,
+~5.5 min) reached test Pearson 0.971 (r^2 0.943; the noisy targets' ceiling is 0.984)
+on synthetic_expression 1.0.0 (``utr`` is unchanged in 1.1.0); its 100 SeqProp designs
+all reach the oracle's maximum, 1.60, above every one of the 4,000 training UTRs.
 Variants: ``tiny``, ``real``.
 """
 

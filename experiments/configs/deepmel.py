@@ -10,7 +10,10 @@ parameters) with binary cross-entropy per topic (multilabel; AUROC/AUPRC per top
 Adam at 1e-3, batch 128 (ours). The default trains on the embedded
 ``synthetic_expression/topics`` (24 topics of planted 8-mer sets on either strand;
 ``topic_oracle`` is the truth); ``:real`` reads ``deepmel_topics`` (a cisTopic
-region-topic table + FASTA; build first). Measured: see the end of this docstring.
+region-topic table + FASTA; build first). Measured on the 2-core CPU machine, shared
+(load 35-40): ``:tiny`` (16 filters of 12, BiLSTM 16, 200-bp regions, 4 topics, 3,000
+steps of 64, ~10 min) reached test AUROC 0.985 / AUPRC 0.986 on synthetic_expression
+1.1.0 (a 1,000-step schedule stopped at 0.795: the LSTM needs the longer run).
 Variants: ``tiny``, ``real``.
 """
 
@@ -33,8 +36,8 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     config.model_preset = "tiny"
     config.model = model_config("deepmel", "tiny")
     config.batch_size = 64
-    config.num_train_steps = 1000
-    _base.use_full_eval(config, log_every_steps=100, eval_every_steps=500)
+    config.num_train_steps = 3000
+    _base.use_full_eval(config, log_every_steps=100, eval_every_steps=1000)
   elif variant == "real":
     _base.use_manual_dataset(config, "deepmel_topics", num_train_steps=50_000,
                              every_steps=2000)
