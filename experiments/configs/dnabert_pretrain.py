@@ -10,7 +10,8 @@ BERT-base (12 post-LN layers, hidden 768, 12 heads, 512 tokens; ``language`` pre
 the fly from a genome FASTA (``genereg_jax.data.pretrain_sources.GenomeWindows``:
 510 k-mers + [CLS]/[SEP] per window, windows with > 10% N redrawn, chr8 held out for
 validation and chr9 for test). Masking is DNABERT's: span centres with probability
-0.025, each masking k consecutive k-mers (about 15% of tokens), 80/10/10. The
+0.15 / k (0.025 for 6-mers, as the reference script), each masking k consecutive k-mers
+(about 15% of tokens), 80/10/10. The
 optimizer is the paper's (``examples/run_pretrain.py`` of github.com/jerryji1993/DNABERT
 and its README command): AdamW, peak learning rate 4e-4, betas (0.9, 0.98), eps 1e-6,
 weight decay 0.01 (the reference exempts biases and LayerNorm; here every parameter
@@ -58,7 +59,8 @@ def pretrain_config(*, stream: str, model_name: str, model_preset: str,
   config = _base.base_config(
       dataset=f"pretrain/{stream}", model_name=model_name, model_preset=model_preset,
       model=model, task_name="mlm", task=dict(), model_inputs=model_inputs,
-      batch_size=batch_size, eval_batch_size=batch_size, optimizer=optimizer,
+      # Evaluation takes no accumulation: 64 x 512 tokens x 4,101 logits is 0.5 GB.
+      batch_size=batch_size, eval_batch_size=min(batch_size, 64), optimizer=optimizer,
       num_train_steps=num_train_steps, log_every_steps=50,
       eval_every_steps=eval_every_steps, checkpoint_every_steps=eval_every_steps,
       best_metric="valid/accuracy", best_mode="max")
@@ -86,7 +88,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       model_inputs=("input_ids", "attention_mask"),
       stream_options=dict(k=k, max_tokens=max_tokens, valid_chromosomes=("chr8",),
                           test_chromosomes=("chr9",), max_n_fraction=0.1,
-                          mlm_probability=0.025),
+                          mlm_probability=0.15 / k),
       optimizer=dict(name="adamw", learning_rate=4e-4, b2=0.98, eps=1e-6,
                      weight_decay=0.01, schedule="linear", warmup_steps=10_000,
                      end_learning_rate_factor=0.0, grad_accum_steps=25),
