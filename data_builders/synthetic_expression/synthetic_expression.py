@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -355,7 +355,3 @@ class SyntheticExpression(tfds.core.GeneratorBasedBuilder):
       else:
         yield str(index), topic_example(rng, c.length, c.num_topics)
 
-
-def stack(records: Iterable[dict], key: str) -> np.ndarray:
-  """``records[i][key]`` stacked (e.g. a data source's sequences for an oracle)."""
-  return np.stack([np.asarray(r[key]) for r in records])

@@ -28,7 +28,8 @@ def test_model_matches_dataset_records(config_name, variant):
   assert config.dataset.build_if_missing == (variant not in REAL)
   name = config.dataset.name
   importlib.import_module(f"data_builders.{name.split('/')[0]}")  # Registers it.
-  features = tfds.builder(name, data_dir="/nonexistent")._info().features  # pylint: disable=protected-access
+  builder = tfds.builder(name, data_dir="/nonexistent")
+  features = builder._info().features  # pylint: disable=protected-access
   model, task = trainer.build_model(config), trainer.build_task(config)
   inputs = {k: jax.ShapeDtypeStruct((2, *features[k].shape), jnp.float32)
             for k in config.model_inputs}
