@@ -2,8 +2,12 @@
 settings are checked, and a meta-training run interrupted after a checkpoint resumes to
 the same parameters (with few-shot and from-scratch metrics at the end)."""
 
+import json
 import os
 import shutil
+import subprocess
+import sys
+import textwrap
 
 import flax.linen as nn
 import jax
@@ -12,6 +16,7 @@ import numpy as np
 import optax
 import pytest
 
+from conftest import subprocess_env
 from experiments import configs
 from genereg_jax.tasks import get_task
 from genereg_jax.train import checkpointing
@@ -76,18 +81,39 @@ def test_settings_and_held_out_tasks_are_checked():
     meta.split_tasks(groups, (7,), "cell_type")
 
 
+# A micro Reptile run: 3 cell types (one held out), 4 outer steps of 2 tasks x 2 x 4.
+MICRO_META = dict(heldout_tasks=(2,), tasks_per_step=2, inner_steps=2, inner_batch_size=4,
+                  shots=4, adapt_steps=2, fewshot_repeats=1)
+MICRO_FIELDS = dict(num_train_steps=4, checkpoint_every_steps=2, eval_every_steps=0,
+                    final_eval_splits=(), eval_batch_size=8, log_every_steps=2)
+
+SHARDED = textwrap.dedent("""
+    import json, sys
+    import jax
+    from experiments import configs
+    from genereg_jax.train import trainer
+    config = configs.get_config("deerect_tss:tiny_reptile")
+    config.dataset.name = "synthetic_tss/micro_tss"
+    config.dataset.data_dir = sys.argv[1]
+    config.meta.update(json.loads(sys.argv[3]))
+    config.update(json.loads(sys.argv[4]))
+    config.mesh_shape = (2, 1)
+    final = trainer.train_and_evaluate(config, sys.argv[2])
+    print(json.dumps({"devices": jax.device_count(), **final["valid"]}))
+""")
+
+
+def _train_losses(workdir):
+  with open(os.path.join(workdir, "metrics.jsonl")) as f:
+    return [json.loads(line)["loss"] for line in f if '"train"' in line]
+
+
 def _config(data_dir):
   config = configs.get_config("deerect_tss:tiny_reptile")
   config.dataset.name = "synthetic_tss/micro_tss"
   config.dataset.data_dir = data_dir
-  config.meta.update(heldout_tasks=(2,), tasks_per_step=2, inner_steps=2,
-                     inner_batch_size=4, shots=4, adapt_steps=2, fewshot_repeats=1)
-  config.num_train_steps = 4
-  config.checkpoint_every_steps = 2
-  config.eval_every_steps = 0
-  config.final_eval_splits = ()
-  config.eval_batch_size = 8
-  config.log_every_steps = 2
+  config.meta.update(MICRO_META)
+  config.update(MICRO_FIELDS)
   return config
 
 
@@ -106,8 +132,22 @@ def test_resumed_meta_training_equals_uninterrupted(tmp_path):
     finally:
       checkpointer.close()
 
-  straight = params_at(4)
+  straight, losses = params_at(4), _train_losses(workdir)
   shutil.rmtree(os.path.join(workdir, "checkpoints", "4"))
   resumed_final = trainer.train_and_evaluate(config, workdir)
   jax.tree.map(np.testing.assert_array_equal, params_at(4), straight)
   assert resumed_final["valid"] == final["valid"]
+
+  # The meta-batches' batch axis split over 2 devices: the same run.
+  sharded = str(tmp_path / "sharded")
+  out = subprocess.run(
+      [sys.executable, "-c", SHARDED, config.dataset.data_dir, sharded,
+       json.dumps(MICRO_META), json.dumps(MICRO_FIELDS)],
+      env=subprocess_env(XLA_FLAGS="--xla_force_host_platform_device_count=2",
+                         JAX_PLATFORMS="cpu"), capture_output=True, text=True, timeout=600)
+  assert out.returncode == 0, out.stderr[-3000:]
+  summary = json.loads(out.stdout.strip().splitlines()[-1])
+  assert summary.pop("devices") == 2
+  np.testing.assert_allclose(_train_losses(sharded), losses, rtol=1e-4)
+  np.testing.assert_allclose(summary["fewshot/auroc"], final["valid"]["fewshot/auroc"],
+                             atol=1e-3)
