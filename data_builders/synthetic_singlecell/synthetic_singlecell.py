@@ -24,7 +24,9 @@ fraction 0.2-0.8 of cells, log-normal levels); a target's counts are
 ``Poisson(0.3 + 12 r^2 / (K^2 + r^2))`` of its regulator's level ``r`` (a Hill
 activation; ``K`` the regulator's median when on), with 30% dropout, so the joint
 distribution is asymmetric. Pairs (CNNC's labels): ``(regulator, target 1)`` 1,
-``(target 2, regulator)`` 2, and as many pairs of genes from different modules 0.
+``(target 2, regulator)`` 2, and as many pairs with label 0: the two targets of every
+other module (co-regulated, so correlated without a direct interaction, CNNC's hard
+negatives) and genes of different modules.
 """
 
 from __future__ import annotations
@@ -124,6 +126,8 @@ def simulate_expression(num_modules: int = 200, num_cells: int = 1000, seed: int
   for module in range(num_modules):
     pairs.append((f"reg{module}", f"tgt{module}a", 1))
     pairs.append((f"tgt{module}b", f"reg{module}", 2))
+    if module % 2 == 0:  # Co-regulated targets: correlated, but no direct interaction.
+      pairs.append((f"tgt{module}a", f"tgt{module}b", 0))
   genes = np.array(names)
   while len(pairs) < 3 * num_modules:
     a, b = rng.choice(len(genes), 2, replace=False)

@@ -12,7 +12,10 @@ column, a peak open in a group when enriched 1.5-fold over the group's mean (Bas
 600 bp centred on each peak). ``:default`` aggregates ``scatac_peaks/synthetic``'s 6
 simulated cell types, ``:tiny`` ``scatac_peaks/tiny``'s 3 (300 bp, Basset's tiny preset),
 ``:h5ad`` a real ``.h5ad`` + FASTA.
-Measured on the 2-core CPU machine, shared (load ~10): RESULT_TINY
+Measured on the 2-core CPU machine, shared (load ~30): ``:tiny`` (Basset's tiny preset,
+600 steps of 64, ~3 min) reached test mean AUROC 0.667 over the 3 groups (valid 0.616;
+the valid loss rises after step 200: 720 training peaks are few for Basset, where
+scBasset's single-cell labels on the same peaks reached 0.796).
 Variants: ``tiny``, ``h5ad``.
 """
 

@@ -12,7 +12,9 @@ default ``cnnc_pairs/synthetic`` (400 simulated regulator-target modules over 1,
 cells: pairs with no interaction, a -> b, b -> a), ``:tiny`` ``cnnc_pairs/tiny`` with
 the ``tiny`` preset, ``:h5ad`` an expression AnnData + CNNC gene-pair table. Task
 ``multiclass``: accuracy, one-vs-rest AUROC, MCC.
-Measured on the 2-core CPU machine, shared (load ~10): RESULT_TINY
+Measured on the 2-core CPU machine, shared (load ~30): ``:tiny`` (400 steps of 32 pairs,
+~3 min) reached test accuracy 0.889, one-vs-rest AUROC 0.991 on 18 held-out pairs
+(valid: 1.000 / 1.000 on 18; chance accuracy ~0.33).
 Variants: ``tiny``, ``h5ad``.
 """
 
