@@ -20,9 +20,14 @@ from ``shots`` = 20 examples against training from scratch on the same 20
 RNA-seq bigWig per cell type + genome FASTA; its cell types are its tasks, the last two
 held out).
 
-Measured on the 2-core CPU machine, shared with other jobs (load ~8-14): see README
-"TSS usage and meta-learning" for the numbers of ``:tiny_reptile`` (the proof that
-Reptile beats training from scratch on a held-out cell type).
+Measured on the 2-core CPU machine, shared (load 30-40): ``:tiny_reptile`` (tiny
+preset, 301 bp, 6 cell types, 4 meta-train / 2 held out, 300 outer steps, ~3.5 min)
+adapted to each held-out cell type from k examples (3 draws each, test split) reached
+AUROC 0.946 / accuracy 0.857 at k = 10 and 0.946 / 0.855 at k = 20; training the same
+model from scratch on the same examples, best of 6 SGD settings: 0.810 / 0.723 and
+0.867 / 0.825 (positives 31.5%). Reptile wins by 0.135 and 0.079 AUROC; most of it is
+the meta-learned initialisation (0.944 before any adaptation step). README "TSS usage
+and meta-learning" has the table; the paper-size ``:reptile`` was not run on this CPU.
 Variants: ``tiny``, ``reptile``, ``tiny_reptile``, ``real``, ``real_reptile``.
 """
 
@@ -41,8 +46,12 @@ def reptile(config: ml_collections.ConfigDict, heldout_tasks: tuple[int, ...], *
   adaptation of 30 full-batch SGD steps on 20 examples of each held-out cell type."""
   config.meta = ml_collections.ConfigDict(dict(
       algorithm="reptile", task_key="cell_type", heldout_tasks=heldout_tasks,
-      tasks_per_step=5, inner_steps=5, inner_batch_size=16, inner_lr=0.1, outer_lr=1.0,
-      shots=20, adapt_steps=30, adapt_lr=0.1, fewshot_repeats=3))
+      tasks_per_step=5, inner_steps=5, inner_batch_size=16, inner_lr=0.1, shots=20,
+      adapt_steps=30, adapt_lr=0.1, fewshot_repeats=3))
+  # The outer step: phi + eps (mean W - phi) is SGD with rate eps on phi - mean W.
+  config.optimizer.update(name="sgd", learning_rate=1.0, schedule="linear", momentum=0.0,
+                          end_learning_rate_factor=0.0, warmup_steps=0, clip_norm=0.0,
+                          weight_decay=0.0)
   config.num_train_steps = num_train_steps
   config.eval_every_steps = config.checkpoint_every_steps = every_steps
   config.best_metric = "valid/fewshot/auroc"

@@ -13,7 +13,9 @@ than you test"); every third class (15) is held out and scored in 5-way 5-shot e
 (``fewshot/accuracy``) against the same episodes embedded by the untrained network
 (``untrained/accuracy``), by 4-mer profiles (``kmer/accuracy``) and chance (0.2). Held-out classes are new pairs of motifs the
 training classes contain, the few-shot generalisation prototypes are meant for.
-See README "TSS usage and meta-learning" for the measured ``:tiny`` numbers.
+Measured on the 2-core CPU (load ~40), default, 1,000 episodes (~2 min): held-out test
+accuracy 0.631 in 5-way 5-shot episodes, vs 0.376 with 4-mer profiles, 0.217 with the
+untrained embedding, chance 0.2.
 Variants: ``tiny``.
 """
 

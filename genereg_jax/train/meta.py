@@ -5,8 +5,10 @@ prototypical networks share (`genereg_jax.train.protonets`).
 A config turns the mode on with ``config.meta`` (``experiments/configs/deerect_tss.py``):
 
   config.meta = dict(algorithm="reptile", task_key="cell_type", heldout_tasks=(8, 9),
-                     tasks_per_step=5, inner_steps=5, inner_batch_size=16, inner_lr=0.05,
-                     shots=20, adapt_steps=30, adapt_lr=0.05, fewshot_repeats=2)
+                     tasks_per_step=5, inner_steps=5, inner_batch_size=16, inner_lr=0.1,
+                     shots=20, adapt_steps=30, adapt_lr=0.1, fewshot_repeats=3)
+  config.optimizer.update(name="sgd", learning_rate=1.0, schedule="linear", momentum=0.0,
+                          end_learning_rate_factor=0.0, warmup_steps=0, clip_norm=0.0)
 
 Tasks are the groups of the train split by the integer field ``task_key`` (DeeReCT-TSS:
 the cell type, Zhou et al. 2021). Each outer step (Algorithm 2, batched) draws
@@ -15,10 +17,10 @@ config's task loss on batches of ``inner_batch_size`` examples of each task, sta
 from the current parameters ``phi``, and moves ``phi`` towards the adapted ``W_i``:
 ``phi <- phi + eps (mean_i W_i - phi)``. That update is the config's optimizer applied
 to the pseudo-gradient ``phi - mean_i W_i`` (the paper's "treat it as a gradient" view):
-``optimizer.name = "sgd"`` with momentum 0, no clipping and ``learning_rate = eps`` is
-the interpolation exactly, ``schedule = "linear"`` to 0 the paper's annealing;
-``outer_lr`` in ``config.meta`` is a shorthand that sets that SGD. Batch statistics
-(BatchNorm models) are averaged over the tasks' adapted ones.
+``optimizer.name = "sgd"`` with momentum 0, no clipping or weight decay and
+``learning_rate = eps`` is the interpolation exactly, ``schedule = "linear"`` to 0 the
+paper's annealing (as above); Adam on the same pseudo-gradient is the paper's other
+option. Batch statistics (BatchNorm models) are averaged over the tasks' adapted ones.
 
 Few-shot evaluation (the paper's Section 6 protocol, and DeeReCT-TSS's new-cell-type
 experiment): for each held-out task and each of ``fewshot_repeats`` draws, take
@@ -74,7 +76,6 @@ class Settings:
   inner_steps: int = 5
   inner_batch_size: int = 16
   inner_lr: float = 0.05
-  outer_lr: float | None = None
   shots: int = 10
   adapt_steps: int = 30
   adapt_lr: float | None = None
@@ -98,18 +99,6 @@ def settings(config: ml_collections.ConfigDict) -> Settings:
   if result.algorithm not in ALGORITHMS:
     raise ValueError(f"unknown meta algorithm {result.algorithm!r}; valid: {list(ALGORITHMS)}")
   return result
-
-
-def outer_optimizer(config: ml_collections.ConfigDict) -> ml_collections.ConfigDict:
-  """The config's optimizer, or with ``meta.outer_lr`` the paper's SGD: the exact
-  interpolation, annealed linearly to 0 (Nichol et al. 2018, Section 6)."""
-  meta = dict(config.meta)
-  if meta.get("outer_lr") is None:
-    return config.optimizer
-  return ml_collections.ConfigDict(dict(
-      name="sgd", learning_rate=float(meta["outer_lr"]), schedule="linear",
-      end_learning_rate_factor=0.0, warmup_steps=0, momentum=0.0, clip_norm=0.0,
-      weight_decay=0.0, grad_accum_steps=1))
 
 
 # ----------------------------------------------------------------------------------
@@ -353,13 +342,10 @@ class Reptile:
   """Reptile meta-training and few-shot evaluation of one config (`train_locked`)."""
 
   def __init__(self, config: ml_collections.ConfigDict):
-    from genereg_jax.train import optim
     from genereg_jax.train import trainer
     self.config, self.settings = config, settings(config)
+    # The config's optimizer is the outer one (see the module docstring).
     self.experiment = trainer.Experiment(config)
-    # The outer optimizer replaces the trainer's (see `outer_optimizer`).
-    self.experiment.tx, self.experiment.schedule = optim.make_optimizer(
-        outer_optimizer(config), config.num_train_steps)
     self.sources = {config.train_split: trainer.load_split(config, config.train_split)}
     self.experiment.task.use_dataset_metadata(self.sources[config.train_split].metadata)
     self.groups = {config.train_split: group_indices(self.sources[config.train_split],
