@@ -8,11 +8,12 @@ the four letters ('valid', ReLU), ``conv_layers - 1`` further convolutions ('sam
 ReLU), optional dropout after each, flatten, ``dense_layers`` ReLU dense layers with
 optional dropout, and one linear output; MSE, Adam, early stopping. The architecture was
 picked by hyperopt (50 TPE trials) from filters {32, 64, 128, 256}, widths {9, 13, 17,
-25}, 2-4 convolutions, 1-2 dense layers of {32 ... 256} units. The paper reports three
-convolutional layers of 128 filters of width 13; the selected dense size and dropouts sit
-in the released ``model_arch.json``, which we could not read, so ``paper``'s single
-dense layer of 64 units with dropout 0.15 (conv) / 0.25 (dense) is our assumption from
-that search space.
+25}, 2-4 convolutions, 1-2 dense layers of {32 ... 256} units. The selected values sit in
+the released ``model_arch.json`` (``Results/Random_UTR_CNN_Hyperparams.tar.gz``), which we
+could not read here. ``paper`` is our reading of the paper's three-layer CNN: three
+convolutions of 128 filters of width 13 and one dense layer of 64 units, dropout 0.15
+after the convolutions and 0.25 after the dense layer -- all inside that search space,
+but not checked against the released file.
 """
 
 from __future__ import annotations

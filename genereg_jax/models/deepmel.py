@@ -10,7 +10,10 @@ dropout 0.2 -> flatten -> dense 256 ReLU, dropout 0.4 -> 24 sigmoid topics. Both
 run through the same weights (the forward sequence and its reverse complement) and
 their 256-unit representations are concatenated before the output layer, which is where
 the two strands meet (3,448,344 parameters, the zoo's 3.4 M). Adam, binary
-cross-entropy. Returns logits ``[batch, num_outputs]``.
+cross-entropy. Returns logits ``[batch, num_outputs]``. The zoo states the 128 first-layer
+filters (DeepMEL2 has 300), the input, outputs and parameter count; the other sizes are
+the paper's Methods as we read them (the released ``DeepMEL.json`` could not be read
+here), and together they give the zoo's 3.4 M parameters.
 """
 
 from __future__ import annotations
