@@ -36,7 +36,8 @@ Everything else is the trainer's: the mesh and logical-axis shardings, the jitte
 batch, ...]`` sharded on ``data`` along the batch axis, donated state), orbax
 checkpoints and ``metrics.jsonl``. Batches are drawn from ``np.random.default_rng([seed,
 step])``, so a resumed run replays exactly what an uninterrupted one would (the
-checkpoint needs no iterator state).
+checkpoint needs no iterator state). Records are used as stored: the episodic modes
+apply no dataset transforms or augmentation.
 """
 
 from __future__ import annotations
@@ -56,7 +57,6 @@ from jax.sharding import NamedSharding, PartitionSpec
 
 from genereg_jax import tasks
 from genereg_jax.train import checkpointing
-from genereg_jax.train import partitioning
 from genereg_jax.train import reporting
 
 ALGORITHMS = ("reptile", "protonet")
@@ -401,7 +401,7 @@ class Reptile:
 
   def fewshot(self, state, split: str, eval_steps, adapt: Callable) -> dict[str, float]:
     """Adapts ``state`` to each support set; metrics on the queries, averaged."""
-    s, train = self.settings, self.config.train_split
+    train = self.config.train_split
     results: list[dict[str, float]] = []
     for task_id, support, query in self.support_sets(split):
       batch = jax.tree.map(jnp.asarray, gather(self.sources[train], support, self.keys))
