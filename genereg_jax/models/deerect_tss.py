@@ -13,7 +13,7 @@ output layer:
 * the two 128-unit vectors concatenated (256) -> the output layer.
 
 The release's comments say 64 detectors and 128 hidden units "work good" (its defaults
-were 16 and 64); those are the ``paper`` preset (1,626,118 parameters with one logit).
+were 16 and 64); those are the ``paper`` preset (1,625,857 parameters with one logit).
 The window is labelled a TSS when it is within ``tolerant_distance = 100`` bp of a
 CAGE TSS of the cell type. Per cell type the model is meta-trained with Reptile
 (`genereg_jax.train.meta`), each cell type a task, and adapted to a new cell type from
@@ -25,8 +25,9 @@ softmax is the same model with one redundant logit). The release feeds raw read 
 (its ``mm`` min-max switch is off); ``coverage_transform="log1p"`` (our configs) keeps
 deep libraries from saturating the ReLUs, ``"minmax"`` is the release's per-window
 scaling. Training in the release: SGD with momentum 0.98, learning rate 1e-4 decayed by
-0.96 every 3,000 steps, weight decay 3-4e-4, keep probability 1 (its ``hyper_dict``).
-Released weights: one-hot in A, T, C, G order, class 0 the TSS.
+0.96 every 3,000 steps, weight decay 3-4e-4, keep probability 1 (its ``hyper_dict``);
+it starts the dense biases at 1.0 (ours: 0, the framework's dense default). Released
+weights: one-hot in A, T, C, G order, class 0 the TSS.
 """
 
 from __future__ import annotations
