@@ -25,8 +25,14 @@ Variants: ``default`` (= ``k=6``), ``k=3`` … ``k=6`` (DNABERT-3 … 6, vocabul
 4^k + 5), ``tiny`` (k = 3, 2 layers of 32, 64 tokens; CPU minutes), and ``small``
 (4 layers of 256, k = 6, 128 tokens).
 
-Measured on the 2-core CPU machine, shared: see README "Pretraining" for the
-synthetic-genome run and its k-mer frequency baseline.
+Measured on the 2-core CPU machine, shared (load 37-41), on the synthetic genome
+(``:tiny`` with dropout 0, learning rate 3e-3, 32-token windows, batch 32, 4,000 steps,
+~17 min; the command is in README "Pretraining"): masked-3-mer NLL on chr8 1.608 nats
+(accuracy 0.409) with rotary positions (``--config.model.position_embedding_type=rotary``),
+against 4.186 for unigram 3-mer frequencies and 1.763 for copying what the unmasked
+neighbours spell (``python -m experiments.mlm_baselines``); with DNABERT's learned
+absolute positions the tiny model was at 3.581 after 4,000 steps, still descending
+from the 3.85 plateau of copying the unchanged 10%.
 """
 
 from __future__ import annotations
