@@ -15,7 +15,12 @@ the negatives are decoys: an orphan CpG island, a TATA box or an Inr alone);
 Arabidopsis: BED or FPS + genome FASTA) or RegulonDB / DBTBS (E. coli, B. subtilis)
 through ``epd_promoters`` (build it first, above). The paper reports Sn/Sp/CC (our
 ``sn``/``sp``/``mcc``), e.g. E. coli sigma70 0.90/0.96/0.84, human TATA 0.95/0.98/0.90.
-Measured on the shared 2-core CPU machine (see RESULTS below).
+Measured on the shared 2-core CPU machine (load 18-36): ``:eukaryote``, 3,000 steps of
+64 (~32 min), test accuracy 0.993, MCC 0.985, Sn 0.999 / Sp 0.987, AUROC 0.9996 on
+synthetic_promoters 1.0.0 (chance 0.5); the decoys (an island, a TATA box or an Inr
+alone) are what keeps Sp below 1. ``:prokaryote``,
+3,000 steps of 64 (~23 min): test accuracy 0.993, MCC 0.987, Sn 1.000 / Sp 0.987,
+AUROC 1.000 (the -10-only and wrong-spacer decoys are the errors).
 Variants: ``eukaryote``, ``prokaryote``, ``tiny``, ``real_human``, ``real_mouse``,
 ``real_arabidopsis``, ``real_ecoli``, ``real_bsubtilis``.
 """
