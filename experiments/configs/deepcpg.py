@@ -15,8 +15,13 @@ preset on ``bismark_cpg/tiny`` (6 cells, 4 neighbours); ``:real`` reads per-cell
 Bismark coverage files + a genome FASTA (DeepCpG's chromosome split). The loss is BCE
 over observed (cell, CpG) pairs only (labels -1 masked). ``experiments.compare_baselines``
 scores the neighbour-average baseline on the same test CpGs beside the trained model.
-RESULT (measured, see the README section "Methylation, multi-omics and genotype to
-phenotype"): filled in below.
+Measured on the shared 2-core CPU (load 30-43), test split: the tiny preset on
+``bismark_cpg/synthetic`` (``--config.dataset.name=bismark_cpg/synthetic
+--config.model.num_cells=16``, 1,500 steps of 32, 4 min) reached AUROC 0.828 against
+0.784 for the best neighbour average (within 1 kb; 0.644 with all 25 neighbours per
+side) and 0.946 for the true probabilities. ``:tiny`` itself (980 training CpGs, 600
+steps) reached 0.736 against 0.767: too little data to beat the baseline. The paper-size
+model was not trained here (about 15x the tiny preset's step cost on this CPU).
 Variants: ``tiny``, ``real``.
 """
 

@@ -18,7 +18,11 @@ blocks, so it cannot represent the XOR), ``autoencoder`` (Chaudhary et al. 2018:
 added to the loss), and the single-omics baselines ``expression``, ``methylation``,
 ``cnv`` (early mode on one block). ``tiny`` is early fusion, tiny preset, on
 ``omics_tables/tiny_xor``; ``real`` reads a cohort from ``manual_dir``.
-RESULT (measured; README "Methylation, multi-omics and genotype to phenotype"): below.
+Measured (2-core CPU, load ~40; 1,000 steps of 64, ~1 min each), test AUROC (best
+validation AUROC): early 0.736 (0.782), autoencoder 0.724 (0.817), late 0.49-0.57 over
+three seeds, late_mean 0.486, expression 0.475, methylation 0.501, cnv 0.536: fusion
+that mixes the blocks beats every single omics (chance 0.5); see the README section
+"Methylation, multi-omics and genotype to phenotype".
 Variants: ``early``, ``late``, ``late_mean``, ``autoencoder``, ``expression``,
 ``methylation``, ``cnv``, ``tiny``, ``real``.
 """
