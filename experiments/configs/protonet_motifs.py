@@ -15,7 +15,8 @@ than you test"); every third class (15) is held out and scored in 5-way 5-shot e
 training classes contain, the few-shot generalisation prototypes are meant for.
 Measured on the 2-core CPU (load ~40), default, 1,000 episodes (~2 min): held-out test
 accuracy 0.631 in 5-way 5-shot episodes, vs 0.376 with 4-mer profiles, 0.217 with the
-untrained embedding, chance 0.2.
+untrained embedding, chance 0.2. ``:tiny`` (100 bp, 16-d embedding, 300 episodes, under
+a minute): 0.674 vs 4-mer 0.509, untrained 0.193.
 Variants: ``tiny``.
 """
 
