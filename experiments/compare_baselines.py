@@ -6,8 +6,8 @@ r"""A trained model's test metrics beside the classical baseline of its data.
 
 * DeepCpG configs (``bismark_cpg`` data): the neighbour-average imputation
   (`genereg_jax.models.deepcpg.neighbour_average`: each cell's mean state of its observed
-  neighbouring CpGs, all ``K`` per side or only those within 1 / 3 kb) scored like the model, AUROC/AUPRC over the observed (cell, CpG)
-  pairs of the split; on synthetic data also the AUROC of the true probabilities
+  neighbouring CpGs, all ``K`` per side or only those within 1 / 3 kb) scored like the
+  model, AUROC/AUPRC over the observed (cell, CpG) pairs of the split; on synthetic data also the AUROC of the true probabilities
   (``truth``), the ceiling.
 * Genomic-prediction configs (``genotypes`` data): closed-form ridge on the dosages
   (GBLUP-like, lambda by 5-fold CV on the training individuals;

@@ -3,7 +3,7 @@ attention, with the genotype's cluster and maturity group.
 
   python -m experiments.train --config=shook_yield --workdir=/tmp/shook
   python -m experiments.train --config=shook_yield:tiny --workdir=/tmp/shook_tiny
-  python -m data_builders.build --dataset=weather_yield/manual --manual_dir=DIR  # weather.csv + trials.tsv
+  python -m data_builders.build --dataset=weather_yield/manual --manual_dir=DIR
   python -m experiments.train --config=shook_yield:real --workdir=/tmp/shook_real
 
 `genereg_jax.models.shook` (two LSTM layers of 64, additive attention over the 214

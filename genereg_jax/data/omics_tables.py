@@ -51,8 +51,9 @@ def _label_values(values, path: str, column: str) -> np.ndarray:
   try:
     return np.asarray([math.nan if str(v) in MISSING else float(v) for v in values], np.float32)
   except ValueError:
+    examples = sorted(set(map(str, values)))[:5]
     raise InputFormatError(path, None, f"label column {column!r} holds non-numeric values "
-                           f"({sorted(set(map(str, values)))[:5]}); encode classes as 0/1") from None
+                           f"({examples}); encode classes as 0/1") from None
 
 
 def read_table(path: str) -> tuple[list[str], list[str], np.ndarray]:

@@ -2,8 +2,6 @@
 and VCF (cyvcf2) dosages with phenotypes, weather CSV + trials, omics blocks from TSV /
 AnnData / MuData."""
 
-import os
-
 import numpy as np
 import pytest
 

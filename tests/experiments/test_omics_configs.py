@@ -5,7 +5,6 @@ each ``:tiny`` builds its embedded data and takes train steps with the shared tr
 import importlib
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
@@ -25,7 +24,8 @@ TARGET = {"multilabel_binary": "label", "omics_label": "label", "phenotype": "ph
 
 def _features(name):
   importlib.import_module(f"data_builders.{name.split('/')[0]}")  # Registers it.
-  return tfds.builder(name, data_dir="/nonexistent")._info().features  # pylint: disable=protected-access
+  builder = tfds.builder(name, data_dir="/nonexistent")
+  return builder._info().features  # pylint: disable=protected-access
 
 
 @pytest.mark.parametrize("config_name, variant",
