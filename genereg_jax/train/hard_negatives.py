@@ -16,7 +16,8 @@ loop, for ``rounds`` rounds (each in its own folder ``<workdir>/round_<r>/``):
    skipped when the loop is run again).
 
 TSS calls follow the PromID tool (``PromStudy/PromID``, ``promid/__main__.py``): score a
-window centred (at ``tss_index``) on every ``scan_step``-th base; keep scores over
+window centred (at ``tss_index``) on every ``scan_step``-th base (1, every base, as the
+paper; the tool's 100 relies on a second, position-tolerant scan model); keep scores over
 ``scan_threshold`` (0.1) and thin them with the tool's *soft* non-maximum suppression
 (`soft_nms`: in decreasing score order, a candidate's score is scaled by its distance to
 the nearest kept one over ``min_distance`` when closer than that, and kept if the scaled

@@ -20,7 +20,7 @@ from genereg_jax.train import hard_negatives as hn
 def _settings(**overrides):
   config = promid.get_config("tiny")
   config.hard_negatives.update(mining_chromosomes=("chr1",), evaluation_chromosomes=("chr2",),
-                               per_round=5, rounds=2, **overrides)
+                               per_round=5, rounds=2, scan_step=25, **overrides)
   return config
 
 
