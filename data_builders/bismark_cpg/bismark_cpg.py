@@ -5,9 +5,10 @@ Configs:
 * ``manual`` reads ``manual_dir``: one genome FASTA (``*.fa``/``*.fasta``[``.gz``]) and
   one Bismark coverage file per cell (``*.cov``/``*.cov.gz``: chromosome, start, end,
   methylation %, count methylated, count unmethylated; `genereg_jax.data.bismark`), the
-  cell named by its file name. Both strands of a CpG are merged; a CpG is an example when
-  at least one cell observed it. Chromosomes split as we read DeepCpG's Methods: 1, 3, 5, 7, 9,
-  11 train, 2, 4, 6, 8, 10, 12 test, the rest valid (``chr`` prefix optional).
+  cells in file-name order (any number; train with ``--config.model.num_cells=<cells>``).
+  Both strands of a CpG are merged; a CpG is an example when at least one cell observed
+  it. Chromosomes split as we read DeepCpG's Methods: 1, 3, 5, 7, 9, 11 train, 2, 4, 6,
+  8, 10, 12 test, the rest valid (``chr`` prefix optional).
 * ``synthetic`` / ``tiny`` write a SYNTHETIC genome and coverage files in exactly that
   format (under the build's download directory), then read them back the same way. The
   truth (`methylation_truth`): chromosomes are tiled by domains of ``domain_bp``
@@ -206,14 +207,15 @@ class BismarkCpg(tfds.core.GeneratorBasedBuilder):
                        description="Synthetic domains + CRE motifs, 16 cells, k 25."),
       BismarkCpgConfig(name="tiny", synthetic=True, num_cells=6, k=4, chrom_length=40_000,
                        description="Synthetic, 6 cells, k 4, for tests."),
-      BismarkCpgConfig(name="manual", description="Bismark .cov per cell (16) + FASTA in "
-                       "manual_dir; other cell counts: a config with their num_cells."),
+      BismarkCpgConfig(name="manual", description="Bismark .cov per cell + FASTA in "
+                       "manual_dir (any number of cells)."),
   ]
   DEFAULT_BUILDER_CONFIG_NAME = "synthetic"
 
   def _info(self) -> tfds.core.DatasetInfo:
     config = self.builder_config
-    n, k2 = config.num_cells, 2 * config.k
+    # Real data: as many cells as .cov files (the model's num_cells must match).
+    n, k2 = (config.num_cells if config.synthetic else None), 2 * config.k
     return tfds.core.DatasetInfo(
         builder=self, description=__doc__, disable_shuffling=True,
         features=tfds.features.FeaturesDict({
@@ -244,10 +246,6 @@ class BismarkCpg(tfds.core.GeneratorBasedBuilder):
     if len(fastas) != 1 or not covs:
       raise FileNotFoundError(f"{directory} needs one genome FASTA and one Bismark .cov"
                               f"[.gz] per cell; found {fastas} and {len(covs)} .cov files")
-    if len(covs) != config.num_cells:
-      raise ValueError(f"bismark_cpg/{config.name}: {len(covs)} cells in {directory}; this "
-                       f"config is for num_cells={config.num_cells} (define a config with "
-                       "that many, e.g. BismarkCpgConfig(name=..., num_cells=...))")
     records: dict[str, list] = {split: [] for split in SPLITS}
     for key, split, record in cpg_records(fastas[0], covs, config, split_of_chrom, truths):
       records[split].append((key, record))

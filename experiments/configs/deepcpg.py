@@ -4,7 +4,8 @@ r"""DeepCpG (Angermueller et al., Genome Biol. 2017): single-cell CpG methylatio
   python -m experiments.train --config=deepcpg:tiny --workdir=/tmp/deepcpg_tiny
   python -m experiments.compare_baselines --config=deepcpg:tiny --workdir=/tmp/deepcpg_tiny
   python -m data_builders.build --dataset=bismark_cpg/manual --manual_dir=DIR  # .cov + FASTA
-  python -m experiments.train --config=deepcpg:real --workdir=/tmp/deepcpg_real
+  python -m experiments.train --config=deepcpg:real --config.model.num_cells=N \
+      --workdir=/tmp/deepcpg_real
 
 The paper's model (``CnnL2h128`` DNA module on 1,001 bp, ``RnnL1`` CpG module: dense 256
 + bidirectional GRU 256 over cells, ``JointL2h512``; 5.5 M parameters with 16 cells) on

@@ -76,3 +76,16 @@ def test_records_from_written_cov_files(tmp_path):
     assert record["label"][0] == expected
     assert record["cpg_state"].shape == (3, 4) and 0 <= record["truth"].min() <= 1
   assert all((r["label"] >= 0).any() for _, _, r in records)
+
+
+def test_manual_build_takes_any_number_of_cells(tmp_path):
+  from genereg_jax.data import pipeline
+  files = tmp_path / "cells"
+  # Chromosome names chr1..chr6 fall in DeepCpG's train / test split (no valid split).
+  bismark_cpg.write_synthetic(str(files), bismark_cpg.BismarkCpgConfig(
+      name="t", synthetic=True, num_cells=3, chrom_length=3000))
+  builder = pipeline.load_builder("bismark_cpg/manual", str(tmp_path / "tfds"),
+                                  build_if_missing=True, manual_dir=str(files))
+  assert set(builder.info.splits) == {"train", "test"}
+  record = builder.as_data_source(split="train")[0]
+  assert record["cpg_state"].shape == (3, 50) and record["label"].shape == (3,)

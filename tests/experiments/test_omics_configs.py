@@ -37,14 +37,17 @@ def test_model_matches_dataset_records(config_name, variant):
   features = _features(config.dataset.name)
   model = trainer.build_model(config)
   task = trainer.build_task(config)
-  # Real files fix the variable sizes (None) at build time; 30 stands in for them.
-  inputs = {k: jax.ShapeDtypeStruct((2, *(d or 30 for d in features[k].shape)),
+  # Real files fix the variable sizes (None) at build time: the model's cell count, or 30.
+  size = config.model.get("num_cells") or 30
+  inputs = {k: jax.ShapeDtypeStruct((2, *(d or size for d in features[k].shape)),
                                     features[k].np_dtype)
             for k in config.model_inputs}
   out = jax.eval_shape(lambda i: model.init_with_output(jax.random.key(0), **i)[0], inputs)
   out = out["logits"] if isinstance(out, dict) else out
   assert set(task.target_keys) <= set(features)
-  assert out.shape == (2, *features[TARGET[config.task_name]].shape)
+  target = features[TARGET[config.task_name]].shape
+  # A real cell count (None) is the model's num_cells.
+  assert out.shape == (2, *(d or out.shape[1 + i] for i, d in enumerate(target)))
 
 
 @pytest.mark.parametrize("name", ["deepcpg:tiny", "fusion_demo:tiny", "deepgp:tiny",
