@@ -53,19 +53,26 @@ def test_synthetic_models_fit_the_dataset(variant):
 def _input_support(model, length, bin_index):
   """Input positions with a nonzero gradient of one output bin (all tracks summed)."""
   x = jax.random.uniform(jax.random.key(1), (1, length, 4))
-  variables = model.init(jax.random.key(0), x)
-  # Attention output projections start at zero (as in enformer-pytorch), which would
-  # hide the transformer's reach: perturb every parameter.
-  leaves, tree = jax.tree.flatten(variables["params"])
-  keys = jax.random.split(jax.random.key(2), len(leaves))
-  variables = {**variables, "params": jax.tree.unflatten(tree, [
-      leaf + 0.1 * jax.random.normal(k, leaf.shape) for leaf, k in zip(leaves, keys)])}
+
+  # One jit each for init+perturb and for the gradient: run eagerly, every parameter
+  # shape compiles its own random initializer and every layer its own kernels.
+  @jax.jit
+  def init(x):
+    variables = model.init(jax.random.key(0), x)
+    # Attention output projections start at zero (as in enformer-pytorch), which would
+    # hide the transformer's reach: perturb every parameter.
+    leaves, tree = jax.tree.flatten(variables["params"])
+    keys = jax.random.split(jax.random.key(2), len(leaves))
+    return {**variables, "params": jax.tree.unflatten(tree, [
+        leaf + 0.1 * jax.random.normal(k, leaf.shape) for leaf, k in zip(leaves, keys)])}
+
+  variables = init(x)
 
   def bin_sum(x):
     outputs = model.apply(variables, x)
     return sum(o[0, bin_index].sum() for o in outputs.values())
 
-  grad = np.abs(np.asarray(jax.grad(bin_sum)(x))[0]).sum(-1)
+  grad = np.abs(np.asarray(jax.jit(jax.grad(bin_sum))(x))[0]).sum(-1)
   return np.flatnonzero(grad > 0), variables
 
 
