@@ -24,10 +24,22 @@ shifts. ``--config.dataset.name=hic_maps/<name>`` picks another ``make --name``.
 head each; datasets ``hic_maps/akita_human`` and ``hic_maps/akita_mouse``).
 ``tiny`` runs on ``synthetic_contacts/tiny`` in seconds, for tests.
 
-Measured (``synthetic`` on synthetic_contacts/default 1.1.0, seed 0, 2-core CPU at load
-2-5, 600 steps in 4.5 min): test (200 maps) pooled Pearson 0.056, per-map Pearson 0.055,
-Spearman 0.082, insulation 0.008, loss 0.40 -> 0.057: the loss reaches the maps'
-variance but the loop structure is not learned in 600 steps; longer runs still to do.
+Measured (``synthetic`` on synthetic_contacts/default 1.1.0, seed 0): the maps are NOT
+learned yet. 600 steps at Adam 2e-3 (2-core CPU at load 2-5, 4.5 min): test (200 maps)
+pooled Pearson 0.056, per-map 0.055; 500 steps at 1e-2 (load ~40,
+``--config.optimizer.learning_rate=1e-2``): valid (80 maps) per-map Pearson 0.027 at
+step 250, 0.031 at 500. What was ruled out and what is left (README "Contact maps"):
+the preset overfits 4 maps (train loss 0.95 -> 0.008 against a target variance of 0.061,
+map Pearson 0.93 in train and in eval mode, 200 steps), so triangle order, NaN masking,
+symmetrisation, crop and batch norm are right; Akita's own 1-D dilated tower and 2-D
+head fed the true CTCF sites (forward/reverse occupancy per 512-bp bin) instead of the
+stem and tower reach valid map Pearson 0.60 / 0.66 (wild_type / wapl_depleted) at 100
+steps of 4 and 0.71 / 0.83 at 200 (oracle 0.835 / 0.936). The bottleneck is finding the
+CTCF motif in the DNA: asked for those per-bin sites directly, the preset's stem and
+tower reach r 0.01 / 0.07 after 150 steps, and even one k=19 convolution with a max over
+each 512-bp bin gets 0.05 / 0.16 after 300 steps at 2e-3 (0.57 / 0.63 after 200 at
+1e-2). Through the map the motif gets a far weaker gradient, so the proof needs runs of
+thousands of steps (an accelerator), not this CPU's minutes.
 """
 
 import ml_collections

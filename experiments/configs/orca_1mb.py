@@ -15,9 +15,12 @@ micro-C; its multi-scale cascade (32 Mb, 256 Mb) is not built here, and no real-
 variant is defined (``hic_maps`` applies Akita's preprocessing, not Orca's).
 ``tiny`` runs on ``synthetic_contacts/tiny`` in seconds, for tests.
 
-Measured (``synthetic`` on synthetic_contacts/default 1.1.0, seed 0, 2-core CPU at load
-2-5, 400 steps in 2.5 min): test (200 maps) pooled Pearson 0.024, per-map 0.028: not
-learned at this budget; longer runs still to do.
+Measured (``synthetic`` on synthetic_contacts/default 1.1.0, seed 0): NOT learned yet.
+400 steps at Adam 2e-3 (2-core CPU at load 2-5, 2.5 min): test (200 maps) pooled Pearson
+0.024, per-map 0.028; 500 steps at 1e-2 (load ~40): valid (80 maps) per-map Pearson
+-0.012 at step 250, 0.009 at 500. As for Akita (its config's docstring), the 2-D part
+is not the problem: finding the CTCF motif in the DNA through the map's weak gradient
+needs far longer runs than this CPU allows.
 """
 
 import ml_collections
