@@ -276,9 +276,11 @@ def init_from_pretrained_trunk(workdir: str, preset: str, model: dict | None = N
   stage1_config = workdir_lib.load_saved_config(workdir)
   _, state, _ = trainer.restore_for_eval(stage1_config, workdir, which=which)
   stage2 = models.get_model("graphreg", preset, dict(model or {}))
-  variables = stage2.init({"params": jax.random.key(seed), "dropout": jax.random.key(seed)},
-                          sequence=jnp.zeros((1, 5000, 4)), edges=jnp.zeros((1, 1, 2), jnp.int32),
-                          edge_mask=jnp.zeros((1, 1), bool))
+  # Jitted: an eager init compiles every initialiser op on its own.
+  variables = jax.jit(stage2.init)(
+      {"params": jax.random.key(seed), "dropout": jax.random.key(seed)},
+      sequence=jnp.zeros((1, 5000, 4)), edges=jnp.zeros((1, 1, 2), jnp.int32),
+      edge_mask=jnp.zeros((1, 1), bool))
   variables = jax.tree.map(np.asarray, nn.meta.unbox(variables))
   variables = {k: dict(v) for k, v in variables.items()}
   trunk_params = jax.tree.map(np.asarray, state.params["trunk"])
