@@ -10,7 +10,7 @@ the mean per-peak AUROC across cells beside them (how well a peak's cells are ra
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import numpy as np
 
@@ -21,6 +21,9 @@ from genereg_jax.tasks.multilabel_binary import MultilabelBinary
 
 class CellAccessibility(MultilabelBinary):
   """BCE over ``[batch, num_cells]`` logits; pooled AUROC/AUPRC, mean per-peak AUROC."""
+
+  def use_dataset_metadata(self, metadata: Mapping[str, Any]) -> None:
+    """Nothing: the dataset's ``label_names`` name cell types, not the per-cell outputs."""
 
   def new_metrics(self) -> "PooledRanking":
     return PooledRanking(self.label_key)
