@@ -76,13 +76,18 @@ def _random_batch(model, length, batch_size, seed=0):
 
 
 def test_tiny_forward_shapes_and_train_steps_lower_masked_mse():
-  model = akita.akita("tiny")
-  batch = _random_batch(model, 8_192, 4)
-  # Jitted: an eager init compiles every initialiser op on its own (minutes on 2 cores).
-  variables = nn.meta.unbox(jax.jit(model.init)(jax.random.key(0), batch["sequence"][:1]))
-  out = jax.jit(model.apply)(variables, batch["sequence"])["human"]
-  assert out.shape == (4, 351, 2) and out.dtype == jnp.float32
-  assert model.map_bins(8_192) == 28
+  # The tiny preset with 4 tower blocks (32-bp bins) and one 1-D and one 2-D residual
+  # block, on 512 bp (a 12 x 12 map): every kind of block once; the train step's compile
+  # is the cost, and it grows with the number of blocks.
+  model = akita.akita("tiny", num_tower_blocks=4, num_residual_blocks=1,
+                      num_residual_2d_blocks=1)
+  batch = _random_batch(model, 512, 2)
+  # One jitted init that also runs the forward pass (an eager init compiles every
+  # initialiser op on its own: minutes on 2 cores).
+  out, variables = jax.jit(model.init_with_output)(jax.random.key(0), batch["sequence"])
+  variables, out = nn.meta.unbox(variables), out["human"]
+  assert out.shape == (2, conv2d.num_pairs(12, 2), 2) and out.dtype == jnp.float32
+  assert np.isfinite(out).all() and akita.akita("tiny").map_bins(8_192) == 28
   task = contact_map.ContactMap(head="human", diagonal_offset=2)
   tx = optax.adam(3e-3)
 
@@ -99,7 +104,7 @@ def test_tiny_forward_shapes_and_train_steps_lower_masked_mse():
 
   params, stats = variables["params"], variables["batch_stats"]
   opt_state, losses = tx.init(params), []
-  for i in range(6):
+  for i in range(3):
     params, stats, opt_state, loss = step(params, stats, opt_state, jax.random.key(i))
     losses.append(float(loss))
   assert np.isfinite(losses).all() and losses[-1] < losses[0], losses

@@ -60,14 +60,20 @@ def test_paper_parameter_count_and_geometry():
 
 
 def test_tiny_shapes_and_training_lowers_masked_mse():
-  model = orca.orca_1mb("tiny")
+  # Three encoder stages (pools 4 and 8: 32-bp bins) and two 2-D blocks of the tiny
+  # preset, on 512 bp (a 12 x 12 map): the train step's compile is the cost, and it
+  # grows with the number of blocks.
+  model = orca.orca_1mb("tiny", encoder_features=(8, 12, 16), pool_sizes=(4, 8),
+                        decoder_dilations=(1, 2))
   rng = np.random.default_rng(0)
-  sequence = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (2, 8_192))]
-  # Jitted: an eager init compiles every initialiser op on its own (minutes on 2 cores).
-  variables = nn.meta.unbox(jax.jit(model.init)(jax.random.key(0), sequence[:1]))
-  out = jax.jit(model.apply)(variables, sequence)["human"]
-  assert model.map_bins(8_192) == 28 and out.shape == (2, 351, 2)
-  full = conv2d.from_upper_triangle(np.asarray(out), 28, 2)
+  sequence = np.eye(4, dtype=np.float32)[rng.integers(0, 4, (2, 512))]
+  # One jitted init that also runs the forward pass (an eager init compiles every
+  # initialiser op on its own: minutes on 2 cores).
+  out, variables = jax.jit(model.init_with_output)(jax.random.key(0), sequence)
+  variables, out = nn.meta.unbox(variables), out["human"]
+  assert orca.orca_1mb("tiny").map_bins(8_192) == 28 and model.map_bins(512) == 12
+  assert out.shape == (2, conv2d.num_pairs(12, 2), 2)
+  full = conv2d.from_upper_triangle(np.asarray(out), 12, 2)
   assert np.isnan(full[0, 0, 1, 0]) and np.isfinite(full[0, 0, 2, 0]) and np.nanstd(full) > 0
 
   target = rng.normal(size=out.shape).astype(np.float32)
@@ -89,7 +95,7 @@ def test_tiny_shapes_and_training_lowers_masked_mse():
 
   params, stats = variables["params"], variables["batch_stats"]
   opt_state, losses = tx.init(params), []
-  for i in range(4):
+  for i in range(3):
     params, stats, opt_state, loss = step(params, stats, opt_state, jax.random.key(i))
     losses.append(float(loss))
   assert np.isfinite(losses).all() and losses[-1] < losses[0], losses
