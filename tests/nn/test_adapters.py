@@ -98,7 +98,8 @@ def test_only_adapter_and_head_parameters_train():
 def test_unmatched_targets_and_bad_kind_are_errors():
   x = _dna(24)
   with pytest.raises(ValueError, match="no Dense/Conv layer"):
-    adapters.Adapted(_lm(), kind="lora", targets=("nothing_here",)).init(
-        jax.random.PRNGKey(0), x)
+    jax.eval_shape(adapters.Adapted(_lm(), kind="lora", targets=("nothing_here",)).init,
+                   jax.random.PRNGKey(0), x)
   with pytest.raises(ValueError, match="unknown adapter kind"):
-    adapters.Adapted(_lm(), kind="prefix", targets=("query",)).init(jax.random.PRNGKey(0), x)
+    jax.eval_shape(adapters.Adapted(_lm(), kind="prefix", targets=("query",)).init,
+                   jax.random.PRNGKey(0), x)
