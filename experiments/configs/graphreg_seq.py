@@ -25,6 +25,11 @@ trunk, also from stage 1), the same with ``tiny_`` (``synthetic_graphs/tiny``: 4
 ``--config.dataset.name=graphreg/NAME --config.dataset.data_dir=D``). ``synthetic_graphs/sequence`` is 120 regions of 1.2 Mb
 of DNA: the trunk convolves 1.2 M positions per region, so the non-tiny variants want an
 accelerator (the paper trained on GPUs).
+
+Not measured yet: the Seq-GraphReg vs Seq-CNN comparison on ``synthetic_graphs/sequence``
+(the Epi pair's proof is in ``graphreg_epi``). On the shared 2-core CPU at load ~40, where
+Akita's 32-kb synthetic preset trains at ~1.3 examples/s, two stages of hundreds of steps
+over 1.2-Mb regions take many hours; it waits for an accelerator.
 """
 
 import ml_collections
