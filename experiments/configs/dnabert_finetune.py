@@ -49,10 +49,10 @@ batch 32, hidden dropout 0.1); adapters and a frozen trunk use 10x the rate (Hu 
 tune LoRA's rate separately; a head alone needs more), the tiny encoder 5x.
 Measured (README "Fine-tuning and adapters"; 2-core CPU at load 40-50, seed 0):
 ``:tiny,n=500,<mode>`` from a 1,500-step ``dnabert_pretrain:tiny`` base (test masked
-NLL 3.89 nats vs 4.16 uniform), valid AUROC at step 150 of 300: scratch 0.577 (0.592
-at 300), full 0.539, frozen 0.582, lora 0.585 (3.3% of parameters trained), ia3 0.581.
-This base is too weakly pretrained for fine-tuning to beat scratch; checkpoint state
-440,439 bytes full vs 119,944 LoRA by reference.
+NLL 3.89 nats vs 4.16 uniform), 300 steps, test AUROC: scratch 0.590, full 0.539,
+frozen 0.571, lora 0.567 (3.3% of parameters trained), ia3 0.574. This base is too
+weakly pretrained for fine-tuning to beat scratch; checkpoint state 470,020 bytes full
+vs 124,156 LoRA by reference (step 300).
 """
 
 from __future__ import annotations
