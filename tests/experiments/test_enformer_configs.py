@@ -68,11 +68,11 @@ def _input_support(model, length, bin_index):
 
   variables = init(x)
 
-  def bin_sum(x):
+  def bin_sum(x, variables):  # Variables as an argument: not baked into the HLO.
     outputs = model.apply(variables, x)
     return sum(o[0, bin_index].sum() for o in outputs.values())
 
-  grad = np.abs(np.asarray(jax.jit(jax.grad(bin_sum))(x))[0]).sum(-1)
+  grad = np.abs(np.asarray(jax.jit(jax.grad(bin_sum))(x, variables))[0]).sum(-1)
   return np.flatnonzero(grad > 0), variables
 
 
