@@ -84,6 +84,15 @@ class _Source:
     state["_handle"] = None  # Reopened in each grain worker.
     return state
 
+  def __repr__(self) -> str:
+    # grain stores the source's repr in the iterator state and refuses to restore
+    # into a source whose repr differs, so it must name the arguments, not the
+    # object's address (a restarted run builds a new source).
+    fields = ", ".join(f"{k}={v!r}" for k, v in sorted(self.__dict__.items())
+                       if not k.startswith("_")
+                       and isinstance(v, (str, int, float, tuple, list)))
+    return f"{type(self).__name__}({fields})"
+
   @property
   def metadata(self) -> dict[str, Any]:
     return {"stream": type(self).__name__}

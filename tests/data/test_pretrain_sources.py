@@ -56,11 +56,13 @@ def test_genome_example_tokens_and_masks(genome):
 
 
 def test_loader_resumes_from_iterator_state(genome):
-  source = ps.GenomeWindows(genome, "train", k=3, max_tokens=32, num_records=10**6,
-                            valid_chromosomes=("chr3",), test_chromosomes=("chr4",))
   keys = ("input_ids", "attention_mask", "labels")
 
   def loader():
+    # A new source each time, as a restarted run builds one: grain checks that the
+    # restored state's source (its repr) is the same.
+    source = ps.GenomeWindows(genome, "train", k=3, max_tokens=32, num_records=10**6,
+                              valid_chromosomes=("chr3",), test_chromosomes=("chr4",))
     return iter(pipeline.make_loader(source, batch_size=4, keys=keys, seed=3))
 
   first = loader()
