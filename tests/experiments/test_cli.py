@@ -73,7 +73,7 @@ except SystemExit as e:
     (["--config=deepsea:tiny", "--workdir=/nonexistent", "--config.optimizer.learnin_rate=1"],
      "config.optimizer has no field 'learnin_rate'; valid fields: b1, b2, clip_norm"),
     (["--config=deepsea:tiny", "--workdir=/nonexistent", "--config.foo=1"],
-     "config has no field 'foo'; valid fields: allow_config_change, augment"),
+     "config has no field 'foo'; valid fields: adapters, allow_config_change, augment"),
 ])
 def test_flag_and_config_errors_come_before_jax_is_imported(args, message):
   out = subprocess.run([sys.executable, "-c", _BEFORE_JAX.format(args=args)], cwd=REPO,
