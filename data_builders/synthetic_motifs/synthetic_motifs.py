@@ -66,22 +66,10 @@ import tensorflow_datasets as tfds
 from pyjaspar import jaspardb
 
 from genereg_jax.data.encoding import one_hot_dna
+# The vocabulary lives in the library, which plants it in the pretraining genome too.
+from genereg_jax.data.motifs import MOTIF_IDS, PSEUDOCOUNT, jaspar_matrices, sample_site
 
-# Motif vocabulary: our name -> JASPAR CORE base matrix ID (latest version is used).
-MOTIF_IDS: dict[str, str] = {
-    "CTCF": "MA0139",
-    "GATA1": "MA0035",
-    "SPI1": "MA0080",
-    "CEBPB": "MA0466",
-    "HNF4A": "MA0114",
-    "FOXA2": "MA0047",
-    "SOX2": "MA0143",
-    "POU5F1": "MA1115",
-    "NFYA": "MA0060",
-    "TP53": "MA0106",
-}
 MOTIF_NAMES: tuple[str, ...] = tuple(MOTIF_IDS)
-PSEUDOCOUNT = 0.01
 # Planted sites score at least this fraction of their consensus log-odds: about half
 # of raw PFM draws pass; a PWM-scan oracle then reaches mean test AUROC 0.99 on the
 # default build (0.93 with every draw kept, the PFM's weak tail being
@@ -145,17 +133,7 @@ class PlantedMotif:
         rejected and redrawn (0 keeps every draw), so planted sites look like the
         strong matches found under ChIP-seq peaks rather than the PFM's weak tail.
     """
-    cdf = np.cumsum(self.probabilities, axis=1)
-    log_odds = self.log_odds()
-    threshold = min_score_fraction * self.max_score() if min_score_fraction > 0 else -np.inf
-    while True:
-      draws = rng.random(self.width)
-      indices = np.minimum((draws[:, None] >= cdf).sum(axis=1), 3)
-      if log_odds[np.arange(self.width), indices].sum() >= threshold:
-        break
-    if strand < 0:
-      indices = 3 - indices[::-1]
-    return indices.astype(np.uint8)
+    return sample_site(self.probabilities, rng, strand, min_score_fraction)
 
 
 def load_motifs(release: str | None = None,
@@ -174,24 +152,9 @@ def load_motifs(release: str | None = None,
   Raises:
     ValueError: if a matrix is missing or is not a CORE vertebrate matrix.
   """
-  database = jaspardb(release=release) if release else jaspardb()
-  motifs = {}
-  for name, base_id in (MOTIF_IDS if motif_ids is None else motif_ids).items():
-    matrix = database.fetch_motif_by_id(base_id)
-    if matrix is None:
-      raise ValueError(
-          f"{database.release} has no JASPAR matrix {base_id} ({name}); the synthetic "
-          "builders need every matrix they name. Use a pyjaspar release that has it.")
-    if matrix.collection != "CORE" or matrix.tax_group != "vertebrates":
-      raise ValueError(
-          f"JASPAR {matrix.matrix_id} ({name}) is {matrix.collection}/"
-          f"{matrix.tax_group}, expected a CORE vertebrates matrix.")
-    counts = np.array([matrix.counts[base] for base in "ACGT"],
-                      dtype=np.float64).T
-    frequencies = counts / counts.sum(axis=1, keepdims=True)
-    probabilities = (frequencies + PSEUDOCOUNT) / (1 + 4 * PSEUDOCOUNT)
-    motifs[name] = PlantedMotif(name, matrix.matrix_id, probabilities)
-  return motifs
+  matrices = jaspar_matrices(MOTIF_IDS if motif_ids is None else motif_ids, release)
+  return {name: PlantedMotif(name, matrix_id, probabilities)
+          for name, (matrix_id, probabilities) in matrices.items()}
 
 
 def motif_widths(release: str | None = None) -> dict[str, int]:

@@ -60,6 +60,7 @@ from __future__ import annotations
 import ml_collections
 
 from experiments.configs import _base
+from experiments.configs import model_config
 
 from data_builders.synthetic_motifs import synthetic_motifs
 
@@ -114,7 +115,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # DNABERT's fine-tuning (README): AdamW 2e-4, decay 0.01, 10% warm-up, batch 32.
   steps = 600 if options["tiny"] else 1250
   config = _base.base_config(
-      dataset=dataset, model_name="language_heads", model_preset=preset, model=model,
+      dataset=dataset, model_name="language_heads", model_preset=preset,
+      # Every encoder field, so a base pretrained with other settings (rotary
+      # positions, another position table) is matched from the command line.
+      model=model_config("language_heads", preset, **model),
       task_name=task_name, task=task_fields, batch_size=32, eval_batch_size=128,
       optimizer=dict(name="adamw", learning_rate=2e-4, weight_decay=0.01,
                      schedule="linear", warmup_steps=steps // 10,

@@ -26,9 +26,11 @@ are opened lazily in each grain worker (the open handle is not pickled).
   ``max_columns``, masked 15% over the aligned tokens.
 
 ``synthetic_genome`` writes the embedded default: a genome whose background is
-i.i.d. bases with planted motif instances, short repeats and N gaps, so an MLM has
-structure to learn beyond k-mer frequencies; ``synthetic_proteins`` and
-``synthetic_msas`` are the protein and MSA counterparts (families of mutated copies).
+i.i.d. bases with planted sites of the JASPAR motifs that the ``synthetic_motifs``
+fine-tuning task labels (``genereg_jax.data.motifs``) and N gaps, so an MLM has
+structure to learn beyond k-mer frequencies, the structure fine-tuning then labels;
+``synthetic_proteins`` and ``synthetic_msas`` are the protein and MSA counterparts
+(families of mutated copies).
 """
 
 from __future__ import annotations
@@ -40,12 +42,13 @@ import os
 import shutil
 import tempfile
 import zlib
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from genereg_jax import files
 from genereg_jax.data import genome as genome_lib
+from genereg_jax.data import motifs as motifs_lib
 from genereg_jax.data import tokenizers
 from genereg_jax.tasks import mlm
 
@@ -311,33 +314,37 @@ def _write_fasta(path: str, records: Sequence[tuple[str, bytes]], width: int = 6
 
 
 def synthetic_genome(path: str, *, num_chromosomes: int = 10, length: int = 200_000,
-                     num_motifs: int = 12, motif_density: float = 1 / 60,
-                     mutation_rate: float = 0.1, seed: int = 0) -> str:
+                     motif_ids: Mapping[str, str] | None = None,
+                     motif_density: float = 1 / 60, min_score_fraction: float = 0.7,
+                     release: str | None = None, seed: int = 0) -> str:
   """Writes the embedded pretraining genome to ``path`` (a FASTA); returns ``path``.
 
   Chromosomes ``chr1 … chr{num_chromosomes}`` of i.i.d. bases (GC 41%, as the human
-  genome) in which ``num_motifs`` random motifs (8-14 bp, either strand) are planted
-  on average once per ``1 / motif_density`` bp with ``mutation_rate`` of their bases
-  redrawn, plus a 5-kb N run at each chromosome's start and one inside it (so
-  N-heavy windows exist to skip). Deterministic in ``seed``.
+  genome) in which sites of the JASPAR matrices ``motif_ids`` (default: the vocabulary
+  of the ``synthetic_motifs`` fine-tuning task, ``genereg_jax.data.motifs.MOTIF_IDS``,
+  from pyjaspar's ``release``) are planted on average once per ``1 / motif_density``
+  bp, on either strand, each drawn from its PFM as that task draws them (scoring at
+  least ``min_score_fraction`` of the consensus), plus a 5-kb N run at each
+  chromosome's start and a 2-kb one inside it (so N-heavy windows exist to skip).
+  Deterministic in ``seed`` and the JASPAR release.
   """
   rng = np.random.default_rng(seed)
-  motifs = [rng.choice(4, size=int(rng.integers(8, 15))) for _ in range(num_motifs)]
+  matrices = motifs_lib.jaspar_matrices(motifs_lib.MOTIF_IDS if motif_ids is None
+                                        else motif_ids, release)
+  pfms = [probabilities for _, probabilities in matrices.values()]
   records = []
   for c in range(num_chromosomes):
     seq = rng.choice(4, size=length, p=[0.295, 0.205, 0.205, 0.295])
     position = 0
     while True:
       position += int(rng.geometric(motif_density))
-      motif = motifs[int(rng.integers(num_motifs))]
-      if position + len(motif) > length:
+      pfm = pfms[int(rng.integers(len(pfms)))]
+      if position + len(pfm) > length:
         break
-      if rng.random() < 0.5:
-        motif = 3 - motif[::-1]  # Reverse complement (A<->T, C<->G in ACGT order).
-      copy = np.where(rng.random(len(motif)) < mutation_rate,
-                      rng.choice(4, size=len(motif)), motif)
-      seq[position:position + len(motif)] = copy
-      position += len(motif)
+      site = motifs_lib.sample_site(pfm, rng, 1 if rng.random() < 0.5 else -1,
+                                    min_score_fraction)
+      seq[position:position + len(site)] = site
+      position += len(site)
     letters = _BASES[seq].copy()
     letters[:5000] = ord("N")
     gap = int(rng.integers(length // 4, length // 2))
@@ -398,9 +405,10 @@ def synthetic_msas(directory: str, *, num_families: int = 40, depth: int = 48,
 
 def embedded_dir(data_dir: str | None) -> str:
   """Where the embedded synthetic pretraining data live: ``<data_dir>/pretrain_synthetic/
-  v1`` (``data_dir`` defaults to TFDS's ``~/tensorflow_datasets``)."""
+  v2`` (``data_dir`` defaults to TFDS's ``~/tensorflow_datasets``; v1's genome planted
+  random motifs, v2's the JASPAR vocabulary of ``synthetic_motifs``)."""
   root = data_dir or os.path.join(os.path.expanduser("~"), "tensorflow_datasets")
-  return os.path.join(root, "pretrain_synthetic", "v1")
+  return os.path.join(root, "pretrain_synthetic", "v2")
 
 
 def embedded(kind: str, data_dir: str | None = None) -> str:

@@ -203,8 +203,9 @@ def load_saved_config(workdir: str):
 
 
 # What a checkpoint's meaning depends on: evaluation and prediction compare only these.
+# ``adapters`` adds parameters (LoRA / IA3) and changes what the kernels compute.
 MODEL_FIELDS = ("model_name", "model_preset", "model", "task_name", "task", "dataset.name",
-                "model_inputs", "species")
+                "model_inputs", "species", "adapters")
 
 
 def check_same_config(workdir: str, config, *, allow_change: bool = False,

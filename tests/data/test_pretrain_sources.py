@@ -99,3 +99,22 @@ def test_protein_and_msa_sources(tmp_path):
   assert (example["input_ids"][:, 0] == 0).all()  # <cls> on every row
   assert (example["labels"] == mlm.IGNORE_INDEX).all()  # masking off
   assert len(msas.paths) == 6 and os.path.isdir(directory)
+
+
+def test_genome_plants_the_synthetic_motifs_vocabulary(genome):
+  """The embedded genome holds sites of the JASPAR motifs the fine-tuning task labels:
+  strong CTCF matches (>= 70% of the consensus log-odds) are planted ~once per 750 bp
+  and essentially never occur by chance in the i.i.d. background."""
+  from genereg_jax.data import motifs
+  lines = open(genome, "rb").read().split(b"\n")
+  text = np.frombuffer(b"".join(l for l in lines if not l.startswith(b">")), np.uint8)
+  codes = np.full(256, 4)
+  codes[np.frombuffer(b"ACGT", np.uint8)] = np.arange(4)
+  log_odds = np.log2(motifs.jaspar_matrices({"CTCF": "MA0139"})["CTCF"][1] / 0.25)
+  log_odds = np.concatenate([log_odds, np.full((len(log_odds), 1), -100.0)], 1)  # N column.
+  windows = np.lib.stride_tricks.sliding_window_view(codes[text], len(log_odds))
+  columns = np.arange(len(log_odds))
+  scores = np.maximum(log_odds[columns, windows].sum(1),
+                      log_odds[::-1, [3, 2, 1, 0, 4]][columns, windows].sum(1))
+  hits = int((scores >= 0.7 * log_odds.max(1).sum()).sum())
+  assert hits >= 10, hits  # ~27 expected in the 4 x 7 kb of non-N sequence.

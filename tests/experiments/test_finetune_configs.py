@@ -89,3 +89,13 @@ def test_lora_checkpoint_by_reference(tmp_path, tfds_dir):
   _base(tmp_path / "base.npz", seed=1)  # Another base at the same path.
   with pytest.raises(finetune.BaseMismatchError, match="fingerprint"):
     trainer.restore_for_eval(config, workdir)
+
+
+def test_evaluation_refuses_another_adapter_setup(tmp_path):
+  from genereg_jax.train import workdir as workdir_lib
+  lora = configs.get_config("dnabert_finetune:tiny,lora")
+  workdir_lib.write_config(str(tmp_path), lora)
+  workdir_lib.check_same_config(str(tmp_path), lora, fields=workdir_lib.MODEL_FIELDS)
+  with pytest.raises(workdir_lib.WorkdirError, match="adapters.kind"):
+    workdir_lib.check_same_config(str(tmp_path), configs.get_config("dnabert_finetune:tiny,ia3"),
+                                  what="evaluate", fields=workdir_lib.MODEL_FIELDS)
