@@ -22,8 +22,22 @@ from genereg_jax.tasks import base
 from genereg_jax.tasks import metrics
 
 
-def _columns(y):
+def columns(y):
+  """``[batch]`` as ``[batch, 1]``; other shapes unchanged."""
   return y[:, None] if y.ndim == 1 else y
+
+
+def masked_mse(outputs, targets, batch):
+  """(mean squared error over the known targets, their count): NaN targets and
+  padded examples (``batch["example_mask"]``) are left out."""
+  targets = columns(jnp.asarray(targets, jnp.float32))
+  outputs = columns(outputs.astype(jnp.float32))
+  known = targets == targets
+  if "example_mask" in batch:
+    known = known & (batch["example_mask"][:, None] > 0)
+  error = jnp.where(known, outputs - jnp.where(known, targets, 0.0), 0.0)
+  weight = known.sum().astype(jnp.float32)
+  return jnp.sum(error * error) / jnp.maximum(weight, 1.0), weight
 
 
 class Expression(base.Task):
@@ -52,14 +66,7 @@ class Expression(base.Task):
     return tuple(target_shape) or (1,)
 
   def loss(self, outputs, batch):
-    targets = _columns(jnp.asarray(batch[self.target_key], jnp.float32))
-    outputs = _columns(outputs.astype(jnp.float32))
-    known = targets == targets
-    if "example_mask" in batch:
-      known = known & (batch["example_mask"][:, None] > 0)
-    error = jnp.where(known, outputs - jnp.where(known, targets, 0.0), 0.0)
-    weight = known.sum().astype(jnp.float32)
-    return jnp.sum(error * error) / jnp.maximum(weight, 1.0), weight
+    return masked_mse(outputs, batch[self.target_key], batch)
 
   def predictions(self, outputs):
     return outputs.astype(jnp.float32)
@@ -78,10 +85,10 @@ class ExpressionMetrics:
   _measured: list = dataclasses.field(default_factory=list)
 
   def update(self, predictions: Any, batch: base.Batch) -> None:
-    measured = _columns(np.asarray(batch[self.target_key], np.float64))
+    measured = columns(np.asarray(batch[self.target_key], np.float64))
     if batch.get("example_mask") is not None:
       measured = np.where(np.asarray(batch["example_mask"])[:, None] > 0, measured, np.nan)
-    self._predicted.append(_columns(np.asarray(predictions, np.float64)))
+    self._predicted.append(columns(np.asarray(predictions, np.float64)))
     self._measured.append(measured)
 
   def merge(self, other: "ExpressionMetrics") -> "ExpressionMetrics":

@@ -20,11 +20,10 @@ import jax.numpy as jnp
 import numpy as np
 
 from genereg_jax.tasks import base
+from genereg_jax.tasks import expression
 from genereg_jax.tasks import metrics
 
 
-def _columns(x):
-  return x[:, None] if x.ndim == 1 else x
 
 
 class Phenotype(base.Task):
@@ -42,14 +41,7 @@ class Phenotype(base.Task):
       self.trait_names = tuple(metadata["trait_names"])
 
   def loss(self, outputs, batch):
-    targets = _columns(jnp.asarray(batch[self.phenotype_key], jnp.float32))
-    outputs = _columns(outputs.astype(jnp.float32))
-    known = targets == targets
-    if "example_mask" in batch:
-      known = known & (batch["example_mask"][:, None] > 0)
-    error = jnp.where(known, outputs - jnp.where(known, targets, 0.0), 0.0)
-    weight = known.sum().astype(jnp.float32)
-    return jnp.sum(error * error) / jnp.maximum(weight, 1.0), weight
+    return expression.masked_mse(outputs, batch[self.phenotype_key], batch)
 
   def predictions(self, outputs):
     return outputs.astype(jnp.float32)
@@ -68,10 +60,10 @@ class PhenotypeMetrics:
   _rows: list = dataclasses.field(default_factory=list)
 
   def update(self, predictions: Any, batch: base.Batch) -> None:
-    observed = _columns(np.asarray(batch[self.phenotype_key], np.float64))
-    predicted = _columns(np.asarray(predictions, np.float64))
+    observed = expression.columns(np.asarray(batch[self.phenotype_key], np.float64))
+    predicted = expression.columns(np.asarray(predictions, np.float64))
     truth = batch.get(self.truth_key) if self.truth_key else None
-    truth = (_columns(np.asarray(truth, np.float64)) if truth is not None
+    truth = (expression.columns(np.asarray(truth, np.float64)) if truth is not None
              else np.full_like(observed, np.nan))
     mask = batch.get("example_mask")
     if mask is not None:
