@@ -1,15 +1,19 @@
 """scBasset: the published size, shapes of the tiny preset, the per-cell layer as
 embeddings, denoised accessibility, motif-insertion TF activity, the pooled metrics and
-Leiden agreement."""
+Leiden agreement, and that the cell embeddings learn the planted cell types."""
 
 import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 from sklearn import metrics as sk
 
+import train_check
+from data_builders.synthetic_singlecell import synthetic_singlecell
 from genereg_jax import cell_embeddings
+from genereg_jax.data import encoding
 from genereg_jax.models import get_model
 from genereg_jax.models import scbasset
 from genereg_jax.tasks import get_task
@@ -97,3 +101,30 @@ def test_leiden_agreement_recovers_separated_types_and_not_noise():
   assert result["ari"] > 0.9 and result["num_clusters"] == 3
   noise = cell_embeddings.leiden_agreement(rng.normal(size=(90, 8)), labels, method="gauss")
   assert noise["ari"] < 0.2
+
+
+def test_cell_embeddings_learn_the_planted_cell_types():
+  # 3 planted types x 20 cells over 120 peaks of 344 bp; one tower block keeps the compile
+  # short. 40 full-batch steps: the train loss 0.75 -> 0.26 and Leiden on the per-cell
+  # layer recovers the types exactly (ARI 1.0); with each cell's peaks shuffled it is ~0.
+  num_cells, num_peaks, length = 60, 120, 344
+  adata, genome = synthetic_singlecell.simulate_atac(
+      num_types=3, num_cells=num_cells, num_peaks=num_peaks, seq_len=length)
+  x = encoding.one_hot_dna(genome[synthetic_singlecell.CONTIG], np.float32)
+  x = x.reshape(num_peaks, length, 4)
+  y = np.asarray(adata.X.todense(), np.float32).T  # [peaks, cells]
+  model = get_model("scbasset", "tiny", dict(num_cells=num_cells, num_tower_blocks=1))
+  variables = flax.linen.meta.unbox(model.init(jax.random.key(0), x[:2]))
+
+  def loss_fn(params, state, key):
+    logits, state = model.apply({"params": params, **state}, x, train=True,
+                                mutable=["batch_stats"], rngs={"dropout": key})
+    return optax.sigmoid_binary_cross_entropy(logits, y).mean(), state
+
+  params, _, losses = train_check.fit(loss_fn, variables["params"], steps=40,
+                                      learning_rate=1e-2,
+                                      state={"batch_stats": variables["batch_stats"]})
+  result = cell_embeddings.leiden_agreement(scbasset.cell_embeddings(params),
+                                            adata.obs["cell_type"].to_numpy(),
+                                            method="gauss")
+  assert losses[-1] < 0.5 * losses[0] and result["ari"] > 0.7, (losses[::10], result["ari"])

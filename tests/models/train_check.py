@@ -27,3 +27,24 @@ def jitted_losses(model, params, x, y, *, learning_rate: float, dropout_seed: in
     losses.append(float(loss))
   assert np.isfinite(losses).all()
   return losses
+
+
+def fit(loss_fn, params, *, steps: int, learning_rate: float, state=None, seed: int = 0):
+  """Full-batch Adam for the "must learn" tests: ``steps`` jitted steps (one compile) of
+  ``loss_fn(params, state, key) -> (loss, new state)``, ``state`` a model's mutable
+  collections (batch statistics) or None, ``key`` a fresh dropout/sampling key per step.
+  Returns ``(params, state, losses)``."""
+  tx = optax.adam(learning_rate)
+
+  @jax.jit
+  def step(params, state, opt_state, key):
+    (loss, state), grads = jax.value_and_grad(loss_fn, has_aux=True)(params, state, key)
+    updates, opt_state = tx.update(grads, opt_state)
+    return optax.apply_updates(params, updates), state, opt_state, loss
+
+  opt_state, losses = tx.init(params), []
+  for key in jax.random.split(jax.random.key(seed), steps):
+    params, state, opt_state, loss = step(params, state, opt_state, key)
+    losses.append(float(loss))
+  assert np.isfinite(losses).all()
+  return params, state, losses
