@@ -68,6 +68,27 @@ def lstm_cell_params(kernel: np.ndarray, recurrent_kernel: np.ndarray, bias: np.
   return params
 
 
+def _cell_inits() -> dict:
+  """Initialisers of a recurrent cell, with logical axes for partitioning."""
+  return dict(
+      kernel_init=nn.with_logical_partitioning(nn.initializers.lecun_normal(),
+                                               ("lstm_in", "lstm")),
+      recurrent_kernel_init=nn.with_logical_partitioning(nn.initializers.orthogonal(),
+                                                         ("lstm_recurrent", "lstm")),
+      bias_init=nn.with_logical_partitioning(nn.initializers.zeros_init(), ("lstm",)))
+
+
+def _bidirectional(make_cell, x, seq_lengths):
+  """((forward carry, backward carry), outputs) of a bidirectional RNN over ``x``,
+  called inside the owning module's ``@nn.compact`` method."""
+  # Unbound (parent=None) cells and RNNs, so that each RNN adopts its cell as ``cell``
+  # and Bidirectional adopts the RNNs as ``forward_rnn`` / ``backward_rnn``.
+  bidirectional = nn.Bidirectional(nn.RNN(make_cell(), parent=None),
+                                   nn.RNN(make_cell(), parent=None),
+                                   return_carry=True, name="bidirectional")
+  return bidirectional(x, seq_lengths=seq_lengths)
+
+
 class BiLSTM(nn.Module):
   """Bidirectional LSTM, ``[batch, length, in] -> [batch, length, 2 * features]`` (DanQ).
 
@@ -96,21 +117,11 @@ class BiLSTM(nn.Module):
       raise ValueError(f"unknown gate activation {self.gate_activation!r}; "
                        f"valid: {sorted(GATE_ACTIVATIONS)}")
 
-    def rnn() -> nn.RNN:
-      # Unbound (parent=None) so that each RNN adopts its cell as ``cell`` and
-      # Bidirectional adopts the RNNs as ``forward_rnn`` / ``backward_rnn``.
-      cell = nn.OptimizedLSTMCell(
-          self.features, gate_fn=GATE_ACTIVATIONS[self.gate_activation], dtype=self.dtype,
-          kernel_init=nn.with_logical_partitioning(nn.initializers.lecun_normal(),
-                                                   ("lstm_in", "lstm")),
-          recurrent_kernel_init=nn.with_logical_partitioning(nn.initializers.orthogonal(),
-                                                             ("lstm_recurrent", "lstm")),
-          bias_init=nn.with_logical_partitioning(nn.initializers.zeros_init(), ("lstm",)),
-          parent=None)
-      return nn.RNN(cell, parent=None)
-
-    bidirectional = nn.Bidirectional(rnn(), rnn(), return_carry=True, name="bidirectional")
-    (forward_carry, backward_carry), outputs = bidirectional(x, seq_lengths=seq_lengths)
+    (forward_carry, backward_carry), outputs = _bidirectional(
+        lambda: nn.OptimizedLSTMCell(self.features,
+                                     gate_fn=GATE_ACTIVATIONS[self.gate_activation],
+                                     dtype=self.dtype, **_cell_inits(), parent=None),
+        x, seq_lengths)
     if self.return_sequences:
       return outputs
     # A carry is (c, h); the output is h.
@@ -137,19 +148,9 @@ class BiGRU(nn.Module):
 
   @nn.compact
   def __call__(self, x: jnp.ndarray, seq_lengths: jnp.ndarray | None = None) -> jnp.ndarray:
-    def rnn() -> nn.RNN:
-      cell = nn.GRUCell(
-          self.features, dtype=self.dtype,
-          kernel_init=nn.with_logical_partitioning(nn.initializers.lecun_normal(),
-                                                   ("lstm_in", "lstm")),
-          recurrent_kernel_init=nn.with_logical_partitioning(nn.initializers.orthogonal(),
-                                                             ("lstm_recurrent", "lstm")),
-          bias_init=nn.with_logical_partitioning(nn.initializers.zeros_init(), ("lstm",)),
-          parent=None)
-      return nn.RNN(cell, parent=None)
-
-    bidirectional = nn.Bidirectional(rnn(), rnn(), return_carry=True, name="bidirectional")
-    (forward_carry, backward_carry), outputs = bidirectional(x, seq_lengths=seq_lengths)
+    (forward_carry, backward_carry), outputs = _bidirectional(
+        lambda: nn.GRUCell(self.features, dtype=self.dtype, **_cell_inits(), parent=None),
+        x, seq_lengths)
     if self.return_sequences:
       return outputs
     # A GRU's carry is its output h.
