@@ -73,15 +73,43 @@ def oracle(x: np.ndarray, motifs, fraction: float) -> tuple[np.ndarray, dict]:
   return labels, best
 
 
+def design_groups(config, input_key: str, fn, objective, length: int):
+  """What both families compare: (score function, training inputs, their scores,
+  {random, top_training, seqprop, evolution} sequences, seconds per design method)."""
+  import jax.numpy as jnp
+  from genereg_jax import design
+  from genereg_jax.train import trainer
+
+  def score(x):
+    return np.concatenate([np.asarray(objective(fn(jnp.asarray(x[i:i + 512]))))
+                           for i in range(0, len(x), 512)])
+
+  source = trainer.load_split(config, "train", trainer.heads(config)[0])
+  train_x = np.stack([np.asarray(source[i][input_key], np.float32)
+                      for i in range(len(source))])
+  train_scores = score(train_x)
+  groups = {"random": design.random_start(FLAGS.n, length, design.Constraints(),
+                                          seed=FLAGS.seed + 1),
+            "top_training": train_x[np.argsort(-train_scores)[:FLAGS.n]]}
+  seconds = {}
+  begin = time.perf_counter()
+  groups["seqprop"] = design.seqprop(fn, objective, FLAGS.n, length, steps=FLAGS.steps,
+                                     seed=FLAGS.seed).x
+  seconds["seqprop"] = time.perf_counter() - begin
+  begin = time.perf_counter()
+  start = design.random_start(FLAGS.n, length, design.Constraints(), seed=FLAGS.seed)
+  groups["evolution"] = design.evolve(fn, objective, start, rounds=FLAGS.rounds).x
+  seconds["evolution"] = time.perf_counter() - begin
+  return score, train_x, train_scores, groups, seconds
+
+
 def main(argv):
   del argv
   import jax
-  import jax.numpy as jnp
   from data_builders.synthetic_motifs import synthetic_motifs as sm
   from genereg_jax import design
   from genereg_jax import predict
   from genereg_jax.interpret import readout
-  from genereg_jax.train import trainer
   from genereg_jax.train import workdir
 
   config = workdir.load_saved_config(FLAGS.workdir)
@@ -96,26 +124,8 @@ def main(argv):
   fn = jax.jit(lambda x: model.apply(variables, **{predictor.sequence_key: x}, train=False))
   objective = design.maximise(target)
   length = predictor.input_length
-  score = lambda x: np.concatenate([np.asarray(objective(fn(jnp.asarray(x[i:i + 512]))))
-                                    for i in range(0, len(x), 512)])
-
-  source = trainer.load_split(config, "train", trainer.heads(config)[0])
-  train_x = np.stack([np.asarray(source[i][config.model_inputs[0]], np.float32)
-                      for i in range(len(source))])
-  train_scores = score(train_x)
-  top = np.argsort(-train_scores)[:FLAGS.n]
-  groups = {"random": design.random_start(FLAGS.n, length, design.Constraints(),
-                                          seed=FLAGS.seed + 1),
-            "top_training": train_x[top]}
-  seconds = {}
-  begin = time.perf_counter()
-  groups["seqprop"] = design.seqprop(fn, objective, FLAGS.n, length, steps=FLAGS.steps,
-                                     seed=FLAGS.seed).x
-  seconds["seqprop"] = time.perf_counter() - begin
-  begin = time.perf_counter()
-  start = design.random_start(FLAGS.n, length, design.Constraints(), seed=FLAGS.seed)
-  groups["evolution"] = design.evolve(fn, objective, start, rounds=FLAGS.rounds).x
-  seconds["evolution"] = time.perf_counter() - begin
+  score, train_x, train_scores, groups, seconds = design_groups(
+      config, config.model_inputs[0], fn, objective, length)
 
   motifs = sm.load_motifs()
   rule = dict(sm.GRAMMAR)[sm.LABEL_NAMES[target]]
@@ -151,12 +161,10 @@ def main(argv):
 def expression_family(config) -> None:
   """The ``--family=utr``/``aparent`` table: model vs oracle for four groups."""
   import jax
-  import jax.numpy as jnp
   from data_builders.synthetic_expression import synthetic_expression as se
   from genereg_jax import design
   from genereg_jax import predict
   from genereg_jax.interpret import readout
-  from genereg_jax.train import trainer
 
   aparent = FLAGS.family == "aparent"
   predictor, step = predict.load_predictor(config, FLAGS.workdir, zero_missing_inputs=aparent)
@@ -165,25 +173,9 @@ def expression_family(config) -> None:
   oracle = ((lambda x: np.log(se.isoform_oracle(x) / (1 - se.isoform_oracle(x))))
             if aparent else se.utr_oracle)
   fn = jax.jit(model_readout.fn)
-  score = lambda x: np.concatenate([np.asarray(objective(fn(jnp.asarray(x[i:i + 512]))))
-                                    for i in range(0, len(x), 512)])
-  source = trainer.load_split(config, "train", trainer.heads(config)[0])
-  train_x = np.stack([np.asarray(source[i][predictor.sequence_key], np.float32)
-                      for i in range(len(source))])
-  train_scores = score(train_x)
   length = predictor.input_length
-  groups = {"random": design.random_start(FLAGS.n, length, design.Constraints(),
-                                          seed=FLAGS.seed + 1),
-            "top_training": train_x[np.argsort(-train_scores)[:FLAGS.n]]}
-  seconds = {}
-  begin = time.perf_counter()
-  groups["seqprop"] = design.seqprop(fn, objective, FLAGS.n, length, steps=FLAGS.steps,
-                                     seed=FLAGS.seed).x
-  seconds["seqprop"] = time.perf_counter() - begin
-  begin = time.perf_counter()
-  start = design.random_start(FLAGS.n, length, design.Constraints(), seed=FLAGS.seed)
-  groups["evolution"] = design.evolve(fn, objective, start, rounds=FLAGS.rounds).x
-  seconds["evolution"] = time.perf_counter() - begin
+  score, train_x, train_scores, groups, seconds = design_groups(
+      config, predictor.sequence_key, fn, objective, length)
   train_oracle = oracle(train_x)
   rows = {}
   for name, x in groups.items():
