@@ -1,6 +1,6 @@
 """SCALE (published sizes, elbo_SCALE's KL, the KL warm-up, the ELBO task, clusters
 learnt from planted cell types) and CNNC (published sizes, shapes, the multiclass task
-against scikit-learn)."""
+against scikit-learn, interaction classes learnt from planted regulator-target pairs)."""
 
 import math
 
@@ -14,6 +14,7 @@ from sklearn import metrics as sk
 
 import train_check
 from data_builders.synthetic_singlecell import synthetic_singlecell
+from genereg_jax.data import singlecell
 from genereg_jax.models import get_model
 from genereg_jax.tasks import get_task
 
@@ -131,6 +132,28 @@ def test_cnnc_paper_size_and_tiny_shapes():
   model = get_model("cnnc", "tiny")
   x = np.random.default_rng(1).random((4, 32, 32)).astype(np.float32)
   assert jax.jit(model.apply)(_init(model, x), x).shape == (4, 3)
+
+
+def test_cnnc_learns_the_planted_regulation_direction():
+  # 60 synthetic modules over 300 cells: 180 pairs, regulator -> target (1), target <-
+  # regulator (2) or no direct interaction (0, half of them co-regulated targets). 40
+  # full-batch steps on 120 pairs: held-out macro AUROC 1.00 (0.57 with shuffled labels).
+  adata, pairs = synthetic_singlecell.simulate_expression(num_modules=60, num_cells=300)
+  expression = adata.to_df()
+  x = np.stack([singlecell.expression_histogram(expression[a], expression[b])
+                for a, b, _ in pairs])
+  y = np.array([label for _, _, label in pairs])
+  model = get_model("cnnc", "tiny")
+  params = _init(model, x[:2])["params"]
+
+  def loss_fn(params, state, key):
+    logits = model.apply({"params": params}, x[:120], train=True, rngs={"dropout": key})
+    return optax.softmax_cross_entropy_with_integer_labels(logits, y[:120]).mean(), state
+
+  params, _, losses = train_check.fit(loss_fn, params, steps=40, learning_rate=3e-3)
+  probabilities = jax.nn.softmax(jax.jit(model.apply)({"params": params}, x[120:]))
+  auroc = sk.roc_auc_score(y[120:], probabilities, multi_class="ovr")
+  assert losses[-1] < 0.5 * losses[0] and auroc > 0.8, (losses[::10], auroc)
 
 
 def test_multiclass_task_matches_sklearn():
