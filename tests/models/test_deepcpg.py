@@ -1,11 +1,17 @@
 """DeepCpG (Angermueller et al. 2017): module sizes as released, per-cell outputs, the
-GRU beside the LSTM, a jitted train step, and the neighbour-average baseline."""
+GRU beside the LSTM, a jitted train step, the neighbour-average baseline, and imputation
+learnt from bismark_cpg's synthetic truth."""
 
+import flax
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
+from sklearn import metrics as sk
 
+import train_check
+from data_builders.bismark_cpg import bismark_cpg
 from genereg_jax import models
 from genereg_jax.models import deepcpg
 from genereg_jax.nn import recurrent
@@ -91,3 +97,36 @@ def test_neighbour_average_ignores_missing_neighbours():
   state = np.array([[[1, 0, 0.5, 1], [0.5, 0.5, 0.5, 0.5]]])
   dist = np.array([[[0.1, 0.2, 1.0, 0.3], [1.0, 1.0, 1.0, 1.0]]])
   np.testing.assert_allclose(deepcpg.neighbour_average(state, dist), [[2 / 3, 0.5]])
+
+
+def test_tiny_learns_to_impute_the_synthetic_methylation(tmp_path):
+  # bismark_cpg's synthetic truth (methylation domains per cell type with cell flips, CRE
+  # motifs unmethylated) through its own files and reader: 4 cells, 101-bp windows, 4
+  # neighbours a side; DeepCpG's odd/even chromosome split (~600 CpGs each). 30 steps:
+  # loss 0.69 -> 0.28, held-out AUROC 0.83 (neighbour average 0.80; shuffled labels: loss
+  # 0.69 -> 0.44, AUROC 0.51). More steps overfit.
+  config = bismark_cpg.BismarkCpgConfig(name="learning", synthetic=True, num_cells=4, k=4,
+                                        chrom_length=40_000, window=101)
+  truths = bismark_cpg.write_synthetic(str(tmp_path), config)
+  records = list(bismark_cpg.cpg_records(
+      str(tmp_path / "genome.fa"), sorted(str(p) for p in tmp_path.glob("*.cov.gz")),
+      config, bismark_cpg.split_of, truths))
+
+  def arrays(test):
+    chosen = [r for _, split, r in records if (split == "test") == test]
+    return [np.stack([r[k] for r in chosen]).astype(np.float32)
+            for k in ("sequence", "cpg_state", "cpg_dist", "label")]
+
+  (*inputs, y), (*test_inputs, test_y) = arrays(False), arrays(True)
+  model = models.get_model("deepcpg", "tiny", dict(num_cells=4))
+  params = flax.linen.meta.unbox(jax.jit(model.init)(jax.random.key(0), *inputs))["params"]
+  observed = y >= 0
+
+  def loss_fn(params, state, key):
+    losses = optax.sigmoid_binary_cross_entropy(model.apply({"params": params}, *inputs), y)
+    return (losses * observed).sum() / observed.sum(), state
+
+  params, _, losses = train_check.fit(loss_fn, params, steps=30, learning_rate=1e-2)
+  scores = np.asarray(model.apply({"params": params}, *test_inputs))
+  auroc = sk.roc_auc_score(test_y[test_y >= 0], scores[test_y >= 0])
+  assert losses[-1] < 0.55 * losses[0] and auroc > 0.7, (losses[::10], auroc)
