@@ -87,7 +87,7 @@ def test_scale_kl_is_elbo_scale_and_the_warmup_counts_train_steps():
 
 def test_scale_clusters_learn_the_planted_cell_types():
   # 3 planted types x 30 cells over 300 peaks (synthetic_singlecell; the sequences are
-  # not read). 150 full-batch steps through the warm-up: the ELBO loss 243 -> 117 and the
+  # not read). 150 full-batch steps through the warm-up: the ELBO loss 243 -> 116 and the
   # mixture's assignments recover the types (ARI 1.0); with each cell's peaks shuffled
   # the loss stops at 171 and the ARI is ~0.
   adata, _ = synthetic_singlecell.simulate_atac(num_types=3, num_cells=90, num_peaks=300,
@@ -95,7 +95,7 @@ def test_scale_clusters_learn_the_planted_cell_types():
   x = np.asarray(adata.X.todense(), np.float32)
   labels = adata.obs["cell_type"].cat.codes.to_numpy()
   model = get_model("scale", "tiny", dict(num_peaks=300))
-  variables = _init(model, x[:2])
+  variables = flax.linen.meta.unbox(jax.jit(model.init)(train_check.key(), x[:2]))
   task = get_task("elbo")
 
   def loss_fn(params, state, key):
@@ -137,14 +137,15 @@ def test_cnnc_paper_size_and_tiny_shapes():
 def test_cnnc_learns_the_planted_regulation_direction():
   # 60 synthetic modules over 300 cells: 180 pairs, regulator -> target (1), target <-
   # regulator (2) or no direct interaction (0, half of them co-regulated targets). 40
-  # full-batch steps on 120 pairs: held-out macro AUROC 1.00 (0.57 with shuffled labels).
+  # full-batch steps on 120 pairs: loss 1.10 -> 0.39, held-out macro AUROC 0.99 (shuffled
+  # labels: 1.10 -> 1.09, 0.58).
   adata, pairs = synthetic_singlecell.simulate_expression(num_modules=60, num_cells=300)
   expression = adata.to_df()
   x = np.stack([singlecell.expression_histogram(expression[a], expression[b])
                 for a, b, _ in pairs])
   y = np.array([label for _, _, label in pairs])
   model = get_model("cnnc", "tiny")
-  params = _init(model, x[:2])["params"]
+  params = flax.linen.meta.unbox(jax.jit(model.init)(train_check.key(), x[:2]))["params"]
 
   def loss_fn(params, state, key):
     logits = model.apply({"params": params}, x[:120], train=True, rngs={"dropout": key})
