@@ -58,9 +58,10 @@ load ~3; masked NLL 1.43 vs unigram 4.13), fine-tuned with
 ``--config.model.position_embedding_type=rotary`` for 600 steps (3-5 min each at load
 3-10), test AUROC: scratch 0.601, full 0.558, LoRA 0.557; at 5x / 10x the rate scratch
 0.588 / 0.541, full 0.544 / 0.509; n=100 scratch 0.575, full 0.542: pretraining still
-loses. Every run but LoRA stays at the labels'
-base-rate loss (the mean-pooled vector barely varies across examples), and a linear probe prefers the random encoder's pools (0.676)
-to the pretrained ones (0.614-0.630); README "Fine-tuning and adapters" has the table.
+loses. Every run but LoRA stays at the labels' base-rate loss (the mean-pooled vector
+barely varies across examples), and a linear probe prefers the random encoder's pools
+(0.676) to the pretrained ones (0.614-0.630); README "Fine-tuning and adapters" has the
+table.
 """
 
 from __future__ import annotations
