@@ -25,9 +25,15 @@ from absl import flags
 
 from experiments import common
 
-common.define_config_flags(workdir_required=False)
-flags.DEFINE_string("split", "test", "Split to score.")
-flags.DEFINE_enum("checkpoint", "best", ["latest", "best"], "Which checkpoint of --workdir.")
+
+def define_flags() -> None:
+  """Flags, defined when run as a command (not on import, so that modules which
+  share ``--config`` can be imported together)."""
+  common.define_config_flags(workdir_required=False)
+  flags.DEFINE_string("split", "test", "Split to score.")
+  flags.DEFINE_enum("checkpoint", "best", ["latest", "best"], "Which checkpoint of --workdir.")
+
+
 FLAGS = flags.FLAGS
 
 
@@ -96,4 +102,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   common.run(main)

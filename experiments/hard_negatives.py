@@ -21,7 +21,13 @@ from absl import logging
 
 from experiments import common
 
-common.define_config_flags()
+
+def define_flags() -> None:
+  """Flags, defined when run as a command (not on import, so that modules which
+  share ``--config`` can be imported together)."""
+  common.define_config_flags()
+
+
 FLAGS = flags.FLAGS
 
 
@@ -57,4 +63,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   common.run(main)

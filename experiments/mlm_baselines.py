@@ -22,9 +22,15 @@ from absl import flags
 
 from experiments import common
 
-common.define_config_flags(workdir_required=False)
-flags.DEFINE_integer("train_records", 5000, "Training records counted for unigram frequencies.")
-flags.DEFINE_string("split", "valid", "Split whose masked tokens are scored.")
+
+def define_flags() -> None:
+  """Flags, defined when run as a command (not on import, so that modules which
+  share ``--config`` can be imported together)."""
+  common.define_config_flags(workdir_required=False)
+  flags.DEFINE_integer("train_records", 5000, "Training records counted for unigram frequencies.")
+  flags.DEFINE_string("split", "valid", "Split whose masked tokens are scored.")
+
+
 FLAGS = flags.FLAGS
 
 
@@ -61,4 +67,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   common.run(main)
