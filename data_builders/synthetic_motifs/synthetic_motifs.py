@@ -60,7 +60,6 @@ import math
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
-from etils import epath
 import numpy as np
 import tensorflow_datasets as tfds
 from pyjaspar import jaspardb

@@ -3,7 +3,6 @@ with its ``chr:start..end,strand`` names), RNA-seq bigWigs written with pyBigWig
 genome FASTA; then one TFDS build of the same files."""
 
 import gzip
-import os
 
 import numpy as np
 import pyBigWig

@@ -6,7 +6,6 @@ CpG-loving stand-in for a trained model (no training: seconds)."""
 import json
 import os
 
-import ml_collections
 import numpy as np
 import pytest
 
