@@ -11,6 +11,8 @@ import pytest
 from genereg_jax import models
 from genereg_jax import tasks
 
+import train_check
+
 BLOCKS = dict(expression=jnp.ones((3, 12)), methylation=jnp.ones((3, 6)), cnv=jnp.ones((3, 9)))
 
 
@@ -47,21 +49,14 @@ def test_unknown_block_or_mode_is_an_error():
 
 
 def _fit(model, blocks, y, steps=150):
+  """The last training loss after ``steps`` full-batch Adam steps (3e-2)."""
   params = model.init(jax.random.key(0), **blocks)["params"]
-  tx = optax.adam(3e-2)
 
-  @jax.jit
-  def step(params, state):
-    def loss_fn(p):
-      return optax.sigmoid_binary_cross_entropy(model.apply({"params": p}, **blocks), y).mean()
-    loss, grads = jax.value_and_grad(loss_fn)(params)
-    updates, state = tx.update(grads, state)
-    return optax.apply_updates(params, updates), state, loss
+  def loss_fn(params, state, key):
+    logits = model.apply({"params": params}, **blocks)
+    return optax.sigmoid_binary_cross_entropy(logits, y).mean(), state
 
-  state = tx.init(params)
-  for _ in range(steps):
-    params, state, loss = step(params, state)
-  return float(loss)
+  return train_check.fit(loss_fn, params, steps=steps, learning_rate=3e-2)[2][-1]
 
 
 def test_only_fusion_learns_a_cross_block_xor():
