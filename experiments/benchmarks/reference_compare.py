@@ -13,7 +13,9 @@ genereg_jax) and this driver (compare).
 For each model and round the driver waits (at most ``--max_wait_s``) for the 1-minute
 load average to fall below the core count, then starts the two sides back to back,
 alternating which goes first from round to round, records each child's load average
-before and after and flags it ``loaded`` when either was at or above the core count.
+before and after and the CPU other processes used while it ran, and flags it ``loaded``
+as ``timing.run_child`` defines it (load at or above the core count at the start, or
+other processes busy on 10% of the cores or more).
 Each side warms up until its step time is flat and times ``timing.TIMED_STEPS`` steps
 (median and IQR). Ratios are JAX examples/s over the reference's, per round and their
 median; MFU of both sides uses the JAX step's XLA FLOP count and the JAX process's

@@ -6,8 +6,10 @@ r"""One command for the whole benchmark table: benchmarks.json and benchmarks.md
 
 Run it from the repository root with the project's Python, on a machine as quiet as you
 can get: every child process waits (at most ``--max_wait_s``) for the 1-minute load
-average to fall below the core count, and any row measured at or above it is flagged
-``loaded`` in both outputs. Parts:
+average to fall below the core count, and a row is flagged ``loaded`` in both outputs
+when the load was at or above it at the start or other processes kept 10% of the cores
+or more busy while it ran (``timing.run_child``: the child's own load is not held
+against it). Parts:
 
   reference    ``reference_compare``: DeepSEA, DanQ, Enformer and BPNet against their
                PyTorch references (``--torch_python``), ``--rounds`` rounds with
@@ -47,7 +49,7 @@ TRAIN_STEP_CONFIGS = {
     "basenji2_human": ("basenji2_human", "basenji2_human:tiny"),
     "basset": ("basset", "basset:tiny"),
     "bpnet": ("bpnet", "bpnet:tiny"),
-    "bpnet_mesc": ("bpnet_mesc", None),  # Real mESC data only; no tiny variant.
+    "bpnet_mesc": ("bpnet_mesc", None),
     "danq": ("danq", "danq:tiny"),
     "deepbind": ("deepbind", "deepbind:tiny"),
     "deepbind_rna": ("deepbind_rna", "deepbind_rna:tiny"),
@@ -101,6 +103,19 @@ TRAIN_STEP_CONFIGS = {
 }
 
 
+# Why a config has no timed variant.
+TRAIN_STEP_SKIPPED = {
+    "bpnet_mesc": "real mESC data only (no embedded variant); `bpnet` times the same model",
+}
+
+# Download-only configs timed at their published shapes on random inputs (the
+# ``train_step --example_shapes`` path), so the table has their real-size step.
+TRAIN_STEP_SHAPES = {
+    # Basenji2: 131,072 bp in, 896 bins x 5,313 human tracks (params_human.json).
+    "basenji2_human": "sequence:131072x4:uint8,target:896x5313:float32",
+}
+
+
 def train_step_rows(*, quick: bool, data_dir: str | None, max_wait_s: float,
                     timeout: float, run: Callable[..., dict] = timing.run_child,
                     log: Callable[[str], None] = print) -> list[dict]:
@@ -109,12 +124,15 @@ def train_step_rows(*, quick: bool, data_dir: str | None, max_wait_s: float,
   for config, variants in TRAIN_STEP_CONFIGS.items():
     variant = variants[1] if quick else variants[0]
     if variant is None:
-      rows.append({"config": config, "skipped": "no variant without a download"})
+      rows.append({"config": config, "skipped": TRAIN_STEP_SKIPPED.get(
+          config, "no variant without a download")})
       continue
     command = [sys.executable, "-m", "experiments.benchmarks.train_step",
                f"--config={variant}"]
     if data_dir:
       command.append(f"--config.dataset.data_dir={data_dir}")
+    if config in TRAIN_STEP_SHAPES and not quick:
+      command.append(f"--example_shapes={TRAIN_STEP_SHAPES[config]}")
     if quick:
       command += ["--steps=3", "--max_warmup=6"]
     row = run(command, cwd=reference_compare.REPO, timeout=timeout, max_wait_s=max_wait_s)
@@ -167,7 +185,9 @@ def _load(row: dict) -> str:
   if "load_before" not in row:
     return "–"
   flag = " **loaded**" if row.get("loaded") else ""
-  return f"{row['load_before'][0]:.2f} → {row['load_after'][0]:.2f}{flag}"
+  other = row.get("other_cores")
+  others = "" if other is None else f", others {other:.2f} cores"
+  return f"{row['load_before'][0]:.2f} → {row['load_after'][0]:.2f}{others}{flag}"
 
 
 def _step(m: dict) -> str:
@@ -304,7 +324,8 @@ def markdown(result: dict) -> str:
            f"{' --quick' if result['quick'] else ''}` at {result['started']} on "
            f"{result['cores']} cores; 1-minute load {result['load_start'][0]:.2f} at the "
            f"start, {result['load_end'][0]:.2f} at the end; **{loaded} of {len(rows)} "
-           f"processes ran loaded** (1-minute load ≥ cores before or after).",
+           f"processes ran loaded** (1-minute load ≥ cores before the start, or other "
+           f"processes busy on ≥ {timing.OTHER_CPU_SHARE:.0%} of the cores while it ran).",
            "" if not result["quick"] else
            "\n`--quick`: tiny batches and few steps; these numbers test the machinery and "
            "are not results.", peak_line(result), ""]

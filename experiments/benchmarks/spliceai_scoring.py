@@ -14,7 +14,8 @@ its ``python`` beside it runs the official children. Without it, only our side r
 
 Every process is started by ``timing.run_child``: after waiting (at most
 ``--max_wait_s``) for the 1-minute load to fall below the core count, with the load
-before and after recorded and the run flagged ``loaded`` otherwise.
+before and after and the CPU other processes used while it ran recorded, and the run
+flagged ``loaded`` as ``run_child`` defines it.
 
   end to end      both command lines as fresh processes on the full VCF and on the
                   one-record VCF (startup: imports, weights, compilation, one SNV; ours

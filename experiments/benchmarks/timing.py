@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import subprocess
 import time
 from typing import Callable, Sequence
@@ -120,23 +121,57 @@ def last_json_line(text: str) -> dict | None:
   return None
 
 
+# Other processes may use at most this share of the machine's cores during a child for
+# its row to count as quiet (0.2 of a core on 2 cores).
+OTHER_CPU_SHARE = 0.1
+
+
+def machine_cpu_s() -> float | None:
+  """CPU seconds every process on this machine has used since boot (Linux
+  ``/proc/stat``: all non-idle time); None where there is no ``/proc/stat``."""
+  try:
+    with open("/proc/stat") as f:
+      values = [int(v) for v in f.readline().split()[1:9]]
+  except (OSError, ValueError):
+    return None
+  idle = values[3] + values[4]  # idle + iowait
+  return (sum(values) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def children_cpu_s() -> float:
+  """CPU seconds used by this process's finished (waited-for) children."""
+  usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+  return usage.ru_utime + usage.ru_stime
+
+
 def run_child(command: Sequence[str], *, cwd: str | None = None, env: dict | None = None,
               timeout: float = 1800.0, max_wait_s: float = 300.0,
               loadavg: Callable[[], tuple] = os.getloadavg,
               sleep: Callable[[float], None] = time.sleep,
               runner: Callable[..., subprocess.CompletedProcess] = subprocess.run,
-              expect_json: bool = True) -> dict:
+              expect_json: bool = True,
+              machine_cpu: Callable[[], float | None] = machine_cpu_s,
+              children_cpu: Callable[[], float] = children_cpu_s,
+              clock: Callable[[], float] = time.perf_counter) -> dict:
   """Runs one benchmark process once the machine is quiet (bounded wait).
 
   Returns the child's last JSON line (``expect_json``; else ``{"stdout_tail": ...}``)
   plus ``load_before`` / ``load_after`` (1, 5, 15-minute averages),
-  ``waited_for_quiet_s``, ``loaded`` (either 1-minute average at or above the core
-  count) and ``process_wall_s``; or ``{"error": ...}`` with the same load fields when
-  the child failed.
+  ``other_cores`` (the average number of cores that processes other than the child
+  kept busy while it ran: machine CPU time minus the child's, over its wall time),
+  ``waited_for_quiet_s``, ``loaded`` and ``process_wall_s``; or ``{"error": ...}``
+  with the same load fields when the child failed.
+
+  ``loaded`` is true when the 1-minute load was at or above the core count before
+  the child started, or other processes used ``OTHER_CPU_SHARE`` of the cores or more
+  while it ran. The 1-minute load *after* a child is recorded but not used: a child
+  that keeps both cores busy for a minute raises it to the core count by itself.
+  Without ``/proc/stat`` the load after the child decides instead.
   """
   quiet = wait_for_quiet(max_wait_s, loadavg=loadavg, sleep=sleep)
   before = tuple(loadavg())
-  start = time.perf_counter()
+  machine0, child0 = machine_cpu(), children_cpu()
+  start = clock()
   try:
     done = runner(list(command), cwd=cwd, env=env, capture_output=True, text=True,
                   timeout=timeout)
@@ -147,12 +182,20 @@ def run_child(command: Sequence[str], *, cwd: str | None = None, env: dict | Non
       result = {"error": f"exit {done.returncode}: " + " | ".join(tail)}
   except subprocess.TimeoutExpired:
     result = {"error": f"timed out after {timeout:.0f} s"}
+  wall = clock() - start
   after = tuple(loadavg())
+  machine1, child1 = machine_cpu(), children_cpu()
   limit = cores()
+  if machine0 is None or machine1 is None:
+    other, busy_elsewhere = None, after[0] >= limit
+  else:
+    other = max(0.0, (machine1 - machine0) - (child1 - child0)) / max(wall, 1e-9)
+    busy_elsewhere = other >= OTHER_CPU_SHARE * limit
   result.update(load_before=before, load_after=after, cores=limit,
+                other_cores=None if other is None else round(other, 3),
                 waited_for_quiet_s=quiet["waited_s"],
-                loaded=bool(before[0] >= limit or after[0] >= limit),
-                process_wall_s=time.perf_counter() - start)
+                loaded=bool(before[0] >= limit or busy_elsewhere),
+                process_wall_s=wall)
   return result
 
 

@@ -94,14 +94,29 @@ def _fake_runner(stdout, returncode=0):
 
 def test_run_child_records_load_and_flags_loaded(monkeypatch):
   monkeypatch.setattr(timing, "cores", lambda: 2)
-  loads = iter([(1.0, 1, 1), (1.5, 1, 1), (2.5, 2, 1)])  # wait, before, after
-  row = timing.run_child(["x"], loadavg=lambda: next(loads), sleep=lambda s: None,
-                         runner=_fake_runner('noise\n{"a": 1}\n'))
+
+  def run(loads, machine=(100.0, 110.0), children=(5.0, 14.8), code=0, out='noise\n{"a": 1}\n'):
+    loads, machine, children, clock = iter(loads), iter(machine), iter(children), iter((0., 10.))
+    return timing.run_child(["x"], loadavg=lambda: next(loads), sleep=lambda s: None,
+                            max_wait_s=0, runner=_fake_runner(out, returncode=code),
+                            machine_cpu=lambda: next(machine),
+                            children_cpu=lambda: next(children), clock=lambda: next(clock))
+
+  # wait, before, after: the child itself raised the 1-minute load to 2.5 while other
+  # processes used 0.2 CPU s in 10 s (0.02 cores): quiet.
+  row = run([(1.0, 1, 1), (1.5, 1, 1), (2.5, 2, 1)])
   assert row["a"] == 1 and row["load_before"] == (1.5, 1, 1)
-  assert row["load_after"] == (2.5, 2, 1) and row["loaded"] is True
-  quiet = timing.run_child(["x"], loadavg=lambda: (0.5, 0, 0), sleep=lambda s: None,
-                           runner=_fake_runner("{}", returncode=3))
-  assert quiet["error"].startswith("exit 3") and quiet["loaded"] is False
+  assert row["load_after"] == (2.5, 2, 1) and row["other_cores"] == 0.02
+  assert row["loaded"] is False and row["process_wall_s"] == 10.0
+  # Others kept a whole core busy (10 s of machine CPU, the child used none): loaded.
+  assert run([(0.5,)] * 3, children=(5.0, 5.0))["loaded"] is True
+  assert run([(0.5,)] * 3, children=(5.0, 5.0))["other_cores"] == 1.0
+  # Loaded before the start, failed child: flagged, error kept.
+  failed = run([(3.0,)] * 3, code=3, out="{}")
+  assert failed["error"].startswith("exit 3") and failed["loaded"] is True
+  # Without /proc/stat the load after the child decides.
+  assert run([(0.5,), (0.5,), (2.5,)], machine=(None, None))["loaded"] is True
+  assert run([(0.5,)] * 3, machine=(None, None))["other_cores"] is None
 
 
 def test_round_orders_alternate_and_ratios_per_round():
