@@ -285,6 +285,10 @@ class Predictor:
     reverse_complement_average: average forward and reverse-strand predictions.
     zero_missing_inputs: feed zeros for model inputs other than the sequence (e.g.
       BPNet's control tracks) instead of refusing.
+
+  ``predict_snvs`` and ``predict_snv_region`` are the fast SNV paths of
+  `genereg_jax.variants.scoring.Scorer` where the model has them (`_snv_paths`: BPNet),
+  else None.
   """
 
   def __init__(self, experiment, state, example: Mapping[str, Any],
@@ -325,6 +329,35 @@ class Predictor:
                               for head, task in tasks.items()})
 
     self._predict = jax.jit(predict)
+    self.predict_snvs, self.predict_snv_region = self._snv_paths(
+        model, state, reverse_complement_average, extra)
+
+  def _snv_paths(self, model, state, reverse_complement_average: bool,
+                 extra: Sequence[str]) -> tuple[Callable | None, Callable | None]:
+    """``predict_snvs`` and ``predict_snv_region`` for `scoring.Scorer`, or None.
+
+    A BPNet (forward strand, one data device, control tracks zero) gets SNV ALTs on
+    receptive cones (`scoring.ConeSubstitutions`) and, when its outputs never see a
+    window's padding (`cone.Split.padding_free`: bpnet-lite's trim), REF passes shared
+    by nearby SNVs. Other models score whole windows.
+    """
+    from genereg_jax.models import bpnet
+    if (not isinstance(model, bpnet.BPNet) or reverse_complement_average
+        or self.data_devices != 1 or set(extra) - {"control"} or state.batch_stats):
+      return None, None
+    from genereg_jax.variants import scoring
+    tasks = self.experiment.tasks
+    snvs = scoring.ConeSubstitutions(
+        bpnet.cone_model(model, state.params),
+        lambda out: flatten_outputs({h: task.predictions(out) for h, task in tasks.items()}))
+    as_numpy = lambda outputs: {k: np.asarray(v, np.float32) for k, v in outputs.items()}
+
+    def predict_snvs(x, position, value):
+      return tuple(map(as_numpy, snvs(x, position, value)))
+
+    def predict_snv_region(sequence, starts, values):
+      return snvs.region(sequence, starts, values, self.input_length)
+    return predict_snvs, predict_snv_region if snvs.padding_free else None
 
   def _run(self, sequences: np.ndarray) -> dict[str, np.ndarray]:
     rows = sequences.shape[0]

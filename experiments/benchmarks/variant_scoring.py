@@ -39,8 +39,12 @@ the load) that scores the whole VCF twice and reports the second pass (the first
 compiles / warms up), as variants/s. Ours is ``genereg_jax.variants.scoring.Scorer`` end
 to end from parsed VCF records and the FASTA (windows, one-hot, the jitted model, the
 scores); for BPNet SNVs with ``--cone`` (default) the REF activations are reused and
-only the SNV's receptive cone recomputed for the ALT (`scoring.cone_substitutions`;
-``--no-cone``: whole ALT windows). Rounds alternate which side goes first; ratios per round and their median.
+only the SNV's receptive cone recomputed for the ALT (`scoring.ConeSubstitutions`;
+``--no-cone``: whole ALT windows), and with ``--region`` (default) nearby SNVs share REF
+passes of up to ``--pack_length`` bases (`scoring.Scorer.predict_packed_snvs`; exact for
+this BPNet, whose outputs never see a window's padding; ``--no-region``: one REF window
+per SNV, as before). Rounds alternate which side goes first; ratios per round and their
+median.
 """
 
 from __future__ import annotations
@@ -96,9 +100,9 @@ def _scores_summary(log_count_diff: np.ndarray, jsd: np.ndarray) -> dict:
 
 
 def _our_model(args):
-  """``(jitted one-hot -> outputs, SNV function or None, input length, scores)`` of
-  ``args.model`` in Flax; the SNV function (BPNet with ``--cone``) is
-  `scoring.cone_substitutions` of the model's receptive-cone split."""
+  """``(jitted one-hot -> outputs, SNV predictor or None, input length, scores)`` of
+  ``args.model`` in Flax; the SNV predictor (BPNet with ``--cone``) is
+  `scoring.ConeSubstitutions` of the model's receptive-cone split."""
   import jax
   from genereg_jax.variants import scoring
   if args.model == "bpnet":
@@ -108,7 +112,7 @@ def _our_model(args):
     def readout(out):
       return {"profile_probs": jax.nn.softmax(out["profile_logits"], axis=1),
               "log_counts": out["log_counts"]}
-    snvs = (scoring.cone_substitutions(bpnet_lib.cone_model(model, params), readout)
+    snvs = (scoring.ConeSubstitutions(bpnet_lib.cone_model(model, params), readout)
             if args.cone else None)
     return (jax.jit(lambda x: readout(model.apply({"params": params}, x.astype(np.float32)))),
             snvs, LENGTH, ["log_count_diff", "JSD"])
@@ -138,12 +142,16 @@ def side_ours(args) -> dict:
     def predict_snvs(self, x, position, value):
       return snvs(x, position, value)
 
+    def predict_snv_region(self, sequence, starts, values):
+      return snvs.region(sequence, starts, values, length)
+
   with open(args.vcf) as f:
     records = list(vcf.records(iter(enumerate(f, 1))))
   batch_size = args.batch_size if args.model == "bpnet" else args.enformer_batch_size
   with genome_lib.Genome(args.genome) as genome:
     scorer = scoring.Scorer(ConePredictor() if snvs else Predictor(), genome, scores,
-                            batch_size=batch_size)
+                            batch_size=batch_size,
+                            pack_length=args.pack_length if args.region else 0)
     scorer.score_records(records)  # Warm-up: compiles the model.
     start = time.perf_counter()
     rows, issues = scorer.score_records(records)
@@ -151,7 +159,8 @@ def side_ours(args) -> dict:
   assert not issues, issues[:3]
   result = {"side": "ours", "variants": len(rows), "seconds": seconds,
             "variants_per_s": len(rows) / seconds, "device": str(jax.devices()[0]),
-            "batch_size": batch_size, "cone": bool(snvs)}
+            "batch_size": batch_size, "cone": bool(snvs),
+            "ref_passes": scorer.num_packs or None}
   if args.model == "bpnet":
     return {**result, **_scores_summary(
         [r.scores[("log_counts", "log_count_diff")] for r in rows],
@@ -334,6 +343,7 @@ def compare(args, model: str, pythons: dict, env: dict) -> dict:
   inputs = prepare(args.workdir, args.variants, args.seed, model)
   common = [f"--model={model}", f"--genome={inputs['genome']}", f"--vcf={inputs['vcf']}",
             "--cone" if args.cone else "--no-cone",
+            "--region" if args.region else "--no-region", f"--pack_length={args.pack_length}",
             f"--workdir={args.workdir}", f"--seed={args.seed}",
             f"--batch_size={args.batch_size}",
             f"--enformer_batch_size={args.enformer_batch_size}"]
@@ -385,7 +395,12 @@ def main() -> None:
                  help="Enformer windows per call (both sides)")
   p.add_argument("--rounds", type=int, default=2)
   p.add_argument("--cone", action=argparse.BooleanOptionalAction, default=True,
-                 help="BPNet SNVs through receptive-cone reuse (scoring.cone_substitutions)")
+                 help="BPNet SNVs through receptive-cone reuse (scoring.ConeSubstitutions)")
+  p.add_argument("--region", action=argparse.BooleanOptionalAction, default=True,
+                 help="with --cone: REF passes shared by nearby SNVs' windows "
+                      "(Scorer.predict_packed_snvs); --no-region: one REF pass per SNV")
+  p.add_argument("--pack_length", type=int, default=65_536,
+                 help="longest shared REF pass in bases (Scorer pack_length)")
   p.add_argument("--seed", type=int, default=14)
   p.add_argument("--torch_python", default=None, help="venv with tangermeme + bpnet-lite")
   p.add_argument("--grelu_python", default=None, help="venv with grelu 1.1")

@@ -313,7 +313,11 @@ def cone_model(model: BPNet, params: Params, control: Array | None = None,
   def head(h):
     return readout(model.apply({"params": params}, h, control, tower=h))
 
-  return cone.Split(cone.Tower(layers, "same"), head)
+  # The heads read the tower from trim - profile_kernel_size // 2 on (the count head's
+  # widened window); fixed control tracks tie the head to one batch, so no margin then.
+  margin = max(model.trim - model.profile_kernel_size // 2, 0)
+  return cone.Split(cone.Tower(layers, "same"), head,
+                    head_margin=None if control is not None else margin)
 
 
 def _default_bias_model() -> BPNet:

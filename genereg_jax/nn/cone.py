@@ -39,6 +39,11 @@ Example (BPNet, see `genereg_jax.models.bpnet.cone_model`)::
   # == split(x with value at position), max |diff| ~ 1e-6
 
 where ``value`` is the new input row ``[batch, 1, 4]``.
+
+Shared REF passes (`window_mutants`): when the head never reads a final position whose
+receptive field reaches past the window (`Split.padding_free`), the REF states of many
+windows are slices of one pass over a longer input that holds them all, so the REF
+tower runs once per stretch of genome rather than once per window.
 """
 
 from __future__ import annotations
@@ -107,9 +112,30 @@ class Tower:
 
 @dataclasses.dataclass(frozen=True, eq=False)
 class Split:
-  """A model ``head(tower(x))`` split for cone reuse; calling it runs the whole model."""
+  """A model ``head(tower(x))`` split for cone reuse; calling it runs the whole model.
+
+  Attributes:
+    tower: the local layers.
+    head: reads the tower's final state.
+    head_margin: final positions at each end of the input that the head never reads
+      (None: unknown, it may read them all).
+  """
   tower: Tower
   head: Callable[[State], Any]
+  head_margin: int | None = None
+
+  @property
+  def padding_free(self) -> bool:
+    """Whether the outputs never see the input's padding, so the tower may run on any
+    longer input that holds the window (`window_mutants`).
+
+    True for a "same" tower whose head reads only final positions ``p`` with ``Q_n <=
+    p < length - Q_n``: their receptive field ``[p - Q_n, p + Q_n]`` lies inside the
+    window. bpnet-lite's BPNet is built so (its 557-nt trim minus the profile
+    kernel's 37 is the tower's radius 520).
+    """
+    return (self.tower.padding == "same" and self.head_margin is not None
+            and self.head_margin >= self.tower.reaches[-1])
 
   def __call__(self, x: Array) -> Any:
     return self.head(self.tower(x))
@@ -255,3 +281,53 @@ def mutant_final(tower: Tower, cache: Cache, position: Array, value: State) -> S
                  position - tower.starts()[n] + pad - w)
   size = _positions(full) - 2 * pad
   return jax.tree.map(lambda a: a[:, pad:pad + size], full)
+
+
+def window_mutants(tower: Tower, cache: Cache, starts: Array, length: int, offset: int,
+                   values: Array) -> tuple[State, State]:
+  """REF and mutant final states of windows cut out of one long input's REF states.
+
+  Window ``j`` is input positions ``[starts[j], starts[j] + length)`` of the input that
+  `prepare` ran on; its mutant has ``values[j]`` at window indices ``offset .. offset +
+  span - 1``. The tower ran once over the long input (e.g. the overlapping windows of
+  nearby variants merged, separate ones back to back); each window's REF final state is
+  a slice of it and its mutant splices in the cone of `mutant_cone`, computed from
+  slices of the long input's states (a gather per window under ``vmap``).
+
+  A final position ``p`` of a window equals the tower run on the window alone when its
+  receptive field ``[p - Q_n, p + Q_n]`` lies in the window (``Q_n <= p < length -
+  Q_n``); nearer the ends the window alone sees its zero padding where the long input
+  has other bases. So the outputs of a head that reads only those positions
+  (`Split.padding_free`) are exactly each window's own, mutants included: the cone
+  reads REF states only inside the receptive fields of the positions it changes.
+
+  Args:
+    tower: a "same" tower.
+    cache: `prepare` of a batch of one long input, ``out_radius`` None.
+    starts: ``int[n]`` window starts in the long input.
+    length: window length (static).
+    offset: window index of the first changed position (static); the whole cone
+      must lie in the window (``Q_n <= offset``, ``offset + span + Q_n <= length``).
+    values: ``[n, span, alphabet]`` the mutants' inputs.
+
+  Returns:
+    ``(REF, mutant)`` final states, ``[n, length, ...]`` each.
+  """
+  if tower.padding != "same" or cache.out_radius is not None:
+    raise ValueError('window_mutants needs a "same" tower and whole cones (out_radius '
+                     "None)")
+  if _batch(cache.states[0]) != 1:
+    raise ValueError(f"window_mutants needs the cache of one input, got a batch of "
+                     f"{_batch(cache.states[0])}")
+  radius, span = tower.reaches[-1], values.shape[1]
+  if not radius <= offset <= length - span - radius:
+    raise ValueError(f"the cone of a change at {offset}..{offset + span - 1} (radius "
+                     f"{radius}) does not fit in a window of {length}")
+  pad = cache.pads[-1]
+
+  def one(start, value):
+    ref = _slice(cache.states[-1], start + pad, length)
+    cone = mutant_cone(tower, cache, start + offset, value[None])
+    return ref, _update(ref, cone, offset - radius)
+
+  return jax.tree.map(lambda a: a[:, 0], jax.vmap(one)(starts, values))

@@ -21,7 +21,13 @@ bases past a chromosome end is not scored. The REF window is predicted once per 
 whatever the number of ALTs. A predictor with ``predict_snvs`` (`cone_substitutions`:
 fastISM's receptive-cone reuse, `genereg_jax.nn.cone`) gets the records with one SNV ALT
 as REF windows plus the ALT base at index ``h``, and returns both predictions from one
-REF pass, recomputing for the ALT only the positions the SNV can change.
+REF pass, recomputing for the ALT only the positions the SNV can change. A predictor
+that also has ``predict_snv_region`` (`ConeSubstitutions.region`, offered only for
+models whose outputs never see a window's padding: BPNet as bpnet-lite trims it) shares
+REF passes between SNVs: nearby records' overlapping windows are one stretch of genome,
+run through the tower once, and each window's REF activations are cut out of it
+(`Scorer.predict_packed_snvs`). For such models this gives each window's own outputs
+(to float rounding, ~1e-6) at a fraction of the REF cost when records are clustered.
 
 Positional outputs (per-example rank 2: bins or bases x tracks) are compared on REF
 coordinates. Outputs are taken as centred on the window with ``resolution`` bases per
@@ -292,26 +298,72 @@ def read_variant_list(spec: str) -> frozenset[str]:
   return frozenset(item for item in items if item)
 
 
-def cone_substitutions(split: Any, readout: Callable[[Any], Mapping[str, Any]] = dict
-                       ) -> Callable:
-  """``predict_snvs`` of a `genereg_jax.nn.cone.Split` model (e.g. `bpnet.cone_model`).
+class ConeSubstitutions:
+  """SNV predictions of a `genereg_jax.nn.cone.Split` model (e.g. `bpnet.cone_model`)
+  reusing REF activations (fastISM's receptive cones, `genereg_jax.nn.cone`).
 
-  Returns jitted ``(x [batch, L, 4], position, value [batch, 1, 4]) -> (REF outputs, ALT
-  outputs)``: the tower's REF activations are kept once (`cone.prepare`) and each ALT
-  recomputes every layer only on its receptive cone around ``position``
-  (`cone.mutant_final`), then the head; outputs pass through ``readout``.
+  Calling it is a predictor's ``predict_snvs``: jitted ``(x [batch, L, 4], position,
+  value [batch, 1, 4]) -> (REF outputs, ALT outputs)``; the tower runs once per window
+  (`cone.prepare`) and each ALT recomputes every layer only on its receptive cone around
+  ``position`` (`cone.mutant_final`), then the head. `region` is a predictor's
+  ``predict_snv_region``: one REF pass over a sequence holding many windows
+  (`cone.window_mutants`), exact only when ``split.padding_free``. Outputs pass through
+  ``readout``.
+
+  Args:
+    split: the model.
+    readout: maps the head's outputs to ``{name: array}``.
+    windows_per_call: windows per compiled call of `region` (the last call padded).
   """
-  import jax
-  from genereg_jax.nn import cone
 
-  def run(x, position, value):
-    x = x.astype("float32")
-    cache = cone.prepare(split.tower, x)
-    ref = split.head(cache.unpadded(len(split.tower.layers)))
-    alt = split.head(cone.mutant_final(split.tower, cache, position,
-                                       value.astype("float32")))
-    return readout(ref), readout(alt)
-  return jax.jit(run)
+  def __init__(self, split: Any, readout: Callable[[Any], Mapping[str, Any]] = dict,
+               windows_per_call: int = 16):
+    import jax
+    from genereg_jax.nn import cone
+    self.padding_free = split.padding_free
+    self.windows_per_call = windows_per_call
+
+    def run(x, position, value):
+      cache = cone.prepare(split.tower, x.astype("float32"))
+      ref = split.head(cache.unpadded(len(split.tower.layers)))
+      alt = split.head(cone.mutant_final(split.tower, cache, position,
+                                         value.astype("float32")))
+      return readout(ref), readout(alt)
+
+    def windows(cache, starts, values, length):
+      ref, alt = cone.window_mutants(split.tower, cache, starts, length, length // 2,
+                                     values.astype("float32"))
+      return readout(split.head(ref)), readout(split.head(alt))
+
+    self._run = jax.jit(run)
+    self._prepare = jax.jit(lambda x: cone.prepare(split.tower, x.astype("float32")))
+    self._windows = jax.jit(windows, static_argnums=3)
+
+  def __call__(self, x, position, value):
+    return self._run(x, position, value)
+
+  def region(self, sequence: np.ndarray, starts: np.ndarray, values: np.ndarray,
+             length: int) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """REF and ALT outputs (``[n, ...]`` each) of the windows ``sequence[starts[j]:
+    starts[j] + length]`` with ``values[j]`` (``[1, 4]``) at index ``length // 2``;
+    ``sequence`` is ``[P, 4]`` one-hot, one compiled program per ``P``."""
+    if not self.padding_free:
+      raise ValueError("the model's outputs may see the window's padding "
+                       "(Split.padding_free is False): score windows one by one")
+    cache = self._prepare(sequence[None])
+    k, pending = self.windows_per_call, []
+    for first in range(0, len(starts), k):
+      n = min(k, len(starts) - first)
+      chunk_starts = np.zeros(k, np.int32)  # Padding rows: window 0, all N.
+      chunk_values = np.zeros((k, *values.shape[1:]), values.dtype)
+      chunk_starts[:n], chunk_values[:n] = starts[first:first + n], values[first:first + n]
+      pending.append((n, self._windows(cache, chunk_starts, chunk_values, length)))
+    sides = []
+    for side in (0, 1):
+      names = pending[0][1][side] if pending else {}
+      sides.append({name: np.concatenate([np.asarray(out[side][name])[:n]
+                                          for n, out in pending]) for name in names})
+    return sides[0], sides[1]
 
 
 # ---------------------------------------------------------------------------------------
@@ -334,19 +386,25 @@ class Scorer:
   Args:
     predictor: ``uint8[batch, L, 4] -> {name: float32[batch, ...]}``, with attributes
       ``input_length`` and ``data_devices`` (batches are a multiple of it) and
-      ``output_names(name, size)``, as `genereg_jax.predict.Predictor`.
+      ``output_names(name, size)``, as `genereg_jax.predict.Predictor`; optionally
+      ``predict_snvs`` and ``predict_snv_region(sequence uint8[P, 4], starts int32[n],
+      values uint8[n, 1, 4]) -> (REF, ALT)`` (``{name: [n, ...]}`` each) of the windows
+      ``sequence[starts[j]:starts[j] + L]`` with ``values[j]`` at index ``L // 2``, as
+      `ConeSubstitutions` gives them (see the module docstring).
     genome: the reference FASTA the VCF was called on.
     scores: the scores to compute (each where it applies), or None for the defaults.
     batch_size: windows per predictor call (rounded up to a multiple of the devices).
     resolution: bases per bin of positional outputs (None: inferred).
     genes: `GeneExons`: positional scores per gene over its exon bins (Borzoi's SED).
     save_bins: variants (`read_variant_list`) whose per-bin predictions are kept.
+    pack_length: with a predictor's ``predict_snv_region``, the longest REF pass (bases,
+      before rounding up to a power of two); 0 predicts each SNV's REF window alone.
   """
 
   def __init__(self, predictor: Any, genome: genome_lib.Genome,
                scores: Sequence[str] | None = None, batch_size: int = 64,
                resolution: int | None = None, genes: GeneExons | None = None,
-               save_bins: frozenset[str] | None = None):
+               save_bins: frozenset[str] | None = None, pack_length: int = 65_536):
     unknown = sorted(set(scores or ()) - set(SCORES))
     if unknown:
       raise ValueError(f"unknown scores {unknown}; known: {', '.join(SCORES)}")
@@ -360,7 +418,9 @@ class Scorer:
     self.save_bins = frozenset(save_bins or ())
     self.id_columns = ID_COLUMNS + (GENE_COLUMNS if genes is not None else ())
     self.input_length = int(predictor.input_length)
+    self.pack_length = pack_length
     self.num_windows = 0
+    self.num_packs = 0
     self._renamed: set[str] = set()
 
   def scores_for(self, name: str, rank: int) -> tuple[str, ...]:
@@ -400,6 +460,60 @@ class Scorer:
             [np.asarray(ref[name]), np.asarray(alt[name])], 1)[:len(chunk)])
     self.num_windows += len(references)
     return {name: np.concatenate(parts) for name, parts in outputs.items()}
+
+  def predict_packed_snvs(self, plans: Sequence[tuple]) -> dict[int, dict[str, np.ndarray]]:
+    """``{plan index: {name: [2, ...]}}`` REF and ALT predictions of the single-SNV
+    records among ``plans`` with shared REF passes, or ``{}`` when the predictor has no
+    ``predict_snv_region`` (or ``pack_length`` is 0).
+
+    The SNVs' REF windows, sorted by chromosome and start, are packed into sequences of
+    at most ``pack_length`` bases: a window that overlaps the previous one extends its
+    stretch of genome (a stretch holds nearby variants' windows once), any other
+    starts a new stretch after it. Each pack, padded with N to a power of two (a few
+    compiled shapes), gets one REF pass; every window is cut out of it. This relies on
+    the model's outputs never seeing a window's padding (`cone.Split.padding_free`),
+    which the predictor guarantees by offering ``predict_snv_region``.
+    """
+    region = getattr(self.predictor, "predict_snv_region", None)
+    if region is None or not self.pack_length:
+      return {}
+    length = self.input_length
+    snvs = sorted((plan[4], plan[0][2] - 1 - length // 2, i)
+                  for i, plan in enumerate(plans) if self._by_cone(plan))
+    done: dict[int, dict[str, np.ndarray]] = {}
+    stretches, members, size = [], [], 0  # [chrom, start, end, pack offset]; (plan, offset)
+    for chrom, start, i in snvs:
+      joins = bool(stretches) and stretches[-1][0] == chrom and start < stretches[-1][2]
+      grow = start + length - stretches[-1][2] if joins else length
+      if members and size + grow > self.pack_length:
+        self._predict_pack(region, plans, stretches, members, size, done)
+        stretches, members, size, joins, grow = [], [], 0, False, length
+      if joins:
+        stretches[-1][2] = start + length
+      else:
+        stretches.append([chrom, start, start + length, size])
+      size += grow
+      members.append((i, stretches[-1][3] + start - stretches[-1][1]))
+    if members:
+      self._predict_pack(region, plans, stretches, members, size, done)
+    return done
+
+  def _predict_pack(self, region: Callable, plans: Sequence[tuple], stretches: list,
+                    members: list, size: int, done: dict) -> None:
+    """One REF pass over the stretches (see `predict_packed_snvs`) into ``done``."""
+    sequence = np.zeros((1 << (size - 1).bit_length(), 4), np.uint8)  # N-padded.
+    for chrom, start, end, offset in stretches:
+      sequence[offset:offset + end - start] = encoding.one_hot_dna(
+          self.genome.fetch(chrom, start, end))
+    starts = np.array([offset for _, offset in members], np.int32)
+    values = np.stack([encoding.one_hot_dna(plans[i][1][0]) for i, _ in members])
+    ref, alt = region(sequence, starts, values)
+    ref = {name: np.asarray(v) for name, v in ref.items()}
+    alt = {name: np.asarray(v) for name, v in alt.items()}
+    for j, (i, _) in enumerate(members):
+      done[i] = {name: np.stack([ref[name][j], alt[name][j]]) for name in ref}
+    self.num_windows += len(members)
+    self.num_packs += 1
 
   def _chromosome(self, name: str) -> str | None:
     chrom = self.genome.chromosome(name)
@@ -462,37 +576,42 @@ class Scorer:
     """Rows of the scored record x ALTs and the issues, in file order.
 
     Records are predicted a batch at a time and scored at once, so only one batch of
-    (possibly large, e.g. Enformer's) positional predictions is held.
+    (possibly large, e.g. Enformer's) positional predictions is held; single SNVs that
+    share REF passes (`predict_packed_snvs`) are predicted for all ``records`` first.
     """
     issues: list[tuple] = []
     rows: list[Row] = []
+    plans = [plan for line_number, line, parsed in records
+             if (plan := self._plan(line_number, line, parsed, issues)) is not None]
+    packed = self.predict_packed_snvs(plans)
     group, windows_in_group = [], 0
-    for line_number, line, parsed in records:
-      plan = self._plan(line_number, line, parsed, issues)
-      if plan is None:
-        continue
-      windows = 1 if self._by_cone(plan) else 1 + len(plan[1])  # Model inputs it needs.
+    for i, plan in enumerate(plans):
+      # Model inputs it still needs.
+      windows = 0 if i in packed else 1 if self._by_cone(plan) else 1 + len(plan[1])
       if group and windows_in_group + windows > self.batch_size:
         rows += self._score_group(group, issues)
         group, windows_in_group = [], 0
-      group.append(plan)
+      group.append((plan, packed.pop(i, None)))
       windows_in_group += windows
     if group:
       rows += self._score_group(group, issues)
     issues.sort(key=lambda issue: issue[0])
     return rows, issues
 
-  def _score_group(self, plans: Sequence[tuple], issues: list[tuple]) -> list[Row]:
+  def _score_group(self, group: Sequence[tuple[tuple, dict | None]], issues: list[tuple]
+                   ) -> list[Row]:
+    """Rows of ``(plan, its predictions or None)``; the missing ones are predicted."""
+    plans = [plan for plan, _ in group]
     sequences, firsts = [], []
-    # {plan index: {output: [1 + ALTs, ...]}}: single-SNV records through the
+    # {plan index: {output: [1 + ALTs, ...]}}: given, single-SNV records through the
     # predictor's predict_snvs (when it has one), the rest as whole windows.
-    by_plan: dict[int, dict[str, np.ndarray]] = {}
-    snvs = [i for i, plan in enumerate(plans) if self._by_cone(plan)]
+    by_plan = {i: done for i, (_, done) in enumerate(group) if done is not None}
+    snvs = [i for i, plan in enumerate(plans) if i not in by_plan and self._by_cone(plan)]
     if snvs:
       both = self.predict_snvs([plans[i][2] for i in snvs], [plans[i][1][0] for i in snvs])
       for j, i in enumerate(snvs):
         by_plan[i] = {name: values[j] for name, values in both.items()}
-    others = [i for i in range(len(plans)) if i not in set(snvs)]
+    others = [i for i in range(len(plans)) if i not in by_plan]
     for i in others:
       firsts.append(len(sequences))
       sequences += [plans[i][2], *plans[i][3]]
@@ -532,7 +651,7 @@ class Scorer:
   def _by_cone(self, plan: tuple) -> bool:
     """Whether a record goes through the predictor's ``predict_snvs``: one SNV ALT."""
     ids, alts = plan[0], plan[1]
-    return (hasattr(self.predictor, "predict_snvs") and len(alts) == 1
+    return (getattr(self.predictor, "predict_snvs", None) is not None and len(alts) == 1
             and len(alts[0]) == len(ids[4]) == 1)
 
   def _resolution(self, ref: np.ndarray) -> int:

@@ -1,4 +1,4 @@
-"""SNV scoring through receptive-cone reuse (`scoring.cone_substitutions`) equals whole
+"""SNV scoring through receptive-cone reuse (`scoring.ConeSubstitutions`) equals whole
 windows, on the BPNet of tests/fixtures/bpnet_lite_small.npz.
 
 The same VCF (single-SNV records, a multi-ALT record and an indel, which take the whole-
@@ -27,7 +27,7 @@ def test_cone_snvs_equal_whole_windows(tmp_path):
   length = 2114
   whole = jax.jit(lambda x: _outputs(model.apply({"params": params},
                                                  x.astype(np.float32))))
-  snvs = scoring.cone_substitutions(bpnet_lib.cone_model(model, params), _outputs)
+  snvs = scoring.ConeSubstitutions(bpnet_lib.cone_model(model, params), _outputs)
 
   class Plain:
     input_length, data_devices = length, 1
