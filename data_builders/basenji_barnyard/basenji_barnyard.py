@@ -43,7 +43,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from etils import epath
@@ -52,15 +52,14 @@ import numpy as np
 import tensorflow_datasets as tfds
 
 from genereg_jax.data import tfrecord
-from genereg_jax.files import InputFormatError
+# The targets.txt readers are shared with the streaming genome source.
+from genereg_jax.data.coverage_tracks import (BasenjiFormatError, read_targets,
+                                              strand_pair_positions)
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 ORGANISMS: tuple[str, ...] = ("human", "mouse")
 REQUIRED_STATISTICS = ("seq_length", "target_length", "num_targets",
                        *(f"{split}_seqs" for split in SPLITS))
-# Columns of targets.txt parsed as numbers; every other column stays text.
-_INT_COLUMNS = ("index", "genome", "strand_pair")
-_FLOAT_COLUMNS = ("clip", "clip_soft", "scale")
 BUCKET = "gs://basenji_barnyard/data"
 
 _MANUAL_DOWNLOAD_INSTRUCTIONS = f"""\
@@ -78,10 +77,6 @@ same way. Then:
 
   python -m data_builders.build --dataset=basenji_barnyard/human --manual_dir=<manual_dir>
 """
-
-
-class BasenjiFormatError(InputFormatError):
-  """An input file of the Basenji data layout is missing or malformed."""
 
 
 # ---------------------------------------------------------------------------
@@ -106,77 +101,6 @@ def read_statistics(path: epath.PathLike) -> dict[str, Any]:
       raise BasenjiFormatError(path, None, f"{key} = {statistics[key]!r} is not a "
                                "non-negative integer")
   return statistics
-
-
-def read_targets(path: epath.PathLike) -> dict[str, list]:
-  """Reads a Basenji ``targets.txt`` as ``{column: values}`` in file order.
-
-  The index column may be named ``index`` or be unnamed (pandas' ``to_csv``); it
-  is returned as ``index`` (row positions if the file has none). Numeric columns
-  become int/float; ``identifier`` is required.
-  """
-  path = epath.Path(path)
-  if not path.exists():
-    raise BasenjiFormatError(None, None, f"missing {path} (Basenji's targets table)")
-  lines = path.read_text().splitlines()
-  if not lines:
-    raise BasenjiFormatError(path, None, "empty; expected a header line")
-  header = lines[0].split("\t")
-  if header[0] == "":
-    header[0] = "index"
-  if "identifier" not in header:
-    raise BasenjiFormatError(path, None, f"header {header} has no 'identifier' column")
-  if len(set(header)) != len(header):
-    raise BasenjiFormatError(path, None, f"repeated column names in header {header}")
-  columns: dict[str, list] = {name: [] for name in header}
-  for line_number, line in enumerate(lines[1:], start=2):
-    if not line.strip():
-      continue
-    fields = line.split("\t")
-    if len(fields) != len(header):
-      raise BasenjiFormatError(path, line_number, f"{len(fields)} tab-separated fields, "
-                               f"header has {len(header)}")
-    for name, value in zip(header, fields):
-      try:
-        if name in _INT_COLUMNS:
-          value = int(value)
-        elif name in _FLOAT_COLUMNS:
-          value = float(value)
-      except ValueError:
-        raise BasenjiFormatError(path, line_number, f"column {name!r} = {value!r} is "
-                                 "not a number") from None
-      columns[name].append(value)
-  if "index" not in columns:
-    columns = {"index": list(range(len(columns["identifier"]))), **columns}
-  return columns
-
-
-def strand_pair_positions(targets: Mapping[str, Sequence], source: str = "targets.txt"
-                          ) -> list[int]:
-  """0-based track positions of each track's other-strand partner.
-
-  Basenji's ``strand_pair`` column names partners by the index column (which need
-  not start at 0: Basenji2's mouse table starts at 5313); without the column every
-  track is its own partner.
-  """
-  num_tracks = len(targets["identifier"])
-  if "strand_pair" not in targets:
-    return list(range(num_tracks))
-  position = {index: i for i, index in enumerate(targets["index"])}
-  if len(position) != num_tracks:
-    raise BasenjiFormatError(source, None, "repeated values in the index column")
-  pairs = []
-  for i, partner in enumerate(targets["strand_pair"]):
-    if partner not in position:
-      raise BasenjiFormatError(source, None, f"track {targets['identifier'][i]!r} has "
-                               f"strand_pair {partner}, which is no track's index")
-    pairs.append(position[partner])
-  for i, j in enumerate(pairs):
-    if pairs[j] != i:
-      raise BasenjiFormatError(
-          source, None, f"strand pairs are not symmetric: {targets['identifier'][i]!r} -> "
-          f"{targets['identifier'][j]!r} -> {targets['identifier'][pairs[j]]!r}")
-  return pairs
 
 
 def read_regions(path: epath.PathLike) -> dict[str, list[tuple[str, int, int]]]:

@@ -53,7 +53,6 @@ G+C fraction), from neighbouring bins when a bin runs out.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -65,6 +64,8 @@ import tensorflow_datasets as tfds
 from genereg_jax.data import genome
 from genereg_jax.data import text as text_files
 from genereg_jax.data.bed import BedFormatError
+# bigWig reading is shared with the streaming genome source.
+from genereg_jax.data.coverage_tracks import open_bigwig, read_bigwig
 from genereg_jax.data.encoding import one_hot_dna
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
@@ -294,36 +295,14 @@ def _open_fasta(path: str):
                        sequence_always_upper=True, rebuild=False, build_index=False)
 
 
-def _open_bigwig(path: str):
-  import pyBigWig  # pylint: disable=g-import-not-at-top  # building only.
-  if not os.path.exists(path):
-    raise FileNotFoundError(f"bigWig {path} does not exist.")
-  handle = pyBigWig.open(path)
-  if handle is None or not handle.isBigWig():
-    raise ValueError(f"{path} is not a bigWig file.")
-  return handle
-
-
-def read_bigwig(handle, path: str, chrom: str, start: int, end: int) -> np.ndarray:
-  """``float32[end - start]`` |values| of ``[start, end)``; no data is 0."""
-  length = handle.chroms(chrom)
-  if length is None:
-    return np.zeros(end - start, np.float32)
-  if end > length:
-    raise ValueError(f"{path}: {chrom} is {length} bp but the FASTA has a "
-                     f"window up to {end}; are both from the same assembly?")
-  values = handle.values(chrom, start, end, numpy=True)
-  return np.abs(np.nan_to_num(values, nan=0.0)).astype(np.float32)
-
-
 class WindowReader:
   """Reads a config's sequence, profile and control windows from the files."""
 
   def __init__(self, config: BpnetProfilesConfig):
     self.config = config
     self.fasta = _open_fasta(config.fasta)
-    self.profile = [(_open_bigwig(p), p) for p in config.bigwigs]
-    self.control = [(_open_bigwig(p), p) for p in config.control]
+    self.profile = [(open_bigwig(p), p) for p in config.bigwigs]
+    self.control = [(open_bigwig(p), p) for p in config.control]
 
   def chrom_sizes(self) -> dict[str, int]:
     """``{chrom: length}`` of the FASTA."""

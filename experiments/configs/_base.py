@@ -72,6 +72,11 @@ def base_config(*, dataset: str, model_name: str, model_preset: str,
       name=dataset, data_dir=ml_collections.FieldReference(None, str),
       manual_dir=ml_collections.FieldReference(None, str),
       build_if_missing=build_if_missing))
+  # "genome": examples read from a FASTA and bigWigs in the data workers instead of the
+  # built dataset `name` (genereg_jax.data.genome_source; see `use_genome_source`).
+  config.dataset.source = "tfds"
+  config.dataset.genome = genome_source_fields(
+      {"profile": "profile", "multilabel_binary": "labels"}.get(task_name, "coverage"))
   config.train_split = "train"
   config.eval_splits = ("valid",)
   config.final_eval_splits = ("test",)
@@ -131,6 +136,46 @@ def use_tiny_synthetic_motifs(config: ml_collections.ConfigDict, learning_rate: 
   config.num_train_steps = num_train_steps
   config.eval_every_steps = eval_every_steps
   config.checkpoint_every_steps = eval_every_steps
+
+
+def genome_source_fields(layout: str = "coverage") -> ml_collections.ConfigDict:
+  """``dataset.genome``: the files and geometry of `genereg_jax.data.genome_source`.
+
+  Unset fields take the source class's defaults (Basenji2's 131,072 bp / 128 bp bins /
+  8,192 bp crop; bpnet-lite's 2,114 / 1,000 bp; 1,000 bp label windows). ``{species}``
+  in a path is the head.
+  """
+  text = lambda: ml_collections.FieldReference(None, str)
+  number = lambda: ml_collections.FieldReference(None, int)
+  return ml_collections.ConfigDict(dict(
+      layout=layout, fasta=text(), regions=text(), tile_stride=number(), gaps=text(),
+      valid_chromosomes=(), test_chromosomes=(), exclude_chromosomes=(),
+      # coverage: a targets.txt (or comma-separated bigWigs) and Basenji's geometry.
+      targets=text(), blacklist=text(), seq_length=number(), pool_width=number(),
+      crop_bp=number(), organism=text(),
+      # profile: "NAME:plus.bw,minus.bw" per task, control bigWigs, BPNet's geometry.
+      tasks=(), control=(), input_length=number(), output_length=number(),
+      max_jitter=number(),
+      # labels: a label BED as regions, windows of `window` bp (intervals' columns mode).
+      window=number(), max_n_fraction=ml_collections.FieldReference(None, float)))
+
+
+def use_genome_source(config: ml_collections.ConfigDict, *, fasta: str, **fields) -> None:
+  """Train on a FASTA + bigWigs read on the fly instead of a built dataset.
+
+  ``fields`` set `genome_source_fields` (``regions=`` a BED or ``tile_stride=``;
+  ``targets=`` for coverage, ``tasks=`` for profiles; geometry). The same from the
+  command line: ``--config.dataset.source=genome --config.dataset.genome.fasta=hg38.fa
+  --config.dataset.genome.targets=targets.txt --config.dataset.genome.regions=seqs.bed``.
+  """
+  config.dataset.source = "genome"
+  config.dataset.build_if_missing = False
+  config.dataset.genome.fasta = fasta
+  for key, value in fields.items():
+    if key not in config.dataset.genome:
+      raise ValueError(f"unknown dataset.genome field {key!r}; fields: "
+                       f"{sorted(config.dataset.genome)}")
+    config.dataset.genome[key] = tuple(value) if isinstance(value, list) else value
 
 
 def coverage_config(*, species: Sequence[str], **kwargs) -> ml_collections.ConfigDict:

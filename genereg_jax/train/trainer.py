@@ -97,6 +97,9 @@ def data_keys(config: ml_collections.ConfigDict, task: tasks.Task) -> tuple[str,
 def load_split(config: ml_collections.ConfigDict, split: str, head: str | None = None):
   if config.dataset.get("stream"):  # Pretraining: records drawn on the fly, no TFDS build.
     return pretrain_sources.stream_source(config.dataset, split, seed=config.seed)
+  if config.dataset.get("source", "tfds") == "genome":  # FASTA + bigWigs, no build step.
+    from genereg_jax.data import genome_source
+    return genome_source.from_config(config.dataset.genome, split, head)
   name = dataset_name(config, head)
   builder = pipeline.load_builder(
       name, config.dataset.get("data_dir"),

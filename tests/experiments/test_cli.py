@@ -33,7 +33,7 @@ def test_help_works_without_other_flags(module, flag):
 
 # Commands that read other commands' outputs rather than a workdir or config.
 @pytest.mark.parametrize("module", ["prioritise_variants", "expecto", "plot_tracks",
-                                    "plot_graph_attention"])
+                                    "plot_graph_attention", "benchmarks.data_loading"])
 def test_help_of_table_commands(module):
   out = _run(module, "--help")
   assert out.returncode == 0, out.stderr[-2000:]

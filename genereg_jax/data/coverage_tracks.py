@@ -1,0 +1,305 @@
+"""Coverage tracks from bigWig files, binned the way Basenji's data scripts bin them.
+
+Basenji (Kelley et al., Genome Res. 2018; Basenji2, PLoS Comput. Biol. 2020) describes
+its tracks in a tab-separated ``targets.txt`` (an index column, ``identifier``,
+``file``, ``clip``, ``clip_soft``, ``scale``, ``sum_stat``, ``strand_pair``,
+``description``) and turns each track's per-base coverage of a window into bins with
+``bin/basenji_data_read.py``. `basenji_bins` repeats that script step by step for
+one window (calico/basenji, ``basenji_data_read.py`` ``main``):
+
+1. the bigWig's per-base values are read as float16;
+2. the baseline is their median (``--black_pct`` 0.5) when the window has at least 8
+   bins, else 0; NumPy's percentile of a window holding a NaN is NaN, which
+   ``nan_to_num`` makes 0, so in practice the baseline is 0 whenever data is missing;
+3. blacklist intervals, widened by 20 bp on each side (``read_blacklist``), are
+   clipped to ``[-baseline, baseline]``;
+4. NaN (no data) becomes the baseline;
+5. values are multiplied by ``scale`` (still float16);
+6. each ``pool_width`` bin is summarised by ``sum_stat`` in float32: ``sum``,
+   ``sum_sqrt`` (``sqrt(1 + sum) - 1``), ``mean``/``avg``, ``mean_sqrt``/``avg_sqrt``,
+   ``median``, ``max``, ``peak`` (``clip(sqrt(4 mean), 0, 1)``);
+7. soft clip: a bin above ``clip_soft`` becomes ``clip_soft - 1 + sqrt(x - clip_soft
+   + 1)``; then a hard clip to ``[-clip, clip]``; then to float16's range; stored as
+   float16.
+
+Two differences, both deliberate: a blacklist interval that starts before the window
+is clipped from the window's first base (Basenji's slice then starts at a negative
+index, which wraps around and skips the interval), and the data set-wide clip at the
+``clip_pct`` percentile of all windows (``--clip_pct``, 0.9999999) is not applied,
+since a streaming reader never sees all windows (it touches about one value in ten
+million). Basenji's ``basenji_data.py`` reads the whole window and drops
+``crop_bp`` bins at each end later; callers here bin just the kept span.
+
+The readers of ``targets.txt`` and of profile bigWigs (BPNet's absolute, NaN-as-0
+per-base values) live here so the ``basenji_barnyard`` and ``bpnet_profiles`` builders
+and `genereg_jax.data.genome_source` share them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+
+from etils import epath
+import numpy as np
+
+from genereg_jax.data import text as text_files
+from genereg_jax.files import InputFormatError
+
+# Columns of targets.txt parsed as numbers; every other column stays text.
+_INT_COLUMNS = ("index", "genome", "strand_pair")
+_FLOAT_COLUMNS = ("clip", "clip_soft", "scale")
+SUM_STATS = ("sum", "sum_sqrt", "mean", "avg", "mean_sqrt", "avg_sqrt", "median", "max",
+             "peak")
+#: Basenji's ``read_blacklist`` widens every blacklist interval by this many bp.
+BLACKLIST_BUFFER = 20
+#: Basenji's ``--black_pct``: the baseline is this quantile of the window's values.
+BLACKLIST_QUANTILE = 0.5
+
+
+class BasenjiFormatError(InputFormatError):
+  """An input file of the Basenji data layout is missing or malformed."""
+
+
+# ---------------------------------------------------------------------------
+# targets.txt
+# ---------------------------------------------------------------------------
+
+
+def read_targets(path: epath.PathLike) -> dict[str, list]:
+  """Reads a Basenji ``targets.txt`` as ``{column: values}`` in file order.
+
+  The index column may be named ``index`` or be unnamed (pandas' ``to_csv``); it
+  is returned as ``index`` (row positions if the file has none). Numeric columns
+  become int/float; ``identifier`` is required.
+  """
+  path = epath.Path(path)
+  if not path.exists():
+    raise BasenjiFormatError(None, None, f"missing {path} (Basenji's targets table)")
+  lines = path.read_text().splitlines()
+  if not lines:
+    raise BasenjiFormatError(path, None, "empty; expected a header line")
+  header = lines[0].split("\t")
+  if header[0] == "":
+    header[0] = "index"
+  if "identifier" not in header:
+    raise BasenjiFormatError(path, None, f"header {header} has no 'identifier' column")
+  if len(set(header)) != len(header):
+    raise BasenjiFormatError(path, None, f"repeated column names in header {header}")
+  columns: dict[str, list] = {name: [] for name in header}
+  for line_number, line in enumerate(lines[1:], start=2):
+    if not line.strip():
+      continue
+    fields = line.split("\t")
+    if len(fields) != len(header):
+      raise BasenjiFormatError(path, line_number, f"{len(fields)} tab-separated fields, "
+                               f"header has {len(header)}")
+    for name, value in zip(header, fields):
+      try:
+        if name in _INT_COLUMNS:
+          value = int(value)
+        elif name in _FLOAT_COLUMNS:
+          value = float(value)
+      except ValueError:
+        raise BasenjiFormatError(path, line_number, f"column {name!r} = {value!r} is "
+                                 "not a number") from None
+      columns[name].append(value)
+  if "index" not in columns:
+    columns = {"index": list(range(len(columns["identifier"]))), **columns}
+  return columns
+
+
+def strand_pair_positions(targets: Mapping[str, Sequence], source: str = "targets.txt"
+                          ) -> list[int]:
+  """0-based track positions of each track's other-strand partner.
+
+  Basenji's ``strand_pair`` column names partners by the index column (which need
+  not start at 0: Basenji2's mouse table starts at 5313); without the column every
+  track is its own partner.
+  """
+  num_tracks = len(targets["identifier"])
+  if "strand_pair" not in targets:
+    return list(range(num_tracks))
+  position = {index: i for i, index in enumerate(targets["index"])}
+  if len(position) != num_tracks:
+    raise BasenjiFormatError(source, None, "repeated values in the index column")
+  pairs = []
+  for i, partner in enumerate(targets["strand_pair"]):
+    if partner not in position:
+      raise BasenjiFormatError(source, None, f"track {targets['identifier'][i]!r} has "
+                               f"strand_pair {partner}, which is no track's index")
+    pairs.append(position[partner])
+  for i, j in enumerate(pairs):
+    if pairs[j] != i:
+      raise BasenjiFormatError(
+          source, None, f"strand pairs are not symmetric: {targets['identifier'][i]!r} -> "
+          f"{targets['identifier'][j]!r} -> {targets['identifier'][pairs[j]]!r}")
+  return pairs
+
+
+@dataclasses.dataclass(frozen=True)
+class Track:
+  """One row of ``targets.txt``: a bigWig and how its bins are made (Basenji defaults)."""
+
+  identifier: str
+  file: str
+  clip: float | None = None
+  clip_soft: float | None = None
+  scale: float = 1.0
+  sum_stat: str = "sum"
+
+
+def tracks_from_targets(path: str | os.PathLike, targets: Mapping[str, Sequence] | None = None
+                        ) -> list[Track]:
+  """The ``Track`` of every row of a ``targets.txt``; relative files are resolved
+  against the table's folder. Errors name the table and the row's line."""
+  path = os.fspath(path)
+  targets = read_targets(path) if targets is None else targets
+  if "file" not in targets:
+    raise BasenjiFormatError(path, None, "no 'file' column: which bigWig holds each track?")
+  folder = os.path.dirname(os.path.abspath(path))
+  tracks = []
+  for row, identifier in enumerate(targets["identifier"]):
+    value = lambda column, default=None: targets[column][row] if column in targets else default
+    sum_stat = value("sum_stat", "sum")
+    if sum_stat not in SUM_STATS:
+      raise BasenjiFormatError(path, row + 2, f"sum_stat {sum_stat!r} of track "
+                               f"{identifier!r} is not one of {SUM_STATS}")
+    tracks.append(Track(identifier, os.path.join(folder, os.path.expanduser(value("file"))),
+                        value("clip"), value("clip_soft"), float(value("scale", 1.0)),
+                        sum_stat))
+  return tracks
+
+
+# ---------------------------------------------------------------------------
+# bigWig reading
+# ---------------------------------------------------------------------------
+
+
+def open_bigwig(path: str):
+  """An open pyBigWig handle; a clear error when the file is missing or not a bigWig."""
+  import pyBigWig  # pylint: disable=g-import-not-at-top  # only bigWig readers need it.
+  if not os.path.exists(path):
+    raise FileNotFoundError(f"bigWig {path} does not exist.")
+  handle = pyBigWig.open(path)
+  if handle is None or not handle.isBigWig():
+    raise ValueError(f"{path} is not a bigWig file.")
+  return handle
+
+
+def read_bigwig(handle, path: str, chrom: str, start: int, end: int) -> np.ndarray:
+  """``float32[end - start]`` |values| of ``[start, end)``; no data is 0 (BPNet
+  profiles: many pipelines write minus-strand coverage as negative numbers)."""
+  length = handle.chroms(chrom)
+  if length is None:
+    return np.zeros(end - start, np.float32)
+  if end > length:
+    raise ValueError(f"{path}: {chrom} is {length} bp but the FASTA has a "
+                     f"window up to {end}; are both from the same assembly?")
+  values = handle.values(chrom, start, end, numpy=True)
+  return np.abs(np.nan_to_num(values, nan=0.0)).astype(np.float32)
+
+
+def raw_values(handle, path: str, chrom: str, start: int, end: int) -> np.ndarray:
+  """``float16[end - start]`` values as Basenji reads them (NaN where there is no data,
+  and off the chromosome's ends or on a chromosome the bigWig lacks)."""
+  out = np.full(end - start, np.nan, np.float16)
+  length = handle.chroms(chrom)
+  inside_start, inside_end = max(start, 0), min(end, length or 0)
+  if inside_end > inside_start:
+    out[inside_start - start:inside_end - start] = handle.values(
+        chrom, inside_start, inside_end, numpy=True).astype(np.float16)
+  return out
+
+
+# ---------------------------------------------------------------------------
+# Blacklist and binning
+# ---------------------------------------------------------------------------
+
+
+class Blacklist:
+  """Blacklisted intervals per chromosome (BED), widened by `BLACKLIST_BUFFER` bp."""
+
+  def __init__(self, path: str | os.PathLike | None, buffer: int = BLACKLIST_BUFFER):
+    self.path = None if path is None else os.fspath(path)
+    intervals: dict[str, list[tuple[int, int]]] = {}
+    if self.path is not None:
+      for number, line in text_files.numbered_lines(self.path):
+        fields = line.split()
+        if not fields or fields[0].startswith(("#", "track", "browser")):
+          continue
+        start = text_files.ascii_int(fields[1]) if len(fields) > 2 else None
+        end = text_files.ascii_int(fields[2]) if len(fields) > 2 else None
+        if start is None or end is None or end < start:
+          raise InputFormatError(self.path, number, "expected chrom, start, end with "
+                                 f"integer start <= end; got {line.strip()!r}")
+        intervals.setdefault(fields[0], []).append((max(0, start - buffer), end + buffer))
+    self.intervals = {chrom: np.array(sorted(spans), np.int64).reshape(-1, 2)
+                      for chrom, spans in intervals.items()}
+
+  def overlapping(self, chrom: str, start: int, end: int) -> np.ndarray:
+    """``int64[k, 2]`` intervals overlapping ``[start, end)``."""
+    spans = self.intervals.get(chrom)
+    if spans is None:
+      return np.zeros((0, 2), np.int64)
+    return spans[(spans[:, 0] < end) & (spans[:, 1] > start)]
+
+
+def summarize_bins(values: np.ndarray, pool_width: int, sum_stat: str) -> np.ndarray:
+  """``float32[len(values) // pool_width]``: Basenji's ``sum_stat`` of each bin."""
+  bins = values.reshape(-1, pool_width)
+  if sum_stat in ("sum", "sum_sqrt"):
+    out = bins.sum(axis=1, dtype=np.float32)
+  elif sum_stat in ("mean", "avg", "mean_sqrt", "avg_sqrt", "peak"):
+    out = bins.mean(axis=1, dtype=np.float32)
+  elif sum_stat == "median":
+    out = np.median(bins, axis=1).astype(np.float32)
+  elif sum_stat == "max":
+    out = bins.max(axis=1).astype(np.float32)
+  else:
+    raise ValueError(f"unknown sum_stat {sum_stat!r}; valid: {SUM_STATS}")
+  if sum_stat.endswith("_sqrt"):
+    out = -1 + np.sqrt(1 + out)
+  elif sum_stat == "peak":
+    out = np.clip(np.sqrt(out * 4), 0, 1)
+  return out
+
+
+def clip_bins(bins: np.ndarray, clip: float | None, clip_soft: float | None) -> np.ndarray:
+  """Basenji's soft clip (square root above ``clip_soft``), hard clip, float16 range."""
+  bins = np.array(bins, np.float32)
+  if clip_soft is not None and not np.isnan(clip_soft):
+    above = bins > clip_soft
+    bins[above] = clip_soft - 1 + np.sqrt(bins[above] - clip_soft + 1)
+  if clip is not None and not np.isnan(clip):
+    bins = np.clip(bins, -clip, clip)
+  limit = np.finfo(np.float16).max
+  return np.clip(bins, -limit, limit).astype(np.float16)
+
+
+def basenji_bins(values: np.ndarray, track: Track, pool_width: int,
+                 blacklisted: np.ndarray = np.zeros((0, 2), np.int64), start: int = 0
+                 ) -> np.ndarray:
+  """``float16[len(values) // pool_width]`` bins of one track's window, as
+  ``basenji_data_read.py`` makes them (see the module docstring).
+
+  Args:
+    values: ``float16`` per-base values of the window (`raw_values`; NaN = no data).
+    track: clip, soft clip, scale and sum_stat of the track.
+    pool_width: bp per bin; ``len(values)`` must be a multiple.
+    blacklisted: genome intervals ``[k, 2]`` to clip to the baseline.
+    start: genome position of ``values[0]``.
+  """
+  values = np.array(values, np.float16)
+  if len(values) // pool_width >= 8:
+    baseline = np.nan_to_num(np.percentile(values, 100 * BLACKLIST_QUANTILE))
+  else:
+    baseline = 0
+  for black_start, black_end in blacklisted:
+    part = slice(max(black_start - start, 0), max(black_end - start, 0))
+    values[part] = np.clip(values[part], -baseline, baseline)
+  values[np.isnan(values)] = baseline
+  values = track.scale * values
+  return clip_bins(summarize_bins(values, pool_width, track.sum_stat), track.clip,
+                   track.clip_soft)
