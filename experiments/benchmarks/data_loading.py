@@ -73,6 +73,8 @@ def write_files(directory: str, geometry: str, tracks: int, region_counts, seed:
         f.write(f">{chrom}\n")
         f.writelines(bases[i:i + 60] + "\n" for i in range(0, size, 60))
     os.replace(fasta + ".tmp", fasta)
+  with open(fasta + ".sizes", "w") as f:  # gReLU's CustomGenome reads the sizes here.
+    f.writelines(f"{chrom}\t{size}\n" for chrom, size in sizes.items())
   lines = ["\tidentifier\tfile\tclip\tclip_soft\tscale\tsum_stat\tstrand_pair\tdescription"]
   for t in range(tracks):
     path = os.path.join(directory, f"track{t}.bw")

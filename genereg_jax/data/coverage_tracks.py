@@ -292,14 +292,19 @@ def basenji_bins(values: np.ndarray, track: Track, pool_width: int,
     start: genome position of ``values[0]``.
   """
   values = np.array(values, np.float16)
-  if len(values) // pool_width >= 8:
+  missing = np.isnan(values)
+  has_missing = missing.any()
+  # Basenji's nan_to_num(percentile(...)): 0 with any NaN (the percentile is NaN) or
+  # under 8 bins; computed only when something uses it (the percentile is the costly
+  # part of a window's binning).
+  baseline = 0
+  if len(values) // pool_width >= 8 and not has_missing and len(blacklisted):
     baseline = np.nan_to_num(np.percentile(values, 100 * BLACKLIST_QUANTILE))
-  else:
-    baseline = 0
   for black_start, black_end in blacklisted:
     part = slice(max(black_start - start, 0), max(black_end - start, 0))
     values[part] = np.clip(values[part], -baseline, baseline)
-  values[np.isnan(values)] = baseline
+  if has_missing:
+    values[missing] = baseline
   values = track.scale * values
   return clip_bins(summarize_bins(values, pool_width, track.sum_stat), track.clip,
                    track.clip_soft)
