@@ -35,12 +35,17 @@ published precision), ``chrom``, ``start``, ``end``. ``info.metadata`` holds
 ``organism``.
 
 Every record's CRCs are checked; the record counts must equal statistics.json's and
-sequences.bed's. The whole dataset is ~320 GB; the build reads it sequentially.
+sequences.bed's. The whole dataset is ~320 GB: the build reads it file by file, in one
+process, or with Apache Beam one TFRecord file per work item (``data_builders.build
+--beam_options=...``; `data_builders.sharded`, BUILD.md "Big builds"). A Beam build
+first counts each file's records (decompression only) so every worker knows the window
+of its file's first record, and writes the same records as the in-process build.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -51,6 +56,7 @@ from google.protobuf import message
 import numpy as np
 import tensorflow_datasets as tfds
 
+from data_builders import sharded
 from genereg_jax.data import tfrecord
 # The targets.txt readers are shared with the streaming genome source.
 from genereg_jax.data.coverage_tracks import (BasenjiFormatError, read_targets,
@@ -84,8 +90,10 @@ same way. Then:
 # ---------------------------------------------------------------------------
 
 
-def read_statistics(path: epath.PathLike) -> dict[str, Any]:
-  """Reads ``statistics.json``; requires the sizes and per-split counts."""
+def read_statistics(path: epath.PathLike,
+                    required: Sequence[str] = REQUIRED_STATISTICS) -> dict[str, Any]:
+  """Reads ``statistics.json``; requires the sizes and per-split counts (``required``:
+  Borzoi's data count folds instead of splits)."""
   path = epath.Path(path)
   if not path.exists():
     raise BasenjiFormatError(None, None, f"missing {path} (Basenji's statistics.json)")
@@ -93,18 +101,20 @@ def read_statistics(path: epath.PathLike) -> dict[str, Any]:
     statistics = json.loads(path.read_text())
   except json.JSONDecodeError as e:
     raise BasenjiFormatError(path, None, f"not valid JSON ({e})") from e
-  missing = [key for key in REQUIRED_STATISTICS if key not in statistics]
+  missing = [key for key in required if key not in statistics]
   if missing:
     raise BasenjiFormatError(path, None, f"lacks {missing}; has {sorted(statistics)}")
-  for key in REQUIRED_STATISTICS:
+  for key in required:
     if not isinstance(statistics[key], int) or statistics[key] < 0:
       raise BasenjiFormatError(path, None, f"{key} = {statistics[key]!r} is not a "
                                "non-negative integer")
   return statistics
 
 
-def read_regions(path: epath.PathLike) -> dict[str, list[tuple[str, int, int]]]:
-  """Reads ``sequences.bed``: ``{fold: [(chrom, start, end), ...]}`` in file order."""
+def read_regions(path: epath.PathLike, labels: Sequence[str] = SPLITS
+                 ) -> dict[str, list[tuple[str, int, int]]]:
+  """Reads ``sequences.bed``: ``{fold: [(chrom, start, end), ...]}`` in file order;
+  fold labels outside ``labels`` are an error."""
   path = epath.Path(path)
   if not path.exists():
     raise BasenjiFormatError(None, None, f"missing {path} (Basenji's sequences.bed)")
@@ -122,9 +132,9 @@ def read_regions(path: epath.PathLike) -> dict[str, list[tuple[str, int, int]]]:
       raise BasenjiFormatError(path, line_number, f"start/end {fields[1:3]} are not "
                                "integers") from None
     regions.setdefault(fields[3], []).append((fields[0], start, end))
-  unknown = sorted(set(regions) - set(SPLITS))
+  unknown = sorted(set(regions) - set(labels))
   if unknown:
-    raise BasenjiFormatError(path, None, f"fold labels {unknown} are not {list(SPLITS)}")
+    raise BasenjiFormatError(path, None, f"fold labels {unknown} are not {list(labels)}")
   return regions
 
 
@@ -167,6 +177,51 @@ def decode_record(record: bytes, seq_length: int, target_length: int, num_target
   return sequence, target
 
 
+def count_records(path: epath.PathLike) -> int:
+  """Records in one ZLIB TFRecord file (framing only: the CRCs are checked when the
+  records are decoded)."""
+  return sum(1 for _ in tfrecord.read_records(path, "ZLIB", verify_crc=False))
+
+
+def file_examples(path: epath.PathLike, first_index: int,
+                  regions: Sequence[tuple[str, int, int]], split: str, expected: int,
+                  seq_length: int, target_length: int, num_targets: int
+                  ) -> Iterator[dict[str, Any]]:
+  """The examples of one TFRecord file of ``split``.
+
+  Args:
+    path: ``tfrecords/{split}-<n>.tfr``.
+    first_index: position in the split of the file's first record; record ``i`` is
+      the window ``regions[first_index + i]``.
+    regions: the split's windows, from sequences.bed.
+    split: the split, for messages.
+    expected: the split's record count in statistics.json.
+    seq_length: bp per window.
+    target_length: bins per window.
+    num_targets: tracks.
+
+  Yields:
+    ``{"sequence", "target", "chrom", "start", "end"}`` per record.
+  """
+  for record_index, record in enumerate(tfrecord.read_records(path, "ZLIB")):
+    index = first_index + record_index
+    source = f"{path}: record {record_index}"
+    if index >= expected:
+      raise BasenjiFormatError(source, None, f"{split} has more records than statistics."
+                               f"json's {split}_seqs = {expected}")
+    sequence, target = decode_record(record, seq_length, target_length, num_targets, source)
+    chrom, start, end = regions[index]
+    yield {"sequence": sequence, "target": target, "chrom": chrom, "start": start,
+           "end": end}
+
+
+def _check_total(total: int, split: str, num_files: int, expected: int) -> None:
+  if total != expected:
+    raise BasenjiFormatError(
+        None, None, f"{split}: {total} records in {num_files} "
+        f"tfrecords/{split}-*.tfr file(s), but statistics.json says {split}_seqs = {expected}")
+
+
 # ---------------------------------------------------------------------------
 # TFDS builder
 # ---------------------------------------------------------------------------
@@ -199,7 +254,7 @@ class BasenjiBarnyardConfig(tfds.core.BuilderConfig):
                num_targets=statistics["num_targets"], **kwargs)
 
 
-class BasenjiBarnyard(tfds.core.GeneratorBasedBuilder):
+class BasenjiBarnyard(sharded.ShardedBuilder):
   """Basenji2/Enformer human or mouse coverage windows from ``manual_dir``."""
 
   VERSION = tfds.core.Version("1.0.0")
@@ -284,22 +339,14 @@ class BasenjiBarnyard(tfds.core.GeneratorBasedBuilder):
 
   def _generate_examples(self, files: Sequence[epath.Path],
                          regions: Sequence[tuple[str, int, int]], split: str,
-                         expected: int) -> Iterator[tuple[int, dict]]:
+                         expected: int):
     config = self.builder_config
-    index = 0
-    for path in files:
-      for record_index, record in enumerate(tfrecord.read_records(path, "ZLIB")):
-        source = f"{path}: record {record_index}"
-        if index >= expected:
-          raise BasenjiFormatError(source, None, f"{split} has more records than statistics."
-                                   f"json's {split}_seqs = {expected}")
-        sequence, target = decode_record(record, config.seq_length, config.target_length,
-                                         config.num_targets, source)
-        chrom, start, end = regions[index]
-        yield index, {"sequence": sequence, "target": target, "chrom": chrom,
-                      "start": start, "end": end}
-        index += 1
-    if index != expected:
-      raise BasenjiFormatError(
-          None, None, f"{split}: {index} records in {len(files)} "
-          f"tfrecords/{split}-*.tfr file(s), but statistics.json says {split}_seqs = {expected}")
+    return self.split_examples(
+        [str(path) for path in files],
+        functools.partial(file_examples, regions=tuple(regions), split=split,
+                          expected=expected, seq_length=config.seq_length,
+                          target_length=config.target_length,
+                          num_targets=config.num_targets),
+        sizes=count_records,
+        check_total=functools.partial(_check_total, split=split, num_files=len(files),
+                                      expected=expected))

@@ -48,11 +48,18 @@ into non-overlapping windows of the stored input width that contain only
 A/C/G/T and overlap no peak window; for every peak, ``negative_ratio``
 tiles are drawn from the same GC bin (``gc_bins`` equal bins of the window's
 G+C fraction), from neighbouring bins when a bin runs out.
+
+Windows are chosen in the building process; their sequence, profiles and control are
+then read in runs of ``WINDOWS_PER_SHARD``, in that process or, with ``--beam_options``
+(``make.py``; `data_builders.sharded`, BUILD.md "Big builds"), one run per Apache Beam
+work item, giving the same records and read-depth statistics. Beam workers open the
+FASTA and bigWigs at the same paths, so they must be on a file system they share.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -61,6 +68,7 @@ import grain
 import numpy as np
 import tensorflow_datasets as tfds
 
+from data_builders import sharded
 from genereg_jax.data import genome
 from genereg_jax.data import text as text_files
 from genereg_jax.data.bed import BedFormatError
@@ -72,6 +80,8 @@ SPLITS: tuple[str, ...] = ("train", "valid", "test")
 PEAK_FORMATS: tuple[str, ...] = ("auto", "narrowPeak", "bed")
 INPUT_KEYS: tuple[str, ...] = ("sequence", "control")
 OUTPUT_KEYS: tuple[str, ...] = ("profile",)
+# Windows per Beam work item: each opens the FASTA and the bigWigs once.
+WINDOWS_PER_SHARD = 1000
 
 
 # ---------------------------------------------------------------------------
@@ -560,7 +570,7 @@ def _depth_statistics(totals: np.ndarray, tracks_per_task: Sequence[int]
   }
 
 
-class BpnetProfiles(tfds.core.GeneratorBasedBuilder):
+class BpnetProfiles(sharded.ShardedBuilder):
   """Summit-centred sequence, stranded profiles and control from bigWigs."""
 
   VERSION = tfds.core.Version("1.0.0")
@@ -646,21 +656,47 @@ class BpnetProfiles(tfds.core.GeneratorBasedBuilder):
     return {split: self._generate_examples(windows.summits[split], split)
             for split in SPLITS}
 
-  def _generate_examples(self, summits: Sequence[tuple[str, int, bool]],
-                         split: str) -> Iterator[tuple[int, dict]]:
+  def _generate_examples(self, summits: Sequence[tuple[str, int, bool]], split: str):
     config = self.builder_config
-    centre = slice(config.max_jitter, config.max_jitter + config.output_length)
-    totals = []
-    reader = WindowReader(config)
-    try:
-      for index, (chrom, summit, is_peak) in enumerate(summits):
-        example = reader.example(chrom, summit, is_peak)
-        if split == "train" and is_peak:
-          totals.append(example["profile"][centre].sum(axis=0))
-        yield index, example
-    finally:
-      reader.close()
-    if split == "train":
-      self.info.metadata.update(_depth_statistics(
-          np.array(totals, np.float64).reshape(len(totals), -1),
-          [len(t.bigwigs) for t in config.tasks]))
+    shards = [tuple(summits[i:i + WINDOWS_PER_SHARD])
+              for i in range(0, len(summits), WINDOWS_PER_SHARD)]
+    depths = None
+    if split == "train":  # The count-loss weights come from the train peaks.
+      depths = sharded.Summary(
+          extract=functools.partial(_peak_total, start=config.max_jitter,
+                                    length=config.output_length),
+          finish=functools.partial(_train_depth_statistics,
+                                   tracks_per_task=[len(t.bigwigs) for t in config.tasks]))
+    return self.split_examples(shards, functools.partial(window_examples, config=config),
+                               sizes=[len(shard) for shard in shards], summary=depths)
+
+
+def window_examples(summits: Sequence[tuple[str, int, bool]], first_key: int,
+                    config: BpnetProfilesConfig) -> Iterator[dict[str, Any]]:
+  """The records of a run of ``(chrom, summit, is_peak)`` windows (a shard of a split).
+
+  Args:
+    summits: the windows, in split order.
+    first_key: unused (records carry their coordinates).
+    config: the dataset config (files and geometry).
+  """
+  del first_key
+  reader = WindowReader(config)
+  try:
+    for chrom, summit, is_peak in summits:
+      yield reader.example(chrom, summit, is_peak)
+  finally:
+    reader.close()
+
+
+def _peak_total(example: Mapping[str, Any], start: int, length: int) -> np.ndarray | None:
+  """Reads per track in a peak's output window (without jitter); None for background."""
+  if not example["is_peak"]:
+    return None
+  return example["profile"][start:start + length].sum(axis=0)
+
+
+def _train_depth_statistics(totals: Sequence[np.ndarray], tracks_per_task: Sequence[int]
+                            ) -> dict[str, Any]:
+  return _depth_statistics(np.array(totals, np.float64).reshape(len(totals), -1),
+                           tracks_per_task)

@@ -15,6 +15,10 @@ file formats are described in ``bpnet_profiles.py``. Rerunning with the same
 ``--name`` reuses the dataset only if its inputs and options are unchanged (a
 fingerprint in its metadata, ``genereg_jax.data.fingerprint``); otherwise the command
 lists what changed and stops, or rebuilds with ``--overwrite``.
+
+``--beam_options=--runner=DirectRunner,--direct_running_mode=multi_processing,--direct_num_workers=8``
+reads the windows with Apache Beam instead, here in 8 processes, or on a Spark or Flink
+cluster (``--beam_runner``, BUILD.md "Big builds"); the records are the same.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from absl import app
 from absl import flags
 
 from genereg_jax.data import fingerprint
+from data_builders import sharded
 from data_builders.bpnet_profiles import bpnet_profiles
 
 flags.DEFINE_string("name", None, "Dataset config name, e.g. mesc.", required=True)
@@ -48,6 +53,8 @@ flags.DEFINE_integer("seed", 0, "Seed of the background sampling.")
 flags.DEFINE_string("data_dir", None, "TFDS data_dir (default ~/tensorflow_datasets).")
 flags.DEFINE_bool("overwrite", False, "Rebuild a dataset of this name built from other "
                   "inputs (default: stop and list what changed).")
+flags.DEFINE_string("beam_runner", None, sharded.RUNNER_HELP)
+flags.DEFINE_string("beam_options", None, sharded.OPTIONS_HELP)
 FLAGS = flags.FLAGS
 
 
@@ -80,7 +87,8 @@ def main(argv):
     builder = fingerprint.prepare(
         lambda: bpnet_profiles.BpnetProfiles(config=config, data_dir=FLAGS.data_dir,
                                              file_format="array_record"),
-        input_fingerprint(config), overwrite=FLAGS.overwrite)
+        input_fingerprint(config), overwrite=FLAGS.overwrite,
+        download_config=sharded.download_config(FLAGS.beam_runner, FLAGS.beam_options))
   except ValueError as e:  # Bad inputs (InputFormatError) or a changed-input refusal.
     raise SystemExit(f"error: {e}") from None
   metadata = builder.info.metadata

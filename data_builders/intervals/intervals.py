@@ -42,12 +42,19 @@ positives and negatives.
 The FASTA and BED readers are the library's (``genereg_jax.data.genome`` and
 ``genereg_jax.data.bed``): malformed input raises ``BedFormatError`` or
 ``FastaFormatError``, naming the file and the 1-based line.
+
+Windows are planned (labels, background sampling) in the building process; the
+sequences are then read chromosome by chromosome, in that process or, with
+``--beam_options`` (``make.py``; `data_builders.sharded`, BUILD.md "Big builds"), one
+chromosome per Apache Beam work item, giving the same records. Beam workers read the
+FASTA at the same path, so it must be on a file system they share.
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import functools
 import os
 import re
 from collections.abc import Iterator, Mapping, Sequence
@@ -56,6 +63,7 @@ from typing import Any
 import numpy as np
 import tensorflow_datasets as tfds
 
+from data_builders import sharded
 from genereg_jax.data.bed import BedFile
 from genereg_jax.data.bed import bed_column_names
 from genereg_jax.data.bed import read_bed
@@ -476,7 +484,7 @@ def plan_chromosome(config: IntervalsConfig, chrom: str, sequence: np.ndarray,
       dict(stats))
 
 
-class Intervals(tfds.core.GeneratorBasedBuilder):
+class Intervals(sharded.ShardedBuilder):
   """Genome windows labelled by BED files; configured by an ``IntervalsConfig``."""
 
   VERSION = tfds.core.Version("1.0.0")
@@ -553,24 +561,37 @@ class Intervals(tfds.core.GeneratorBasedBuilder):
     genome.close()
     return generators
 
-  def _generate_examples(self, fasta: str,
-                         plans: Sequence[ChromosomeWindows]
-                         ) -> Iterator[tuple[int, dict[str, Any]]]:
-    genome = Genome(fasta)
-    width = self._config().window
-    key = 0
-    for plan in plans:
-      sequence = genome.sequence(plan.chrom)
-      for start, label, gc in zip(plan.starts, plan.labels, plan.gc):
-        window = sequence[start:start + width].tobytes()
-        yield key, {
-            "sequence": one_hot_dna(window),
-            "label": label,
-            "chrom": plan.chrom,
-            "start": np.int64(start),
-            "gc": np.float32(gc),
-        }
-        key += 1
+  def _generate_examples(self, fasta: str, plans: Sequence[ChromosomeWindows]):
+    # One shard per chromosome: a worker reads its chromosome once.
+    return self.split_examples(
+        plans, functools.partial(chromosome_examples, fasta=fasta,
+                                 width=self._config().window),
+        sizes=[plan.starts.size for plan in plans])
+
+
+def chromosome_examples(plan: ChromosomeWindows, first_key: int, fasta: str,
+                        width: int) -> Iterator[dict[str, Any]]:
+  """The records of one chromosome's windows, in order (a shard of a split).
+
+  Args:
+    plan: the chromosome's windows.
+    first_key: unused (records carry their coordinates).
+    fasta: the genome FASTA.
+    width: window length.
+  """
+  del first_key
+  genome = Genome(fasta)
+  try:
+    sequence = genome.sequence(plan.chrom)
+    for start, label, gc in zip(plan.starts, plan.labels, plan.gc):
+      yield {
+          "sequence": one_hot_dna(sequence[start:start + width].tobytes()),
+          "label": label,
+          "chrom": plan.chrom,
+          "start": np.int64(start),
+          "gc": np.float32(gc),
+      }
+  finally:
     genome.close()
 
 

@@ -15,6 +15,10 @@ The dataset's metadata records a fingerprint of the FASTA, the BEDs and every op
 (``genereg_jax.data.fingerprint``): rerunning with the same ``--name`` reuses the dataset
 only when they are unchanged; otherwise the command lists what changed and stops, or
 rebuilds with ``--overwrite``.
+
+``--beam_options=--runner=DirectRunner,--direct_running_mode=multi_processing,--direct_num_workers=8``
+reads the chromosomes with Apache Beam instead, here in 8 processes, or on a Spark or
+Flink cluster (``--beam_runner``, BUILD.md "Big builds"); the records are the same.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from collections.abc import Sequence
 import tensorflow_datasets as tfds
 
 from genereg_jax.data import fingerprint
+from data_builders import sharded
 from data_builders.intervals import intervals
 
 
@@ -72,6 +77,8 @@ def parser() -> argparse.ArgumentParser:
   p.add_argument("--overwrite", action="store_true",
                  help="Rebuild a dataset of this name built from other inputs "
                       "(default: stop and list what changed).")
+  p.add_argument("--beam_runner", default=None, help=sharded.RUNNER_HELP)
+  p.add_argument("--beam_options", default=None, help=sharded.OPTIONS_HELP)
   return p
 
 
@@ -99,18 +106,22 @@ def config_from_args(args: argparse.Namespace) -> intervals.IntervalsConfig:
 
 
 def build(config: intervals.IntervalsConfig, data_dir: str | None = None,
-          overwrite: bool = False) -> tfds.core.DatasetBuilder:
+          overwrite: bool = False, beam_runner: str | None = None,
+          beam_options: str | None = None) -> tfds.core.DatasetBuilder:
   """Builds ``intervals/<config.name>`` into ``data_dir`` (array_record).
 
   An existing dataset of that name is reused when built from the same inputs and
-  options, rebuilt when ``overwrite``, and refused (``ValueError``) otherwise.
+  options, rebuilt when ``overwrite``, and refused (``ValueError``) otherwise. With
+  ``beam_runner`` or ``beam_options`` it is built with Apache Beam
+  (`data_builders.sharded.download_config`).
   """
   options = {**config.as_dict(), "label_names": config.label_names}
   return fingerprint.prepare(
       lambda: intervals.Intervals(config=config, data_dir=data_dir,
                                   file_format="array_record"),
       fingerprint.fingerprint([config.fasta, *config.beds], options),
-      overwrite=overwrite, file_format="array_record")
+      overwrite=overwrite, file_format="array_record",
+      download_config=sharded.download_config(beam_runner, beam_options))
 
 
 def main(argv: Sequence[str] | None = None) -> tfds.core.DatasetBuilder:
@@ -121,7 +132,8 @@ def main(argv: Sequence[str] | None = None) -> tfds.core.DatasetBuilder:
   except ValueError as e:
     parser().error(str(e))
   try:
-    builder = build(config, args.data_dir, args.overwrite)
+    builder = build(config, args.data_dir, args.overwrite, args.beam_runner,
+                    args.beam_options)
   except ValueError as e:  # Bad inputs (InputFormatError) or a changed-input refusal.
     raise SystemExit(f"error: {e}") from None
   info = builder.info

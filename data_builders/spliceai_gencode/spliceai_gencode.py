@@ -26,10 +26,13 @@ Follows the paper's STAR Methods and its training code (``create_datafile.py`` /
   ``chromosomes`` (1-22, X, Y by default) are used. The paper also removed test genes
   with paralogs in the training set; that needs a paralog list and is not done here.
 
-Records are written in annotation order (chromosome, start), one per block, keyed
-``<gene_id>:<block>``. ``start`` is the 0-based genomic coordinate of label position 0;
-label position ``j`` is at ``start + j`` on the plus strand and ``start - j`` on the
-minus strand.
+Records are written in annotation order (chromosome, start), one per block, with
+``gene_id`` and ``block_index``. ``start`` is the 0-based genomic coordinate of label
+position 0; label position ``j`` is at ``start + j`` on the plus strand and ``start - j``
+on the minus strand. Genes are read in runs of ``GENES_PER_SHARD``, in the building
+process or, with ``data_builders.build --beam_options=...`` (`data_builders.sharded`,
+BUILD.md "Big builds"), one run per Apache Beam work item, giving the same records;
+Beam workers read the FASTA at the same path, so it must be on a shared file system.
 
 Splice-site usage (config ``gencode_usage``, for Pangolin; Zeng & Li, Genome Biology
 2022): records also carry ``usage`` ``float32[block_length, len(tissues)]`` from a
@@ -53,6 +56,7 @@ transcripts and ``label``; per-tissue sites come from the table alone.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import zlib
 from collections.abc import Iterator, Sequence
@@ -61,6 +65,7 @@ from typing import Any
 import numpy as np
 import tensorflow_datasets as tfds
 
+from data_builders import sharded
 from genereg_jax.data import fingerprint
 from genereg_jax.data import encoding
 from genereg_jax.data import gene_annotation
@@ -76,6 +81,8 @@ PANGOLIN_TISSUES = ("heart", "liver", "brain", "testis")
 #: ``usage`` of unquantified positions and of padding.
 USAGE_UNKNOWN = -1.0
 _NA = frozenset({"", "na", "nan", "."})
+# Genes per Beam work item: each opens the FASTA once.
+GENES_PER_SHARD = 100
 
 MANUAL_DOWNLOAD_INSTRUCTIONS = """\
 Put two files in the manual directory (--manual_dir):
@@ -424,7 +431,7 @@ def record_features(block_length: int, context: int, tissues: Sequence[str] = ()
   return features
 
 
-class SpliceaiGencode(tfds.core.GeneratorBasedBuilder):
+class SpliceaiGencode(sharded.ShardedBuilder):
   """SpliceAI blocks (Jaganathan et al. 2019) from a genome FASTA + gene annotation."""
 
   VERSION = tfds.core.Version("1.0.0")
@@ -518,34 +525,67 @@ class SpliceaiGencode(tfds.core.GeneratorBasedBuilder):
             for split, genes in by_split.items() if genes}
 
   def _generate_examples(self, fasta: str, transcripts: Sequence[gene_annotation.Transcript],
-                         usage: UsageTable | None = None) -> Iterator[tuple[str, dict]]:
+                         usage: UsageTable | None = None):
     config = self.builder_config
-    genome = gene_annotation.Genome(fasta)
-    try:
-      for transcript in transcripts:
-        chrom = genome.chromosome(transcript.chrom)
-        if chrom is None:
-          raise ValueError(
-              f"gene {transcript.gene_name} ({transcript.gene_id}) is on chromosome "
-              f"{transcript.chrom}, which {fasta} does not have (chromosomes: "
-              f"{', '.join(list(genome.sizes)[:10])}...). Use the annotation that "
-              "matches the genome.")
-        if transcript.tx_end > genome.sizes[chrom]:
-          raise ValueError(
-              f"gene {transcript.gene_name} ends at {transcript.tx_end}, past the end of "
-              f"{chrom} ({genome.sizes[chrom]} nt) in {fasta}: annotation and genome "
-              "assemblies differ.")
-        for block in gene_blocks(
-            genome, transcript, chrom, config.block_length, config.context,
-            config.mask_outside_transcript,
-            None if usage is None else transcript_usage(transcript, usage)):
-          yield f"{transcript.gene_id}:{block['block_index']}", {
-              **block,
-              "gene_id": transcript.gene_id,
-              "gene_name": transcript.gene_name,
-              "transcript_id": transcript.transcript_id,
-              "chrom": transcript.chrom,
-              "strand": 1 if transcript.strand == "+" else -1,
-          }
-    finally:
-      genome.close()
+    shards = [tuple(transcripts[i:i + GENES_PER_SHARD])
+              for i in range(0, len(transcripts), GENES_PER_SHARD)]
+    return self.split_examples(
+        shards, functools.partial(
+            transcript_examples, fasta=fasta, block_length=config.block_length,
+            context=config.context, mask_outside_transcript=config.mask_outside_transcript,
+            usage=usage),
+        sizes=[sum(num_blocks(t, config.block_length) for t in shard) for shard in shards])
+
+
+def num_blocks(transcript: gene_annotation.Transcript, block_length: int) -> int:
+  """Records of one transcript: its length in blocks, rounded up."""
+  return -(-(transcript.tx_end - transcript.tx_start) // block_length)
+
+
+def transcript_examples(transcripts: Sequence[gene_annotation.Transcript], first_key: int,
+                        fasta: str, block_length: int, context: int,
+                        mask_outside_transcript: bool = True,
+                        usage: UsageTable | None = None) -> Iterator[dict[str, Any]]:
+  """The records of a run of transcripts, block by block (a shard of a split).
+
+  Args:
+    transcripts: principal transcripts, in annotation order.
+    first_key: unused (records carry their gene and block).
+    fasta: the genome FASTA.
+    block_length: labelled nucleotides per record.
+    context: flanking nucleotides per record, half on each side.
+    mask_outside_transcript: see `gene_blocks`.
+    usage: the per-tissue usage table, if records carry ``usage``.
+
+  Raises:
+    ValueError: a transcript lies on a chromosome the FASTA lacks, or past its end.
+  """
+  del first_key
+  genome = gene_annotation.Genome(fasta)
+  try:
+    for transcript in transcripts:
+      chrom = genome.chromosome(transcript.chrom)
+      if chrom is None:
+        raise ValueError(
+            f"gene {transcript.gene_name} ({transcript.gene_id}) is on chromosome "
+            f"{transcript.chrom}, which {fasta} does not have (chromosomes: "
+            f"{', '.join(list(genome.sizes)[:10])}...). Use the annotation that "
+            "matches the genome.")
+      if transcript.tx_end > genome.sizes[chrom]:
+        raise ValueError(
+            f"gene {transcript.gene_name} ends at {transcript.tx_end}, past the end of "
+            f"{chrom} ({genome.sizes[chrom]} nt) in {fasta}: annotation and genome "
+            "assemblies differ.")
+      for block in gene_blocks(
+          genome, transcript, chrom, block_length, context, mask_outside_transcript,
+          None if usage is None else transcript_usage(transcript, usage)):
+        yield {
+            **block,
+            "gene_id": transcript.gene_id,
+            "gene_name": transcript.gene_name,
+            "transcript_id": transcript.transcript_id,
+            "chrom": transcript.chrom,
+            "strand": 1 if transcript.strand == "+" else -1,
+        }
+  finally:
+    genome.close()
