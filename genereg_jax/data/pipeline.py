@@ -34,11 +34,15 @@ def build_command(name: str, data_dir: str | None) -> str:
 
 
 def load_builder(name: str, data_dir: str | None = None, *, build_if_missing: bool = False,
-                 manual_dir: str | None = None) -> tfds.core.DatasetBuilder:
+                 manual_dir: str | None = None,
+                 download_config: tfds.download.DownloadConfig | None = None
+                 ) -> tfds.core.DatasetBuilder:
   """The TFDS builder ``name`` (``"dataset"`` or ``"dataset/config"``), built if asked.
 
   Raises ``DatasetNotBuiltError`` naming the command that builds it when the dataset
-  has not been prepared and ``build_if_missing`` is false.
+  has not been prepared and ``build_if_missing`` is false. A build uses
+  ``download_config`` when given (e.g. one with Beam options,
+  ``data_builders.sharded.download_config``), else one with ``manual_dir``.
   """
   package = name.split("/")[0].split(":")[0]
   try:
@@ -71,7 +75,7 @@ def load_builder(name: str, data_dir: str | None = None, *, build_if_missing: bo
           + build_command(name, data_dir)
           + (" --manual_dir=<dir with the downloaded files>" if manual_dir is None and
              getattr(builder, "MANUAL_DOWNLOAD_INSTRUCTIONS", None) else ""))
-    download_config = tfds.download.DownloadConfig(manual_dir=manual_dir)
+    download_config = download_config or tfds.download.DownloadConfig(manual_dir=manual_dir)
     # One line of ours instead of TFDS's "Downloading and preparing dataset Unknown size"
     # (nothing is downloaded); its progress bars only on a terminal (log files would fill
     # with carriage returns).
