@@ -108,9 +108,15 @@ def _named(init: nn.initializers.Initializer, *names: str):
   return nn.with_logical_partitioning(init, names)
 
 
-@functools.partial(jax.custom_vjp, nondiff_argnums=(3,))
-def batch_norm_gelu(x: Array, scale: Array, bias: Array,
-                    epsilon: float) -> tuple[Array, Array, Array]:
+# GELU approximations by name: Enformer's sigmoid form and the tanh form of
+# PyTorch's GELU(approximate="tanh") (Borzoi, Linder et al. 2025).
+GELUS = {"sigmoid": gelu,
+         "tanh": functools.partial(jax.nn.gelu, approximate=True)}
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3, 4))
+def batch_norm_gelu(x: Array, scale: Array, bias: Array, epsilon: float,
+                    approximation: str = "sigmoid") -> tuple[Array, Array, Array]:
   """``gelu(BatchNorm(x))`` with batch statistics over all but the last axis.
 
   Same math as flax's ``BatchNorm`` (one-pass ``E[x^2] - E[x]^2`` variance in
@@ -121,13 +127,23 @@ def batch_norm_gelu(x: Array, scale: Array, bias: Array,
   values and the sigmoid as autodiff does (the conv blocks' elementwise work
   was ~30% of the profiled train step).
 
+  ``approximation`` names the GELU in ``GELUS``.
+
   Returns:
     ``(gelu(z) as x.dtype, mean, var)``, the statistics float32 ``[channels]``.
   """
-  return _batch_norm_gelu_fwd(x, scale, bias, epsilon)[0]
+  return _batch_norm_gelu_fwd(x, scale, bias, epsilon, approximation)[0]
 
 
-def _batch_norm_gelu_fwd(x, scale, bias, epsilon):
+def _gelu_slope(z: Array, approximation: str) -> Array:
+  """``d gelu(z) / dz`` elementwise."""
+  if approximation == "sigmoid":
+    s = jax.nn.sigmoid(1.702 * z)
+    return s + 1.702 * z * s * (1.0 - s)
+  return jax.jvp(GELUS[approximation], (z,), (jnp.ones_like(z),))[1]
+
+
+def _batch_norm_gelu_fwd(x, scale, bias, epsilon, approximation):
   x32 = x.astype(jnp.float32)
   axes = tuple(range(x.ndim - 1))
   mean = jnp.mean(x32, axes)
@@ -135,10 +151,11 @@ def _batch_norm_gelu_fwd(x, scale, bias, epsilon):
   rstd = jax.lax.rsqrt(var + epsilon)
   a = scale.astype(jnp.float32) * rstd
   z = x32 * a + (bias.astype(jnp.float32) - mean * a)
-  return (gelu(z).astype(x.dtype), mean, var), (x, scale, bias, mean, rstd)
+  y = GELUS[approximation](z)
+  return (y.astype(x.dtype), mean, var), (x, scale, bias, mean, rstd)
 
 
-def _batch_norm_gelu_bwd(epsilon, residuals, cotangents):
+def _batch_norm_gelu_bwd(epsilon, approximation, residuals, cotangents):
   del epsilon
   x, scale, bias, mean, rstd = residuals
   grad_y, grad_mean, grad_var = cotangents
@@ -147,8 +164,7 @@ def _batch_norm_gelu_bwd(epsilon, residuals, cotangents):
   n = x.size // x.shape[-1]
   a = scale.astype(jnp.float32) * rstd
   z = x32 * a + (bias.astype(jnp.float32) - mean * a)
-  s = jax.nn.sigmoid(1.702 * z)
-  grad_z = grad_y.astype(jnp.float32) * (s + 1.702 * z * s * (1.0 - s))
+  grad_z = grad_y.astype(jnp.float32) * _gelu_slope(z, approximation)
   grad_bias = jnp.sum(grad_z, axes)
   # sum(grad_z * x_hat) with x_hat = (x - mean) rstd, from the same pass.
   grad_scale = rstd * (jnp.sum(grad_z * x32, axes) - mean * grad_bias)
@@ -177,11 +193,13 @@ class BatchNormGelu(nn.Module):
   Attributes:
     momentum: decay of the running averages.
     epsilon: added to the variance.
+    approximation: the GELU, a key of ``GELUS``.
     dtype: compute dtype of the output (statistics are float32).
     param_dtype: parameter dtype.
   """
   momentum: float = 0.9
   epsilon: float = 1e-5
+  approximation: str = "sigmoid"
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
 
@@ -200,8 +218,10 @@ class BatchNormGelu(nn.Module):
     x = x.astype(self.dtype)
     if not train:  # flax's _normalize, term by term.
       mul = jax.lax.rsqrt(ra_var.value + self.epsilon) * scale
-      return gelu(((x - ra_mean.value) * mul + bias).astype(self.dtype))
-    y, mean, var = batch_norm_gelu(x, scale, bias, self.epsilon)
+      return GELUS[self.approximation](
+          ((x - ra_mean.value) * mul + bias).astype(self.dtype))
+    y, mean, var = batch_norm_gelu(x, scale, bias, self.epsilon,
+                                   self.approximation)
     if not self.is_initializing():
       ra_mean.value = self.momentum * ra_mean.value + (1 - self.momentum) * mean
       ra_var.value = self.momentum * ra_var.value + (1 - self.momentum) * var
@@ -246,11 +266,15 @@ class ConvBlock(nn.Module):
   Attributes:
     features: output channels.
     kernel_size: odd convolution width; zero padding keeps the length.
+    norm_epsilon: batch norm epsilon (Borzoi: 1e-3).
+    gelu_approximation: the GELU, a key of ``GELUS`` (Borzoi: "tanh").
     dtype: compute dtype.
     param_dtype: parameter dtype.
   """
   features: int
   kernel_size: int = 1
+  norm_epsilon: float = 1e-5
+  gelu_approximation: str = "sigmoid"
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
 
@@ -258,7 +282,9 @@ class ConvBlock(nn.Module):
   def __call__(self, x: Array, *, train: bool = False) -> Array:
     """``[batch, length, in] -> [batch, length, features]``."""
     kw = dict(dtype=self.dtype, param_dtype=self.param_dtype)
-    x = BatchNormGelu(name="norm", **kw)(x, train=train)
+    x = BatchNormGelu(epsilon=self.norm_epsilon,
+                      approximation=self.gelu_approximation, name="norm",
+                      **kw)(x, train=train)
     if self.kernel_size == 1:
       return PointwiseConv(self.features, name="conv", **kw)(x)
     pad = self.kernel_size // 2
@@ -300,16 +326,24 @@ class TransformerBlock(nn.Module):
   """Enformer transformer block (Avsec et al. 2021, Methods).
 
   ``x + Dropout(MHA(LN(x)))`` then ``x + Dropout(W2 ReLU(Dropout(W1 LN(x))))``
-  with the feed-forward hidden size ``2 dim``.
+  with the feed-forward hidden size ``2 dim``. Borzoi (Linder et al. 2025)
+  uses the same block with other attention sizes, central-mask positions and
+  layer-norm epsilon 1e-3 (the fields after ``gamma_features``).
 
   Attributes:
     heads: attention heads.
-    key_size: query/key size per head; values use ``dim // heads``.
+    key_size: query/key size per head.
     dropout_rate: residual and feed-forward dropout.
     attn_dropout: dropout on attention weights.
     pos_dropout: dropout on the positional features.
     gamma_normalize_over: see ``attention.positional_features_gamma``.
     gamma_features: optional precomputed gamma basis.
+    value_size: value size per head (default ``dim // heads``).
+    num_position_features: relative-position basis size (default
+      ``dim // heads``).
+    central_mask_length: Borzoi's positional basis, see
+      ``attention.RelativeMultiHeadAttention``; None: Enformer's.
+    norm_epsilon: layer norm epsilon.
     dtype: compute dtype.
     param_dtype: parameter dtype.
   """
@@ -320,12 +354,16 @@ class TransformerBlock(nn.Module):
   pos_dropout: float = 0.01
   gamma_normalize_over: str = "basis"
   gamma_features: Any = None
+  value_size: int | None = None
+  num_position_features: int | None = None
+  central_mask_length: int | None = None
+  norm_epsilon: float = 1e-5
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
 
   def _layer_norm(self, name: str) -> nn.LayerNorm:
     return nn.LayerNorm(
-        epsilon=1e-5, use_fast_variance=False, dtype=self.dtype,
+        epsilon=self.norm_epsilon, use_fast_variance=False, dtype=self.dtype,
         param_dtype=self.param_dtype,
         scale_init=_named(nn.initializers.ones_init(), "norm"),
         bias_init=_named(nn.initializers.zeros_init(), "norm"), name=name)
@@ -344,12 +382,14 @@ class TransformerBlock(nn.Module):
     y = self._layer_norm("attention_norm")(x)
     y = attention.RelativeMultiHeadAttention(
         num_heads=self.heads, key_size=self.key_size,
-        value_size=dim // self.heads,
-        num_relative_position_features=dim // self.heads,
+        value_size=self.value_size or dim // self.heads,
+        num_relative_position_features=(self.num_position_features
+                                        or dim // self.heads),
         attention_dropout_rate=self.attn_dropout,
         position_dropout_rate=self.pos_dropout,
         gamma_normalize_over=self.gamma_normalize_over,
-        gamma_features=self.gamma_features, dtype=self.dtype,
+        gamma_features=self.gamma_features,
+        central_mask_length=self.central_mask_length, dtype=self.dtype,
         param_dtype=self.param_dtype, name="attention")(y, train=train)
     x = x + nn.Dropout(self.dropout_rate)(y, deterministic=deterministic)
 
@@ -801,6 +841,25 @@ def load_tf_gammas(path: str | os.PathLike[str]) -> np.ndarray:
   return np.asarray(table, dtype=np.float32)
 
 
+def read_snapshot(path: str | os.PathLike[str]) -> tuple[str, dict[str, Any]]:
+  """``(weights file, config.json as a dict or {})`` of a weights file or of a
+  Hugging Face snapshot directory (``config.json`` and ``model.safetensors`` or
+  ``pytorch_model.bin``)."""
+  path = os.fspath(path)
+  if not os.path.isdir(path):
+    return path, {}
+  config = {}
+  config_path = os.path.join(path, "config.json")
+  if os.path.exists(config_path):
+    with open(config_path) as f:
+      config = json.load(f)
+  names = ("model.safetensors", "pytorch_model.bin")
+  found = [n for n in names if os.path.exists(os.path.join(path, n))]
+  if not found:
+    raise FileNotFoundError(f"no {' or '.join(names)} in {path}")
+  return os.path.join(path, found[0]), config
+
+
 def load_pretrained(path: str | os.PathLike[str], *,
                     tf_gammas_path: str | os.PathLike[str] | None = None,
                     prefix: str = "",
@@ -821,18 +880,8 @@ def load_pretrained(path: str | os.PathLike[str], *,
   Returns:
     ``(model, variables)``; ``model.apply(variables, x)`` predicts.
   """
-  path = os.fspath(path)
-  config: dict[str, Any] = {}
-  if os.path.isdir(path):
-    config_path = os.path.join(path, "config.json")
-    if os.path.exists(config_path):
-      with open(config_path) as f:
-        config = pytorch_config_to_kwargs(json.load(f))
-    names = ("model.safetensors", "pytorch_model.bin")
-    found = [n for n in names if os.path.exists(os.path.join(path, n))]
-    if not found:
-      raise FileNotFoundError(f"no {' or '.join(names)} in {path}")
-    path = os.path.join(path, found[0])
+  path, hf_config = read_snapshot(path)
+  config = pytorch_config_to_kwargs(hf_config) if hf_config else {}
   config.update(model_kwargs)
   if tf_gammas_path is not None:
     config.update(use_tf_gamma=True, tf_gammas=load_tf_gammas(tf_gammas_path))

@@ -78,6 +78,34 @@ def positional_features_central_mask(distances: Array, num_basis: int,
           > jnp.abs(distances)[:, None]).astype(jnp.float32)
 
 
+def central_mask_position_features(num_positions: int, feature_size: int,
+                                   basis_length: int) -> Array:
+  """Borzoi's relative-position features (Linder et al., Nat. Genet. 2025).
+
+  Only central masks, ``|distance| < r**k - 1`` for ``k = 1 .. feature_size / 2``
+  with ``r = (basis_length + 1)**(2 / feature_size)`` so that the widest spans
+  ``basis_length`` positions (baskerville's ``positional_features_central_mask``;
+  Enformer's widths are ``2**k - 1``), then the same block times
+  ``sign(distance)``. The widths are set by the training length, not by
+  ``num_positions``: borzoi-pytorch builds them for 4,096 positions whatever the
+  input.
+
+  Returns:
+    ``float32[2 num_positions - 1, feature_size]``; row ``n - 1`` is distance 0.
+  """
+  if feature_size % 2:
+    raise ValueError("central-mask feature size must be even (masks x 2 for "
+                     f"sign), got {feature_size}")
+  num_basis = feature_size // 2
+  # Constants, so in float64 on the host: no width lands within rounding of an
+  # integer distance either way.
+  exponents = np.arange(1, num_basis + 1) * math.log(basis_length + 1) / num_basis
+  center_widths = jnp.asarray(np.exp(exponents) - 1.0, jnp.float32)
+  distances = jnp.arange(-num_positions + 1, num_positions, dtype=jnp.float32)
+  masks = (center_widths[None, :] > jnp.abs(distances)[:, None]).astype(jnp.float32)
+  return jnp.concatenate([masks, jnp.sign(distances)[:, None] * masks], axis=-1)
+
+
 def positional_features_gamma(distances: Array, num_basis: int, seq_length: int,
                               stddev: float | None = None,
                               start_mean: float | None = None,
@@ -272,12 +300,16 @@ class RelativeMultiHeadAttention(nn.Module):
     key_size: query/key size per head.
     value_size: value size per head (default ``channels // num_heads``).
     num_relative_position_features: basis functions (default
-      ``channels // num_heads``); must be divisible by 6.
+      ``channels // num_heads``); must be divisible by 6 (by 2 with
+      ``central_mask_length``).
     attention_dropout_rate: dropout on the attention weights.
     position_dropout_rate: dropout on the positional features.
     gamma_normalize_over: see ``positional_features_gamma``.
     gamma_features: optional precomputed gamma block, see
       ``relative_position_features``.
+    central_mask_length: None for Enformer's three bases; a number of
+      positions for Borzoi's central masks spaced for that (training) length,
+      ``central_mask_position_features`` (an even number of features).
     dtype: compute dtype; logits and softmax run in float32.
     param_dtype: parameter dtype.
   """
@@ -289,6 +321,7 @@ class RelativeMultiHeadAttention(nn.Module):
   position_dropout_rate: float = 0.0
   gamma_normalize_over: str = "basis"
   gamma_features: Any = None
+  central_mask_length: int | None = None
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
 
@@ -325,9 +358,13 @@ class RelativeMultiHeadAttention(nn.Module):
         "bihd,bjhd->bhij", q + content_bias.astype(self.dtype), k,
         preferred_element_type=jnp.float32)
 
-    positions = relative_position_features(
-        length, num_features, gamma_normalize_over=self.gamma_normalize_over,
-        gamma_features=self.gamma_features)
+    if self.central_mask_length is None:
+      positions = relative_position_features(
+          length, num_features, gamma_normalize_over=self.gamma_normalize_over,
+          gamma_features=self.gamma_features)
+    else:
+      positions = central_mask_position_features(length, num_features,
+                                                 self.central_mask_length)
     positions = nn.Dropout(self.position_dropout_rate)(
         positions, deterministic=not train)
     relative_keys = projection(
