@@ -247,6 +247,16 @@ BUILDER_CONFIGS = [
                     "2,000/200/200 examples."),
     _tiny("human", HUMAN_TRACKS, HUMAN_GC),
     _tiny("mouse", MOUSE_TRACKS, MOUSE_GC),
+    # Borzoi's 32-bp resolution (Linder et al. 2025) with the grammar and seeds of
+    # "human"/"mouse"; a sixth of the bins cropped per side (Borzoi: 5,120 of
+    # 16,384).
+    *(SyntheticCoverageConfig(
+        name=f"{species}_32bp", species=species, tracks=tracks, gc_range=gc,
+        pool_width=32, crop_bins=128,
+        description=f"{species}: 24,576 bp, 512 bins of 32 bp, {len(tracks)} tracks, "
+                    "2,000/200/200 examples (Borzoi's resolution).")
+      for species, tracks, gc in (("human", HUMAN_TRACKS, HUMAN_GC),
+                                  ("mouse", MOUSE_TRACKS, MOUSE_GC))),
 ]
 
 

@@ -59,6 +59,7 @@ TRAIN_STEP_CONFIGS = {
     "cnnprom": ("cnnprom", "cnnprom:tiny"),
     "promid": ("promid", "promid:tiny"),
     "enformer_human_mouse": ("enformer_human_mouse:synthetic", "enformer_human_mouse:tiny"),
+    "borzoi_human_mouse": ("borzoi_human_mouse:synthetic", "borzoi_human_mouse:tiny"),
     "expecto": ("expecto", "expecto:tiny"),
     "leung_pas": ("leung_pas", "leung_pas:tiny"),
     "pangolin": ("pangolin:synthetic", "pangolin:tiny"),
