@@ -113,7 +113,9 @@ def coverage_source(files: dict, geometry: str, regions: int):
 
 
 def build_array_record(files: dict, geometry: str, regions: int, directory: str) -> str:
-  """The first ``regions`` genome-source examples as a ``basenji_barnyard`` dataset."""
+  """The genome-source examples of the first ``regions`` regions as a
+  ``basenji_barnyard`` dataset (the last two as its valid and test splits, which the
+  builder needs)."""
   import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
   from data_builders import basenji_barnyard as bb  # pylint: disable=g-import-not-at-top
   from genereg_jax.data import tfrecord  # pylint: disable=g-import-not-at-top
@@ -123,22 +125,26 @@ def build_array_record(files: dict, geometry: str, regions: int, directory: str)
   source = coverage_source(files, geometry, regions)
   manual = os.path.join(directory, "manual", "bench")
   os.makedirs(os.path.join(manual, "tfrecords"), exist_ok=True)
+  folds = ["train"] * (len(source) - 2) + ["valid", "test"]
   g = _geometry(geometry)
   statistics = {"num_targets": len(source.tracks), "seq_length": g["seq_length"],
                 "pool_width": g["pool_width"], "crop_bp": g["crop_bp"],
-                "target_length": source.target_length, "train_seqs": len(source),
-                "valid_seqs": 0, "test_seqs": 0}
+                "target_length": source.target_length,
+                **{f"{split}_seqs": folds.count(split) for split in bb.SPLITS}}
   with open(os.path.join(manual, "statistics.json"), "w") as f:
     json.dump(statistics, f)
   with open(files["targets"]) as f, open(os.path.join(manual, "targets.txt"), "w") as out:
     out.write(f.read())
   with open(files["beds"][regions]) as f, open(os.path.join(manual, "sequences.bed"), "w") as out:
-    out.write(f.read())
-  with tfrecord.TFRecordWriter(os.path.join(manual, "tfrecords", "train-0.tfr"), "ZLIB") as w:
-    for i in range(len(source)):
-      example = source[i]
-      w.write(tfrecord.serialize_example({"sequence": example["sequence"].tobytes(),
-                                          "target": example["target"].tobytes()}))
+    out.writelines(line.rsplit("\t", 1)[0] + f"\t{fold}\n" for line, fold in zip(f, folds))
+  writers = {split: tfrecord.TFRecordWriter(
+      os.path.join(manual, "tfrecords", f"{split}-0.tfr"), "ZLIB") for split in bb.SPLITS}
+  for i, fold in enumerate(folds):
+    example = source[i]
+    writers[fold].write(tfrecord.serialize_example(
+        {"sequence": example["sequence"].tobytes(), "target": example["target"].tobytes()}))
+  for writer in writers.values():
+    writer.close()
   config = bb.BasenjiBarnyardConfig.from_statistics(
       "bench", os.path.join(manual, "statistics.json"))
   builder = bb.BasenjiBarnyard(config=config, data_dir=data_dir, file_format="array_record")
@@ -184,8 +190,10 @@ def _time_batches(iterator, batch_size: int, warmup: int, batches: int) -> dict:
 
 
 def side_grain(args, built: bool) -> dict:
+  from absl import flags  # pylint: disable=g-import-not-at-top
   from genereg_jax import tasks  # pylint: disable=g-import-not-at-top
   from genereg_jax.data import pipeline  # pylint: disable=g-import-not-at-top
+  flags.FLAGS.mark_as_parsed()  # grain's worker processes read its absl flags' defaults.
   files = write_files(args.data_dir, args.geometry, args.tracks, [args.regions])
   g = _geometry(args.geometry)
   start = time.perf_counter()

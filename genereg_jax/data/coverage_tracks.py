@@ -204,9 +204,11 @@ def read_bigwig(handle, path: str, chrom: str, start: int, end: int) -> np.ndarr
 def raw_values(handle, path: str, chrom: str, start: int, end: int) -> np.ndarray:
   """``float16[end - start]`` values as Basenji reads them (NaN where there is no data,
   and off the chromosome's ends or on a chromosome the bigWig lacks)."""
-  out = np.full(end - start, np.nan, np.float16)
   length = handle.chroms(chrom)
   inside_start, inside_end = max(start, 0), min(end, length or 0)
+  if (inside_start, inside_end) == (start, end):  # The usual case: no padding.
+    return handle.values(chrom, start, end, numpy=True).astype(np.float16)
+  out = np.full(end - start, np.nan, np.float16)
   if inside_end > inside_start:
     out[inside_start - start:inside_end - start] = handle.values(
         chrom, inside_start, inside_end, numpy=True).astype(np.float16)
@@ -291,9 +293,11 @@ def basenji_bins(values: np.ndarray, track: Track, pool_width: int,
     blacklisted: genome intervals ``[k, 2]`` to clip to the baseline.
     start: genome position of ``values[0]``.
   """
-  values = np.array(values, np.float16)
+  values = np.asarray(values, np.float16)
   missing = np.isnan(values)
   has_missing = missing.any()
+  if has_missing or len(blacklisted):
+    values = values.copy()  # Changed in place below; the caller's array stays.
   # Basenji's nan_to_num(percentile(...)): 0 with any NaN (the percentile is NaN) or
   # under 8 bins; computed only when something uses it (the percentile is the costly
   # part of a window's binning).
@@ -305,6 +309,7 @@ def basenji_bins(values: np.ndarray, track: Track, pool_width: int,
     values[part] = np.clip(values[part], -baseline, baseline)
   if has_missing:
     values[missing] = baseline
-  values = track.scale * values
+  if track.scale != 1:  # x * 1 is x, NaN too: skip the slow float16 multiply.
+    values = track.scale * values
   return clip_bins(summarize_bins(values, pool_width, track.sum_stat), track.clip,
                    track.clip_soft)
