@@ -33,7 +33,8 @@ changed nothing (0.67). ``:tiny`` (small model,
 Variants: ``tiny``; ``real``, the published 919-label DeepSEA bundle (build it first:
 ``python -m data_builders.build --dataset=deepsea --manual_dir=<deepsea_train>``) with
 Selene's SGD recipe for these files. ``get_sweep`` sweeps the learning rate
-(``experiments.sweep``).
+(``experiments.sweep``); ``get_search_space`` adds the first-layer bias for
+``experiments.sweep --engine=optuna``.
 """
 
 import ml_collections
@@ -87,3 +88,11 @@ def get_sweep(arg: str | None = None) -> list[dict]:
   """Learning-rate sweep around the default (three trials)."""
   del arg
   return _base.learning_rate_sweep(3e-4, 1e-3, 3e-3)
+
+
+def get_search_space(arg: str | None = None) -> dict[str, tuple]:
+  """Optuna search space (``experiments.sweep --engine=optuna``): the learning rate on a
+  log scale around the default, and the first-layer bias screened in the docstring."""
+  del arg
+  return {"optimizer.learning_rate": ("float", 1e-4, 1e-2, True),
+          "model.first_conv_bias": ("categorical", [0.0, -0.5, -1.0])}

@@ -419,22 +419,28 @@ def _train_sources(config: ml_collections.ConfigDict,
   return sources
 
 
-def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
+                       on_eval: Callable[[int, dict[str, float]], None] | None = None
+                       ) -> dict[str, Any]:
   """Trains ``config`` in ``workdir`` (resuming if it has checkpoints); final metrics.
 
   Multi-species configs alternate heads step by step (Enformer's human/mouse recipe),
   each from its own dataset stream; metrics are reported per head. The config is
   checked before anything is written; the workdir is locked for the whole run and must
   have been trained with the same config (or ``config.allow_config_change``).
+  ``on_eval(step, {"<split>/<metric>": value})`` is called after each evaluation and its
+  checkpoint (sweeps report to their pruner); an exception it raises stops the run.
   """
   validate.check_config(config)
   with workdir_lib.WorkdirLock(workdir):
     workdir_lib.check_same_config(workdir, config,
                                   allow_change=config.get("allow_config_change", False))
     if config.get("meta"):  # Reptile / prototypical episodes (train/meta.py).
+      if on_eval is not None:
+        raise ValueError("on_eval is not supported for meta-learning configs")
       from genereg_jax.train import meta
       return meta.train_locked(config, workdir)
-    return _train_locked(config, workdir)
+    return _train_locked(config, workdir, on_eval)
 
 
 def _resume(config, checkpointer: checkpointing.Checkpointer, abstract, workdir: str):
@@ -460,7 +466,9 @@ def _resume(config, checkpointer: checkpointing.Checkpointer, abstract, workdir:
   return state, data_state
 
 
-def _train_locked(config: ml_collections.ConfigDict, workdir: str) -> dict[str, Any]:
+def _train_locked(config: ml_collections.ConfigDict, workdir: str,
+                  on_eval: Callable[[int, dict[str, float]], None] | None = None
+                  ) -> dict[str, Any]:
   config_json = config.to_json_best_effort(indent=2, sort_keys=True)
   experiment = Experiment(config)
   train_sources = _train_sources(config, experiment)
@@ -620,6 +628,8 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: str) -> dict[str, 
             final.update(evaluated)
         if save_now or interrupted.requested:
           timed(save, step, best_metrics)
+        if best_metrics and on_eval is not None:  # After the save: a stop here loses nothing.
+          timed(on_eval, step, best_metrics)
         if interrupted.requested:
           logging.info("saved step %d; exiting after SIGTERM", step)
           break
