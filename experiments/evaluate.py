@@ -28,6 +28,7 @@ FLAGS = flags.FLAGS
 def main(argv):
   del argv
   from genereg_jax import files
+  from genereg_jax.train import compile_cache
   from genereg_jax.train import reporting
   from genereg_jax.train import trainer
   logging.set_verbosity(logging.INFO)
@@ -35,8 +36,10 @@ def main(argv):
   out = FLAGS.out or os.path.join(FLAGS.workdir, f"eval_{FLAGS.split}.json")
   if FLAGS.out:
     files.check_output_path(out, os.path.join(FLAGS.workdir, "config.json"))
-  results, record = trainer.evaluate_checkpoint(common.config_or_saved(), FLAGS.workdir,
-                                                FLAGS.split, FLAGS.checkpoint, FLAGS.step)
+  config = common.config_or_saved()
+  compile_cache.setup(config.get("compilation_cache_dir"))
+  results, record = trainer.evaluate_checkpoint(config, FLAGS.workdir, FLAGS.split,
+                                                FLAGS.checkpoint, FLAGS.step)
   scalars = {k: float(v) for k, v in results.items() if not hasattr(v, "__len__")}
   print(json.dumps({"split": FLAGS.split, **scalars}, indent=2), flush=True)
   try:

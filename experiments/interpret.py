@@ -170,11 +170,13 @@ def main(argv):
   from genereg_jax import files
   from genereg_jax import predict
   from genereg_jax.interpret import readout
+  from genereg_jax.train import compile_cache
   from genereg_jax.train import reporting
 
   logging.set_verbosity(logging.INFO)
   reporting.quiet_library_logs()
   config = common.config_or_saved()
+  compile_cache.setup(config.get("compilation_cache_dir"))
   sources = [FLAGS.fasta is not None, FLAGS.bed is not None, FLAGS.split is not None]
   if sum(sources) != 1:
     raise SystemExit("error: give one of --fasta, --bed (with --genome) or --split")

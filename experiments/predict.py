@@ -55,12 +55,14 @@ def main(argv):
   from data_builders.intervals import BedFormatError
   from data_builders.intervals import FastaFormatError
   from genereg_jax import predict
+  from genereg_jax.train import compile_cache
   from genereg_jax.train import reporting
   input_errors = (FastaFormatError, BedFormatError)
 
   logging.set_verbosity(logging.INFO)
   reporting.quiet_library_logs()
   config = common.config_or_saved()
+  compile_cache.setup(config.get("compilation_cache_dir"))
   if (FLAGS.fasta is None) == (FLAGS.bed is None):
     raise SystemExit("error: give either --fasta or --bed (with --genome)")
   if FLAGS.bigwig and FLAGS.bed is None:

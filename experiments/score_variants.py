@@ -55,9 +55,6 @@ the model loads (an ``--out`` or ``--log`` that is an input is refused, the VCF 
 is read), and both outputs appear only when complete.
 """
 
-
-import os
-
 from absl import flags
 from absl import logging
 
@@ -133,17 +130,18 @@ def define_flags() -> None:
   flags.DEFINE_bool("snv_cone", True, "SpliceAI mode: compute SNV ALTs only on each "
                     "layer's receptive cone over the stored REF layers (same scores; "
                     "indels always run whole windows).")
-  flags.DEFINE_string("compilation_cache", _default_compilation_cache(),
-                      "SpliceAI mode: JAX persistent compilation cache folder, so a "
-                      "machine compiles the model once, not once per run ('' turns it "
-                      "off).")
+  flags.DEFINE_string("compilation_cache", None,
+                      "JAX persistent compilation cache folder, so a machine compiles "
+                      "the model once, not once per run (default: the config's "
+                      "compilation_cache_dir, normally $XDG_CACHE_HOME/genereg_jax/xla; "
+                      "'' turns it off).")
 
 
-def _default_compilation_cache() -> str:
-  """$JAX_COMPILATION_CACHE_DIR if set, else a folder in the user's cache."""
-  base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-  return (os.environ.get("JAX_COMPILATION_CACHE_DIR")
-          or os.path.join(base, "genereg_jax", "xla"))
+def _setup_compilation_cache(config) -> None:
+  """``--compilation_cache``, else the config's folder (`genereg_jax.train.compile_cache`)."""
+  from genereg_jax.train import compile_cache
+  compile_cache.setup(config.get("compilation_cache_dir") if FLAGS.compilation_cache is None
+                      else FLAGS.compilation_cache)
 
 
 def load_official_predictor(config, cone_distance: int | None = None):
@@ -186,6 +184,7 @@ def score_with_workdir() -> None:
   elif FLAGS.jax_distributed:
     jax.distributed.initialize()
   config = common.config_or_saved()
+  _setup_compilation_cache(config)
   try:
     total = vcf.count_records(FLAGS.vcf)
     genes = scoring.GeneExons(FLAGS.gtf) if FLAGS.gtf else None
@@ -261,9 +260,7 @@ def main(argv):
     genes = spliceai_scoring.GeneIndex(gene_annotation.load_annotation(FLAGS.annotation))
   except (ValueError, OSError) as e:  # InputFormatError is a ValueError.
     raise SystemExit(f"error: {e}") from None
-  if FLAGS.compilation_cache:
-    import jax
-    jax.config.update("jax_compilation_cache_dir", FLAGS.compilation_cache)
+  _setup_compilation_cache(FLAGS.config)
   predict, context, cone = load_official_predictor(
       FLAGS.config, FLAGS.distance if FLAGS.snv_cone else None)
   scorer = spliceai_scoring.SpliceAIScorer(

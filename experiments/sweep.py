@@ -88,11 +88,13 @@ def command_line_overrides(argv: list[str]) -> dict[str, str]:
 def main(argv):
   del argv
   from genereg_jax import files
+  from genereg_jax.train import compile_cache
   from genereg_jax.train import reporting
   from genereg_jax.train import trainer
   from genereg_jax.train import workdir as workdir_lib
   logging.set_verbosity(logging.INFO)
   reporting.quiet_library_logs()
+  compile_cache.setup(FLAGS.config.get("compilation_cache_dir"))  # Trials share programs.
   config_arg = config_flags.get_config_filename(FLAGS["config"])
   if FLAGS.engine == "optuna":
     _run_optuna(config_arg)

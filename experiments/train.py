@@ -7,7 +7,9 @@ r"""Trains a named config.
 Relaunching with the same workdir resumes from its newest checkpoint
 (``--config.restore_step=N`` from an earlier kept one). The workdir is locked while the
 run lasts, and refuses a config other than the one it was trained with unless
-``--config.allow_config_change=True``.
+``--config.allow_config_change=True``. Compiled steps are kept in
+``--config.compilation_cache_dir`` (default ``$XDG_CACHE_HOME/genereg_jax/xla``; ``''``
+turns it off), so a relaunch loads them instead of compiling again.
 """
 
 from absl import flags
@@ -25,6 +27,7 @@ def main(argv):
   del argv
   # Imported here so that flag and config mistakes are reported before JAX loads.
   import jax
+  from genereg_jax.train import compile_cache
   from genereg_jax.train import reporting
   from genereg_jax.train import trainer
   logging.set_verbosity(logging.INFO)
@@ -32,6 +35,8 @@ def main(argv):
   if FLAGS.jax_distributed:
     jax.distributed.initialize()
   config = FLAGS.config
+  logging.info("compilation cache: %s",
+               compile_cache.setup(config.get("compilation_cache_dir")) or "off")
   logging.info("devices: %s", jax.devices())
   final = trainer.train_and_evaluate(config, FLAGS.workdir)
   for split, results in final.items():

@@ -79,5 +79,8 @@ def trained_tiny(tfds_dir, tmp_path_factory):
 def subprocess_env(**extra) -> dict:
   env = dict(os.environ)
   env["PYTHONPATH"] = str(REPO) + os.pathsep + env.get("PYTHONPATH", "")
+  # Commands started by tests keep no compiled programs in the user's cache folder
+  # (genereg_jax.train.compile_cache): nothing outside the repository is read or written.
+  env["JAX_COMPILATION_CACHE_DIR"] = ""
   env.update(extra)
   return env

@@ -118,6 +118,9 @@ def base_config(*, dataset: str, model_name: str, model_preset: str,
   # and accept a config that differs from the one the workdir was trained with.
   config.restore_step = ml_collections.FieldReference(None, int)
   config.allow_config_change = False
+  # Persistent XLA compilation cache (genereg_jax.train.compile_cache): None is
+  # $XDG_CACHE_HOME/genereg_jax/xla, "" turns it off.
+  config.compilation_cache_dir = ml_collections.FieldReference(None, str)
   return config
 
 

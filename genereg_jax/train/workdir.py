@@ -31,7 +31,8 @@ CONFIG_NAME = "config.json"
 FINAL_METRICS_NAME = "final_metrics.json"
 # Fields that say how to launch or watch a run, not what it trains: they may differ
 # between launches.
-LAUNCH_FIELDS = ("allow_config_change", "restore_step", "log_every_steps", "log_every_seconds")
+LAUNCH_FIELDS = ("allow_config_change", "restore_step", "log_every_steps", "log_every_seconds",
+                 "compilation_cache_dir")
 
 
 class WorkdirError(RuntimeError):
