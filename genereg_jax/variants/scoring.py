@@ -317,7 +317,7 @@ class ConeSubstitutions:
   """
 
   def __init__(self, split: Any, readout: Callable[[Any], Mapping[str, Any]] = dict,
-               windows_per_call: int = 16):
+               windows_per_call: int = 8):
     import jax
     from genereg_jax.nn import cone
     self.padding_free = split.padding_free
