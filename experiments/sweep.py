@@ -47,6 +47,8 @@ flags.DEFINE_enum("pruner", "median", ["median", "hyperband", "none"],
                   "Stops trials whose intermediate objective is hopeless.")
 flags.DEFINE_integer("pruner_startup_trials", 5,
                      "Finished trials before the median pruner prunes.")
+flags.DEFINE_integer("pruner_warmup_steps", 0, "Steps before the median pruner judges a "
+                     "trial (early evaluations are often noise).")
 flags.DEFINE_integer("n_trials", None, "Trials this worker runs (default: the grid's size "
                      "for --sampler=grid, else 10).")
 flags.DEFINE_string("objective", None, "<split>/<metric> to optimise, reported at every "
@@ -141,7 +143,8 @@ def _run_optuna(config_arg: str) -> None:
       FLAGS.study_name or name, FLAGS.storage or sweep_optuna.default_storage(FLAGS.workdir),
       objective, direction,
       sweep_optuna.make_sampler(FLAGS.sampler, space, FLAGS.sampler_seed),
-      sweep_optuna.make_pruner(FLAGS.pruner, config, FLAGS.pruner_startup_trials),
+      sweep_optuna.make_pruner(FLAGS.pruner, config, FLAGS.pruner_startup_trials,
+                              FLAGS.pruner_warmup_steps),
       FLAGS.heartbeat_seconds, FLAGS.grace_seconds, FLAGS.max_retry)
   n_trials = FLAGS.n_trials
   if n_trials is None:  # A grid runs each point once; the samplers get a default budget.

@@ -172,9 +172,11 @@ def make_sampler(name: str, space: Mapping[str, tuple], seed: int | None = None)
   raise validate.ConfigError(f"unknown sampler {name!r}; valid: {', '.join(SAMPLERS)}")
 
 
-def make_pruner(name: str, config: ml_collections.ConfigDict, startup_trials: int = 5):
+def make_pruner(name: str, config: ml_collections.ConfigDict, startup_trials: int = 5,
+                warmup_steps: int = 0):
   if name == "median":
-    return optuna.pruners.MedianPruner(n_startup_trials=startup_trials)
+    return optuna.pruners.MedianPruner(n_startup_trials=startup_trials,
+                                       n_warmup_steps=warmup_steps)
   if name == "hyperband":
     # The resource is training steps, reported at each evaluation.
     return optuna.pruners.HyperbandPruner(
