@@ -44,6 +44,41 @@ def define_config_flags(workdir_required: bool = True, config_required: bool = T
     flags.mark_flags_as_required(required)
 
 
+def define_distributed_flags(prefix: str = "") -> None:
+  """``--jax_distributed`` and ``--coordinator_address/--num_processes/--process_id``
+  (one process per host or per accelerator; see BUILD.md "Several processes and pods").
+
+  ``prefix`` starts each help text (e.g. ``"With --workdir: "``).
+  """
+  flags.DEFINE_bool("jax_distributed", False, (prefix + "call" if prefix else "Call")
+                    + " jax.distributed.initialize() first; TPU VMs, SLURM and Open MPI "
+                    "give it the cluster.")
+  flags.DEFINE_string("coordinator_address", None, prefix + "HOST:PORT of process 0, for "
+                      "jax.distributed.initialize with --num_processes and --process_id.")
+  flags.DEFINE_integer("num_processes", None, "With --coordinator_address: processes.",
+                       lower_bound=1)
+  flags.DEFINE_integer("process_id", None, "With --coordinator_address: this process's "
+                       "index, 0 to --num_processes - 1.", lower_bound=0)
+  flags.register_multi_flags_validator(
+      ["coordinator_address", "num_processes", "process_id"],
+      lambda f: not f["coordinator_address"] or (
+          f["num_processes"] is not None and f["process_id"] is not None
+          and f["process_id"] < f["num_processes"]),
+      message="--coordinator_address needs --num_processes=N and --process_id=0..N-1")
+
+
+def initialize_distributed() -> None:
+  """Starts JAX's multi-process runtime as the `define_distributed_flags` flags say."""
+  given = flags.FLAGS
+  if given.coordinator_address:
+    import jax
+    jax.distributed.initialize(given.coordinator_address, given.num_processes,
+                               given.process_id)
+  elif given.jax_distributed:
+    import jax
+    jax.distributed.initialize()
+
+
 def config_or_saved():
   """``--config`` if given, else the config the ``--workdir`` was trained with."""
   if flags.FLAGS.config is not None:

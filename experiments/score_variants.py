@@ -93,15 +93,7 @@ def define_flags() -> None:
   flags.DEFINE_string("save_bins", None, "With --workdir: variants whose per-bin REF/ALT "
                       "predictions go to bins.h5: a file of VCF IDs or chrom:pos:ref:alt, "
                       "one per line, or a comma-separated list.")
-  flags.DEFINE_bool("jax_distributed", False, "With --workdir: call "
-                    "jax.distributed.initialize() first (cluster found by JAX).")
-  flags.DEFINE_string("coordinator_address", None, "With --workdir: HOST:PORT of process "
-                      "0, for jax.distributed.initialize with --num_processes and "
-                      "--process_id.")
-  flags.DEFINE_integer("num_processes", None, "With --coordinator_address: processes.",
-                       lower_bound=1)
-  flags.DEFINE_integer("process_id", None, "With --coordinator_address: this process's "
-                       "index, 0 to --num_processes - 1.", lower_bound=0)
+  common.define_distributed_flags("With --workdir: ")
   flags.DEFINE_enum("checkpoint", "latest", ["latest", "best"], "With --workdir: which "
                     "checkpoint.")
   flags.DEFINE_integer("distance", 50, "Largest distance between the variant and a "
@@ -178,11 +170,7 @@ def score_with_workdir() -> None:
   from genereg_jax.variants import vcf
 
   reporting.quiet_library_logs()
-  if FLAGS.coordinator_address:
-    jax.distributed.initialize(FLAGS.coordinator_address, FLAGS.num_processes,
-                               FLAGS.process_id)
-  elif FLAGS.jax_distributed:
-    jax.distributed.initialize()
+  common.initialize_distributed()
   config = common.config_or_saved()
   _setup_compilation_cache(config)
   try:

@@ -18,8 +18,7 @@ from absl import logging
 from experiments import common
 
 common.define_config_flags()
-flags.DEFINE_bool("jax_distributed", False,
-                  "Call jax.distributed.initialize() first (multi-host GPU/TPU).")
+common.define_distributed_flags()
 FLAGS = flags.FLAGS
 
 
@@ -32,8 +31,7 @@ def main(argv):
   from genereg_jax.train import trainer
   logging.set_verbosity(logging.INFO)
   reporting.quiet_library_logs()
-  if FLAGS.jax_distributed:
-    jax.distributed.initialize()
+  common.initialize_distributed()  # Before anything touches a device.
   config = FLAGS.config
   logging.info("compilation cache: %s",
                compile_cache.setup(config.get("compilation_cache_dir")) or "off")

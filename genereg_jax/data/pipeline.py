@@ -3,7 +3,8 @@
 ``load_data_source`` finds a builder by name (importing ``data_builders.<name>`` so
 it registers) and returns ``builder.as_data_source(split)`` — no TensorFlow at train
 time. ``make_loader`` turns a data source into a checkpointable ``grain.DataLoader``:
-per-process sharding, seeded shuffle, reverse-complement and shift augmentation, batching.
+each process's rows of every global batch, seeded shuffle, reverse-complement and shift
+augmentation, batching.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import os
 from typing import Any, Callable, Sequence
 
 import grain
-import jax
 import numpy as np
 import tensorflow_datasets as tfds
 
@@ -167,11 +167,41 @@ class _SelectKeys(grain.transforms.Map):
     return {k: np.asarray(example[k]) for k in self.keys}
 
 
-def process_shard(drop_remainder: bool) -> grain.sharding.ShardOptions:
-  """This process's shard of the records (multi-host: one shard per JAX process)."""
-  return grain.sharding.ShardOptions(shard_index=jax.process_index(),
-                                     shard_count=jax.process_count(),
-                                     drop_remainder=drop_remainder)
+class ProcessRows:
+  """Sampler: this process's rows of every global batch of the one-process record order.
+
+  Several JAX processes each load ``rows`` consecutive rows, from ``first`` on, of each
+  global batch of ``global_batch_size`` records; the global record order (shuffle,
+  epochs, augmentation draws) is the one a single process reads. So a run on N hosts
+  trains on exactly the batches of a run on one, and every process's iterator state is
+  the same position: the one state a checkpoint keeps (orbax saves JSON from process 0)
+  restores them all. ``repr`` (which grain checks on restore) leaves ``first`` out for
+  that reason, and names the rows per process so a relaunch with another number of
+  processes is refused instead of silently reading other records.
+  """
+
+  def __init__(self, sampler: grain.samplers.IndexSampler, first: int, rows: int,
+               global_batch_size: int):
+    self._sampler, self._first, self._rows = sampler, first, rows
+    self._global = global_batch_size
+
+  def _global_index(self, index: int) -> int:
+    batch, row = divmod(index, self._rows)
+    return batch * self._global + self._first + row
+
+  def __len__(self) -> int:
+    total = len(self._sampler)
+    batches, remainder = divmod(total, self._global)
+    return batches * self._rows + min(max(remainder - self._first, 0), self._rows)
+
+  def __getitem__(self, index: int):
+    if index < 0 or index >= len(self):
+      raise IndexError(f"index {index} is past this process's {len(self)} records")
+    return self._sampler[self._global_index(index)]
+
+  def __repr__(self) -> str:
+    return (f"ProcessRows({self._sampler!r}, rows={self._rows}, "
+            f"global_batch_size={self._global})")
 
 
 def dataset_transforms(name: str, metadata: dict[str, Any], train: bool) -> list[Any]:
@@ -190,19 +220,28 @@ def dataset_transforms(name: str, metadata: dict[str, Any], train: bool) -> list
 def make_loader(data_source, *, batch_size: int, keys: Sequence[str], seed: int = 0,
                 shuffle: bool = True, num_epochs: int | None = None,
                 augmentation: Augmentation | None = None, drop_remainder: bool = True,
-                worker_count: int = 0, transforms: Sequence[Any] = ()) -> grain.DataLoader:
+                worker_count: int = 0, transforms: Sequence[Any] = (),
+                process_rows: tuple[int, int] | None = None) -> grain.DataLoader:
   """A checkpointable loader yielding dicts of ``[batch_size, ...]`` numpy arrays.
 
   ``batch_size`` is per process. ``num_epochs=None`` repeats forever (training);
   evaluation uses ``num_epochs=1, shuffle=False, drop_remainder=False``.
   ``transforms`` (from ``dataset_transforms``) run before augmentation.
+  ``process_rows=(first row, global batch size)``: with several processes, this
+  process's ``batch_size`` rows of each global batch (`ProcessRows`); None (one
+  process, or every process reading whole batches) reads every record.
   """
+  # One shard: with several processes, ProcessRows splits each global batch instead.
+  shard = grain.sharding.ShardOptions(shard_index=0, shard_count=1,
+                                      drop_remainder=drop_remainder)
   sampler = grain.samplers.IndexSampler(
-      num_records=len(data_source), shard_options=process_shard(drop_remainder),
-      shuffle=shuffle, num_epochs=num_epochs, seed=seed)
+      num_records=len(data_source), shard_options=shard, shuffle=shuffle,
+      num_epochs=num_epochs, seed=seed)
+  if process_rows is not None and process_rows[1] != batch_size:
+    sampler = ProcessRows(sampler, process_rows[0], batch_size, process_rows[1])
   operations: list[Any] = [_SelectKeys(keys), *transforms]
   if augmentation is not None and (augmentation.reverse_complement or augmentation.max_shift):
     operations.append(_Augment(augmentation))
   operations.append(grain.transforms.Batch(batch_size, drop_remainder=drop_remainder))
   return grain.DataLoader(data_source=data_source, sampler=sampler, operations=operations,
-                          worker_count=worker_count)
+                          worker_count=worker_count, shard_options=shard)

@@ -46,6 +46,22 @@ def logical_shardings(boxed_tree: Any, mesh: Mesh, rules: Sequence[tuple[str, An
   return nn.logical_to_mesh_sharding(specs, mesh, [tuple(r) for r in rules])
 
 
+def process_rows(mesh: Mesh, global_batch_size: int) -> tuple[int, int]:
+  """``(first, stop)``: the rows of each global batch this process's devices hold.
+
+  On a mesh whose ``data`` axis spans the processes each reads its own block; where
+  processes share a ``data`` index (parameters sharded across hosts) they read the same
+  rows. `global_batch` expects one contiguous block per process.
+  """
+  indices = batch_sharding(mesh).addressable_devices_indices_map((global_batch_size,))
+  blocks = sorted({index[0].indices(global_batch_size)[:2] for index in indices.values()})
+  first, stop = blocks[0][0], blocks[-1][1]
+  if sum(b - a for a, b in blocks) != stop - first:
+    raise ValueError(f"this process's devices hold rows {blocks} of the batch, not one "
+                     "block: order the mesh's devices by process")
+  return first, stop
+
+
 def global_batch(local_batch: dict[str, np.ndarray], mesh: Mesh) -> dict[str, jax.Array]:
   """Assembles each process's rows into one global array sharded on ``data``."""
   sharding = batch_sharding(mesh)

@@ -123,7 +123,16 @@ def per_process_batch_size(global_batch_size: int, mesh) -> int:
   if global_batch_size % data_devices:
     raise ValueError(f"batch_size {global_batch_size} is not divisible by the {data_devices} "
                      "devices on the mesh's data axis")
-  return global_batch_size // jax.process_count()
+  first, stop = partitioning.process_rows(mesh, global_batch_size)
+  return stop - first
+
+
+def process_batch(global_batch_size: int, mesh) -> dict[str, Any]:
+  """`pipeline.make_loader`'s ``batch_size`` and ``process_rows`` for this process: its
+  rows of each global batch, so any number of processes trains on the same batches."""
+  return dict(batch_size=per_process_batch_size(global_batch_size, mesh),
+              process_rows=(partitioning.process_rows(mesh, global_batch_size)[0],
+                            global_batch_size))
 
 
 def _variables(params, batch_stats) -> dict[str, Any]:
@@ -324,22 +333,32 @@ class Experiment:
     head = self.heads[0] if head is None else head
     eval_step, task = eval_steps[head], self.tasks[head]
     data_source = data_source or load_split(config, split, head)
-    batch_size = per_process_batch_size(config.get("eval_batch_size", config.batch_size),
-                                        self.mesh)
+    global_size = config.get("eval_batch_size", config.batch_size)
+    rows = process_batch(global_size, self.mesh)
+    batch_size = rows["batch_size"]
     transforms = pipeline.dataset_transforms(dataset_name(config, head),
                                              getattr(data_source, "metadata", {}), train=False)
-    loader = pipeline.make_loader(data_source, batch_size=batch_size, keys=self.keys[head],
-                                  shuffle=False, num_epochs=1, drop_remainder=False,
-                                  transforms=transforms)
+    loader = iter(pipeline.make_loader(data_source, keys=self.keys[head], shuffle=False,
+                                       num_epochs=1, drop_remainder=False,
+                                       transforms=transforms, **rows))
+    # Every process steps through the same number of global batches (the eval step is
+    # collective); one whose rows of the last batch are empty sends a masked filler.
+    batches = -(-len(data_source) // global_size)
+    if max_batches is not None:
+      batches = min(batches, max_batches)
     accumulator, loss = task.new_metrics(), 0.0
     loss_weight = 0.0
-    for index, local in enumerate(loader):
-      if max_batches is not None and index >= max_batches:
-        break
-      rows = len(next(iter(local.values())))
-      padded = {k: np.concatenate([v, np.repeat(v[-1:], batch_size - rows, 0)])
-                if rows < batch_size else v for k, v in local.items()}
-      padded["example_mask"] = (np.arange(batch_size) < rows).astype(np.float32)
+    filler = None
+    for _ in range(batches):
+      local = next(loader, None)
+      if local is None:
+        filler = filler or _filler_batch(data_source, self.keys[head], transforms)
+        local, count = filler, 0
+      else:
+        filler, count = local, len(next(iter(local.values())))
+      padded = {k: np.concatenate([v[:count], np.repeat(v[-1:], batch_size - count, 0)])
+                if count < batch_size else v for k, v in local.items()}
+      padded["example_mask"] = (np.arange(batch_size) < count).astype(np.float32)
       batch = partitioning.global_batch(padded, self.mesh)
       predictions, batch_loss, weight = eval_step(state.params, state.batch_stats, batch)
       host = partitioning.to_host({"predictions": predictions,
@@ -353,6 +372,14 @@ class Experiment:
     results = dict(accumulator.compute())
     results["loss"] = loss / max(loss_weight, 1e-12)
     return results
+
+
+def _filler_batch(data_source, keys, transforms) -> dict[str, np.ndarray]:
+  """A one-row batch shaped like the loader's (record 0), to be fully masked."""
+  example = {k: np.asarray(v) for k, v in data_source[0].items() if k in keys}
+  for transform in transforms:
+    example = transform.map(example)
+  return {k: np.asarray(v)[None] for k, v in example.items()}
 
 
 def _replace_matching(current: Any, pretrained: Mapping[str, Any], what: str,
@@ -388,13 +415,31 @@ def _scalars(results: Mapping[str, Any]) -> dict[str, float]:
 
 
 class _Interrupted:
-  """Turns SIGTERM (preemption) into a flag checked once per step."""
+  """Turns SIGTERM (preemption) into a flag checked once per step.
+
+  With several processes the signal may reach them at different steps, or reach one,
+  while a save needs all of them: JAX's preemption service (started by
+  ``jax.distributed.initialize``) catches SIGTERM instead, and `check` agrees with the
+  other processes on the step at which all of them save and stop.
+  """
 
   def __init__(self):
     self.requested = False
     self._previous = None
+    self._synced = jax.process_count() > 1
+
+  def check(self, step: int) -> bool:
+    if self._synced and not self.requested:
+      from jax.experimental import multihost_utils
+      try:
+        self.requested = multihost_utils.reached_preemption_sync_point(step)
+      except RuntimeError:  # jax_enable_preemption_service is off: SIGTERM just ends it.
+        self._synced = False
+    return self.requested
 
   def __enter__(self):
+    if self._synced:
+      return self
     try:
       self._previous = signal.signal(signal.SIGTERM, self._handle)
     except ValueError:  # Not the main thread: no signal handling.
@@ -432,7 +477,8 @@ def train_and_evaluate(config: ml_collections.ConfigDict, workdir: str,
   checkpoint (sweeps report to their pruner); an exception it raises stops the run.
   """
   validate.check_config(config)
-  with workdir_lib.WorkdirLock(workdir):
+  # Each process of a multi-process run holds its own lock file in the shared workdir.
+  with workdir_lib.WorkdirLock(workdir, jax.process_index()):
     workdir_lib.check_same_config(workdir, config,
                                   allow_change=config.get("allow_config_change", False))
     if config.get("meta"):  # Reptile / prototypical episodes (train/meta.py).
@@ -489,8 +535,7 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: str,
         sequence_key=config.model_inputs[0],
         reverse_complement_targets=experiment.tasks[head].reverse_complement_targets)
     return iter(pipeline.make_loader(
-        train_sources[head], batch_size=per_process_batch_size(config.batch_size,
-                                                               experiment.mesh),
+        train_sources[head], **process_batch(config.batch_size, experiment.mesh),
         keys=experiment.keys[head], seed=config.seed, shuffle=True, num_epochs=None,
         augmentation=augmentation, worker_count=config.get("data_workers", 0),
         transforms=pipeline.dataset_transforms(dataset_name(config, head),
@@ -598,6 +643,7 @@ def _train_locked(config: ml_collections.ConfigDict, workdir: str,
           logging.info("compiling the train step%s...", f" ({head})" if head else "")
           begin = time.perf_counter()
         state, metrics = train_steps[head](state, batch)
+        interrupted.check(step)
         if step in warmup:
           jax.block_until_ready(metrics)
           logging.info("compiled and ran step %d in %s", step,

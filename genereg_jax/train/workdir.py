@@ -63,12 +63,16 @@ def _describe(record: Mapping[str, Any]) -> str:
 class WorkdirLock:
   """Context manager holding ``<workdir>/.lock`` for a run's lifetime.
 
-  Raises ``WorkdirLockedError`` naming the holder when another live run has it.
+  Raises ``WorkdirLockedError`` naming the holder when another live run has it. The N
+  processes of one multi-process run share the workdir: process ``i > 0`` holds
+  ``.lock.<i>``, so they do not refuse each other while every process of a second run
+  is refused at its own file.
   """
 
-  def __init__(self, workdir: str):
+  def __init__(self, workdir: str, process_index: int = 0):
     self.workdir = os.path.abspath(workdir)
-    self.path = os.path.join(self.workdir, LOCK_NAME)
+    name = LOCK_NAME if process_index == 0 else f"{LOCK_NAME}.{process_index}"
+    self.path = os.path.join(self.workdir, name)
     self._file = None
 
   def _read_record(self) -> dict[str, Any]:
