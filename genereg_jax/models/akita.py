@@ -107,6 +107,8 @@ class Akita(nn.Module):
     bn_momentum: batch-norm running-average momentum.
     bn_epsilon: batch-norm epsilon (Keras default).
     dtype: compute dtype; outputs are float32.
+    remat: rematerialise each 1-D and 2-D dilated residual block in the backward
+      pass (the 2-D blocks hold most of the activations: 448 x 448 maps).
   """
   stem_features: int = 96
   stem_kernel_size: int = 11
@@ -135,6 +137,7 @@ class Akita(nn.Module):
   bn_momentum: float = 0.9265
   bn_epsilon: float = 1e-3
   dtype: Dtype = jnp.float32
+  remat: bool = False
 
   @property
   def output_stride(self) -> int:
@@ -187,8 +190,8 @@ class Akita(nn.Module):
     x = residual.DilatedResidualTower(
         self.residual_features, self.num_residual_blocks,
         rate_mult=self.residual_rate_mult, round_rates=False,
-        dropout_rate=self.residual_dropout, name="dilated_residual", **block)(
-            x, train=train)
+        dropout_rate=self.residual_dropout, remat=self.remat, name="dilated_residual",
+        **block)(x, train=train)
     x = residual.PreActivationConvBlock(
         self.reduce_features, self.reduce_kernel_size, name="reduce", **block)(
             x, train=train)
@@ -209,7 +212,7 @@ class Akita(nn.Module):
     x = conv2d.DilatedResidual2D(
         self.residual_2d_features, self.num_residual_2d_blocks,
         rate_mult=self.residual_2d_rate_mult, dropout_rate=self.residual_2d_dropout,
-        name=f"{prefix}dilated_residual_2d", **block)(x, train=train)
+        remat=self.remat, name=f"{prefix}dilated_residual_2d", **block)(x, train=train)
     x = conv2d.upper_triangle(conv2d.crop_2d(x, self.crop_bins), self.diagonal_offset)
     out = layers.dense(targets, dtype=self.dtype, name=f"head_{head}",
                        axes=("embed", "tracks"))(x)

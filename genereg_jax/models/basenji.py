@@ -98,6 +98,8 @@ class Basenji2(nn.Module):
     bn_momentum: batch-norm running-average momentum.
     bn_epsilon: batch-norm epsilon (Keras default).
     dtype: compute dtype; outputs are float32.
+    remat: rematerialise each dilated residual block in the backward pass
+      (less activation memory for one more forward pass of the trunk).
   """
   stem_features: int = 288
   stem_kernel_size: int = 15
@@ -121,6 +123,7 @@ class Basenji2(nn.Module):
   bn_momentum: float = 0.9
   bn_epsilon: float = 1e-3
   dtype: Dtype = jnp.float32
+  remat: bool = False
 
   @property
   def output_stride(self) -> int:
@@ -204,7 +207,7 @@ class Basenji2(nn.Module):
         self.residual_features, self.num_residual_blocks,
         rate_mult=self.dilation_rate_mult, round_rates=self.round_dilation,
         kernel_size=self.residual_kernel_size,
-        dropout_rate=self.residual_dropout, name="dilated_residual",
+        dropout_rate=self.residual_dropout, remat=self.remat, name="dilated_residual",
         **block)(x, train=train)
     self.sow("intermediates", "trunk_out", x)
 

@@ -161,6 +161,8 @@ class DilatedResidual2D(nn.Module):
     bn_momentum: batch-norm momentum.
     bn_epsilon: batch-norm epsilon.
     dtype: compute dtype.
+    remat: rematerialise each block in the backward pass
+      (`genereg_jax.nn.residual.residual_block`).
   """
   features: int
   num_blocks: int
@@ -172,6 +174,7 @@ class DilatedResidual2D(nn.Module):
   bn_momentum: float = 0.9
   bn_epsilon: float = 1e-3
   dtype: Dtype = jnp.float32
+  remat: bool = False
 
   @property
   def dilations(self) -> list[int]:
@@ -181,12 +184,13 @@ class DilatedResidual2D(nn.Module):
   @nn.compact
   def __call__(self, x: Array, *, train: bool = False) -> Array:
     """``[batch, n, n, channels] -> [batch, n, n, channels]``."""
+    block = residual.residual_block(self.remat)
     for i, rate in enumerate(self.dilations):
-      x = residual.DilatedResidualBlock(
+      x = block(
           self.features, rate, kernel_size=self.kernel_size,
           dropout_rate=self.dropout_rate, activation=self.activation,
           bn_momentum=self.bn_momentum, bn_epsilon=self.bn_epsilon, dtype=self.dtype,
-          spatial_dims=2, name=f"block_{i}")(x, train=train)
+          spatial_dims=2, name=f"block_{i}")(x, train)
       if self.symmetric:
         x = symmetrize(x)
     return x

@@ -159,8 +159,11 @@ class DilatedResidualBlock(nn.Module):
   spatial_dims: int = 1
 
   @nn.compact
-  def __call__(self, x: Array, *, train: bool = False) -> Array:
-    """``[batch, length, channels] -> [batch, length, channels]``."""
+  def __call__(self, x: Array, train: bool = False) -> Array:
+    """``[batch, length, channels] -> [batch, length, channels]``.
+
+    ``train`` may be positional, so that `residual_block` can mark it static.
+    """
     kw = dict(activation=self.activation, bn_momentum=self.bn_momentum,
               bn_epsilon=self.bn_epsilon, dtype=self.dtype,
               spatial_dims=self.spatial_dims)
@@ -171,6 +174,15 @@ class DilatedResidualBlock(nn.Module):
                                zero_init_scale=True, name="pointwise", **kw)(
                                    y, train=train)
     return x + y
+
+
+def residual_block(remat: bool = False) -> type[DilatedResidualBlock]:
+  """``DilatedResidualBlock``, or with ``remat`` one that keeps only its input for the
+  backward pass and recomputes the rest (one more forward pass per block, for the
+  memory of its activations). Call it as ``block(x, train)``: ``train`` is static.
+  """
+  return (nn.remat(DilatedResidualBlock, static_argnums=(2,)) if remat
+          else DilatedResidualBlock)
 
 
 class DilatedResidualTower(nn.Module):
@@ -191,6 +203,7 @@ class DilatedResidualTower(nn.Module):
     bn_momentum: batch-norm momentum.
     bn_epsilon: batch-norm epsilon.
     dtype: compute dtype.
+    remat: rematerialise each block in the backward pass (`residual_block`).
   """
   features: int
   num_blocks: int
@@ -202,6 +215,7 @@ class DilatedResidualTower(nn.Module):
   bn_momentum: float = 0.9
   bn_epsilon: float = 1e-3
   dtype: Dtype = jnp.float32
+  remat: bool = False
 
   @property
   def dilations(self) -> Sequence[int]:
@@ -211,10 +225,11 @@ class DilatedResidualTower(nn.Module):
   @nn.compact
   def __call__(self, x: Array, *, train: bool = False) -> Array:
     """``[batch, length, channels] -> [batch, length, channels]``."""
+    block = residual_block(self.remat)
     for i, rate in enumerate(self.dilations):
-      x = DilatedResidualBlock(
+      x = block(
           self.features, rate, kernel_size=self.kernel_size,
           dropout_rate=self.dropout_rate, activation=self.activation,
           bn_momentum=self.bn_momentum, bn_epsilon=self.bn_epsilon,
-          dtype=self.dtype, name=f"block_{i}")(x, train=train)
+          dtype=self.dtype, name=f"block_{i}")(x, train)
     return x
