@@ -251,19 +251,25 @@ class Experiment:
 
     return init
 
-  def create_state(self, example: Mapping[str, np.ndarray]):
-    """Jitted, sharded init. Returns ``(state, state_shardings, abstract_state)``."""
-    init = self.init_fn(example)
-    rng = jax.random.PRNGKey(self.config.seed)
-    boxed = jax.eval_shape(init, rng)
+  def abstract_state(self, example: Mapping[str, np.ndarray]):
+    """``(abstract_state, state_shardings)`` from ``jax.eval_shape`` of the init:
+    shapes, dtypes and shardings, nothing computed (ahead-of-time compiles use it)."""
+    boxed = jax.eval_shape(self.init_fn(example), jax.random.PRNGKey(self.config.seed))
     shardings = partitioning.logical_shardings(boxed, self.mesh, self.rules)
-    state = jax.jit(lambda r: nn.meta.unbox(init(r)), out_shardings=shardings)(rng)
     # Frozen sub-trees (optax.multi_transform) leave empty MaskedNode states whose
     # sharding is a bare prefix: kept as they are.
     abstract = jax.tree.map(
         lambda x, s: x if isinstance(x, optax.MaskedNode)
         else jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=s),
         nn.meta.unbox(boxed), shardings, is_leaf=lambda x: isinstance(x, optax.MaskedNode))
+    return abstract, shardings
+
+  def create_state(self, example: Mapping[str, np.ndarray]):
+    """Jitted, sharded init. Returns ``(state, state_shardings, abstract_state)``."""
+    init = self.init_fn(example)
+    abstract, shardings = self.abstract_state(example)
+    state = jax.jit(lambda r: nn.meta.unbox(init(r)), out_shardings=shardings)(
+        jax.random.PRNGKey(self.config.seed))
     self.check_outputs(example, abstract)
     if self.config.get("init_from"):
       state = self.load_pretrained(state, shardings)

@@ -13,8 +13,8 @@ from conftest import REPO, subprocess_env
 
 ENTRY_POINTS = ["train", "evaluate", "sweep", "predict", "filter_motifs", "score_variants",
                 "interpret", "design", "hard_negatives",
-                "benchmarks.train_step", "scbasset_outputs", "mlm_baselines",
-                "compare_baselines"]
+                "benchmarks.train_step", "benchmarks.memory_plan", "scbasset_outputs",
+                "mlm_baselines", "compare_baselines"]
 
 
 def _run(module, *args, timeout=300):
