@@ -148,3 +148,16 @@ def test_the_median_pruner_stops_a_hopeless_trial(tfds_dir, tmp_path):
                  if p.name.isdigit())
   assert steps == ["2"]  # after that evaluation's checkpoint, never training to step 4.
   assert "value" in sweep_optuna.summary(study).splitlines()[0]
+
+
+def test_a_grid_point_already_running_is_not_trained_again(tmp_path):
+  space = {"optimizer.learning_rate": ("categorical", [1e-2])}
+  study = _study(tmp_path, "grid", space)
+  running = study.ask()  # Another worker's trial, still training this point.
+  sweep_optuna.suggest(running, space)
+  # The grid is all started, so GridSampler hands the same point out again.
+  sweep_optuna.run_worker(study, configs.load_config_file(CONFIG), space, str(tmp_path),
+                          "valid/auroc", n_trials=1)
+  _, again = study.get_trials()
+  assert again.state == PRUNED and again.user_attrs["duplicate_of"] == running.number
+  assert not (tmp_path / "trial_1").exists()
