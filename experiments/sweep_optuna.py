@@ -8,7 +8,8 @@ r"""Sweeps on a shared Optuna study: ``experiments.sweep --engine=optuna``.
 Optuna (Akiba et al., KDD 2019) keeps a study -- its trials, their parameters, reported
 intermediate values and results -- in a relational database, so worker processes on one
 machine (SQLite, the default ``sqlite:///<workdir>/optuna.db``) or on many (a PostgreSQL or
-MySQL SQLAlchemy URL) pull trials from it without knowing about each other. A worker:
+MySQL SQLAlchemy URL; install its driver, e.g. psycopg2) pull trials from it without
+knowing about each other. A worker:
 
 1. opens the study (creating it the first time) with a sampler -- TPE, random, or grid --
    and a pruner (the median stopping rule, Hyperband, or none);
