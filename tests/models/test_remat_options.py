@@ -1,8 +1,9 @@
-"""``config.model.remat`` of the conv trunks (Basenji2, Akita): same numbers, less memory.
+"""``config.model.remat`` of the conv trunks (Basenji2, Akita, Enformer's tower): same
+numbers, less memory.
 
 Rematerialised blocks keep only their inputs for the backward pass and recompute the
-rest, so loss, gradients, dropout and batch statistics must not change. Enformer's
-transformer-block remat has its own check in test_enformer.py.
+rest, so loss, gradients, dropout and batch statistics must not change (Enformer's
+numbers with remat: test_enformer.py).
 """
 
 import jax
@@ -58,9 +59,11 @@ def test_remat_keeps_loss_gradients_and_batch_stats(tower, shape):
   jax.tree.map(np.testing.assert_array_equal, stats_r, stats)
 
 
-# Basenji2 tiny: 3 dilated residual blocks; Akita tiny (8,192 bp): 2 1-D and 2 2-D.
+# Basenji2 tiny: 3 dilated residual blocks; Akita tiny (8,192 bp): 2 1-D and 2 2-D;
+# Enformer tiny: 4 conv tower and 2 transformer blocks.
 @pytest.mark.parametrize("config_name,length,blocks", [
-    ("basenji2_human:tiny", 2048, 3), ("akita:tiny", 8192, 4)])
+    ("basenji2_human:tiny", 2048, 3), ("akita:tiny", 8192, 4),
+    ("enformer_human_mouse:tiny", 2048, 6)])
 def test_config_switch_remats_every_residual_block(config_name, length, blocks):
   config = configs.get_config(config_name)
   assert config.model.remat is False  # A config field, off by default.
