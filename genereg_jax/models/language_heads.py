@@ -5,7 +5,11 @@ one-hot DNA (or token ids) → overlapping k-mer tokens → ``LanguageModel`` en
 * **sequence** level — Hugging Face's ``BertForSequenceClassification``, which DNABERT
   (Ji et al., Bioinformatics 2021) fine-tunes for promoters, TFBS and splice sites:
   the ``[CLS]`` vector through the BERT pooler (dense + tanh), dropout, a dense layer to
-  ``num_outputs``; or (``pooling="mean"``) the mean of the non-special tokens' vectors.
+  ``num_outputs``; or (``pooling="mean"``, ``"max"``, ``"mean_max"``) the mean, the
+  maximum or both (concatenated) of the non-special tokens' vectors — a motif is present
+  if some position holds it, which a max reads as a CNN's global max pool does, while
+  a [CLS] vector the MLM never trained carries nothing and a mean over hundreds of
+  tokens barely varies between sequences (``experiments.finetune_compare --diagnose``).
   ``[batch, num_outputs]`` logits (multi-label, multi-class or regression tasks).
 * **token** level — ``BertForTokenClassification``: dropout and a dense layer on every
   token's vector, ``[batch, tokens, num_outputs]``.
@@ -37,6 +41,7 @@ from genereg_jax.models import language
 Array = jax.Array
 
 LEVELS = ("sequence", "token", "base")
+POOLINGS = ("cls", "mean", "max", "mean_max")
 #: A, C, G, T (one-hot order) → DNABERT's digits (A T C G order).
 _ONEHOT_TO_DNABERT = (0, 2, 3, 1)
 _SPECIAL = {t: i for i, t in enumerate(tokenizers.DNABERT_SPECIAL_TOKENS)}
@@ -84,7 +89,8 @@ class Model(language.LanguageModel):
   Attributes (beyond ``LanguageModel``'s):
     num_outputs: outputs per sequence, token or base.
     level: ``"sequence"``, ``"token"`` or ``"base"`` (see the module docstring).
-    pooling: sequence level: ``"cls"`` (BERT pooler on ``[CLS]``) or ``"mean"``.
+    pooling: sequence level: ``"cls"`` (BERT pooler on ``[CLS]``), ``"mean"``,
+      ``"max"`` or ``"mean_max"`` (both, concatenated) over the non-special tokens.
     input_kind: ``"onehot"`` (``[batch, length, 4]`` DNA, tokenised here) or
       ``"tokens"`` (``int[batch, length]`` ids as given).
     kmer: k of the k-mer tokens (one-hot input).
@@ -104,8 +110,8 @@ class Model(language.LanguageModel):
     super().setup()
     if self.level not in LEVELS:
       raise ValueError(f"level must be one of {LEVELS}, got {self.level!r}")
-    if self.pooling not in ("cls", "mean"):
-      raise ValueError(f"pooling must be 'cls' or 'mean', got {self.pooling!r}")
+    if self.pooling not in POOLINGS:
+      raise ValueError(f"pooling must be one of {POOLINGS}, got {self.pooling!r}")
     if self.input_kind not in ("onehot", "tokens"):
       raise ValueError(f"input_kind must be 'onehot' or 'tokens', got {self.input_kind!r}")
     if self.level == "base" and self.input_kind != "onehot":
@@ -128,19 +134,26 @@ class Model(language.LanguageModel):
                            jnp.full((batch, 1), _SPECIAL["[SEP]"], jnp.int32)], 1)
     return ids, jnp.ones_like(ids)
 
+  def pool(self, hidden: Array, mask: Array) -> Array:
+    """``[batch, tokens, d]`` last hidden states → the sequence-level vector."""
+    if self.pooling == "cls":
+      return jnp.tanh(self.pooler(hidden[:, 0]))
+    inner = mask.at[:, 0].set(0)
+    if self.input_kind == "onehot":
+      inner = inner.at[:, -1].set(0)
+    weights = inner[..., None].astype(hidden.dtype)
+    mean = (hidden * weights).sum(1) / jnp.maximum(weights.sum(1), 1)
+    peak = jnp.where(weights > 0, hidden, jnp.finfo(hidden.dtype).min).max(1)
+    return {"mean": mean, "max": peak, "mean_max": jnp.concatenate([mean, peak], -1)}[
+        self.pooling]
+
   def __call__(self, sequence: Array, *, train: bool = False) -> Array:
     """Logits: ``[batch, outputs]``, ``[batch, tokens, outputs]`` or
     ``[batch, length - 2 crop, outputs]`` by ``level``."""
     ids, mask = self.tokens(sequence)
     hidden, _ = self.encode(ids, mask, train=train)
     if self.level == "sequence":
-      if self.pooling == "cls":
-        x = jnp.tanh(self.pooler(hidden[:, 0]))
-      else:
-        inner = mask.at[:, 0].set(0)
-        if self.input_kind == "onehot":
-          inner = inner.at[:, -1].set(0)
-        x = (hidden * inner[..., None]).sum(1) / jnp.maximum(inner.sum(1, keepdims=True), 1)
+      x = self.pool(hidden, mask)
     elif self.level == "token":
       x = hidden
     else:
