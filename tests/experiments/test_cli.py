@@ -15,6 +15,7 @@ ENTRY_POINTS = ["train", "evaluate", "sweep", "predict", "filter_motifs", "score
                 "interpret", "design", "hard_negatives",
                 "benchmarks.train_step", "benchmarks.memory_plan", "scbasset_outputs",
                 "mlm_baselines", "compare_baselines"]
+ENTRY_POINTS += ["export_lora", "finetune_compare"]  # Issue 20's fine-tuning commands.
 
 
 def _run(module, *args, timeout=300):
