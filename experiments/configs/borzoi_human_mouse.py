@@ -25,7 +25,12 @@ Variants:
 ``synthetic``: a reduced Borzoi (dim 64, 2 transformer blocks at 128 bp, the same
 U-Net) on the embedded two-species ``synthetic_coverage`` data at 32-bp resolution
 (``{species}_32bp``: 24,576 bp, 512 of 768 bins kept; human 6 and mouse 3 tracks),
-batch 8, Adam 1e-3 after 100 warm-up steps, clipping 1.0, 800 steps.
+batch 8, Adam 1e-3 after 100 warm-up steps, clipping 1.0, 800 steps. Measured (seed 0,
+shared 2-core CPU at load ~25, so only roughly comparable): 14m41s of training at ~7.5
+examples/s (the two 32-bp datasets build on first use in ~3 min); test Pearson R per
+track over all bins, averaged per species, human 0.507 and mouse 0.617 (valid 0.517 /
+0.595, up from 0.163 / 0.152 at step 400). Enformer's ``:synthetic`` reaches 0.423 /
+0.601 in 800 steps on data from the same generative model at 128-bp resolution.
 
 ``tiny``: seconds, for tests (2,048 bp, 48 bins of 32 bp).
 """
