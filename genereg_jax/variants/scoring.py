@@ -18,7 +18,7 @@ left and ``k - k // 2`` on the right so the variant stays centred. In the terms 
 REF window extended to the right, an insertion ``insertion_effect`` (``left=False``) on
 the REF window moved ``k // 2`` bases right (tests check both). A window that needs
 bases past a chromosome end is not scored. The REF window is predicted once per record,
-whatever the number of ALTs. A predictor with ``predict_snvs`` (`cone_substitutions`:
+whatever the number of ALTs. A predictor with ``predict_snvs`` (`ConeSubstitutions`:
 fastISM's receptive-cone reuse, `genereg_jax.nn.cone`) gets the records with one SNV ALT
 as REF windows plus the ALT base at index ``h``, and returns both predictions from one
 REF pass, recomputing for the ALT only the positions the SNV can change. A predictor
