@@ -74,6 +74,8 @@ def make_optimizer(config: ml_collections.ConfigDict, num_train_steps: int,
   ``config.trainable`` (and ``trainable``) are regular expressions on parameter paths:
   when given, every parameter matching none is frozen (adapters: only the LoRA/IA3
   leaves and the head train). Frozen parameters hold no optimizer state.
+  ``config.learning_rate_multipliers`` (``((pattern, factor), ...)``) scales the
+  updates of the matching parameters (`scale_by_path`).
   """
   schedule = learning_rate_schedule(config, num_train_steps)
   name = config.name
@@ -104,10 +106,28 @@ def make_optimizer(config: ml_collections.ConfigDict, num_train_steps: int,
   if config.get("weight_decay") and name != "adamw":
     chain.append(optax.add_decayed_weights(config.weight_decay))
   tx = optax.chain(*chain, tx)
+  multipliers = tuple(config.get("learning_rate_multipliers", ()))
+  if multipliers:
+    tx = optax.chain(tx, scale_by_path(multipliers))
   if frozen or trainable:
     tx = optax.multi_transform({"train": tx, "frozen": optax.set_to_zero()},
                                functools.partial(freeze_labels, frozen, trainable))
   return tx, schedule
+
+
+def scale_by_path(multipliers: Sequence[tuple[str, float]]) -> optax.GradientTransformation:
+  """Multiplies the updates of parameters whose path matches a regular expression (the
+  first that matches): per-group learning rates, e.g. ``(("^classifier/", 10.0),)`` to
+  train a new head faster than its pretrained body, as BERT fine-tuning recipes do."""
+  def factor(path) -> float:
+    name = "/".join(str(getattr(p, "key", p)) for p in path)
+    return next((float(f) for pattern, f in multipliers if re.search(pattern, name)), 1.0)
+
+  def scale(updates, params=None):
+    del params
+    return jax.tree_util.tree_map_with_path(lambda path, u: u * factor(path), updates)
+
+  return optax.stateless(scale)
 
 
 def freeze_labels(frozen: Sequence[str], trainable: Sequence[str], params: Any) -> Any:

@@ -91,6 +91,45 @@ def test_lora_checkpoint_by_reference(tmp_path, tfds_dir):
     trainer.restore_for_eval(config, workdir)
 
 
+def test_full_finetuning_starts_from_the_base_and_trains_it(tmp_path, tfds_dir):
+  """The pretrained path is connected: after ``init_from`` every encoder parameter is
+  the base's (only the new head is fresh), and a step of full fine-tuning moves them."""
+  base = _base(tmp_path / "base.npz", seed=3)
+  config = configs.get_config("dnabert_finetune:tiny,n=64")
+  config.init_from_kwargs.path = str(tmp_path / "base.npz")
+  config.dataset.data_dir = tfds_dir
+  config.dataset.build_if_missing = False
+  config.optimizer.warmup_steps = 0
+  experiment = trainer.Experiment(config)
+  source = trainer.load_split(config, config.train_split)
+  state, shardings, _ = experiment.create_state(source[0])
+  params = flax.traverse_util.flatten_dict(jax.device_get(state.params), sep="/")
+  encoder = {k for k in base if not k.startswith("lm_head/")}
+  assert encoder < set(params)
+  assert all(k.startswith(("classifier/", "pooler/")) for k in set(params) - encoder)
+  for key in encoder:
+    np.testing.assert_array_equal(params[key], base[key], err_msg=key)
+  batch = {k: np.stack([source[i][k] for i in range(config.batch_size)])
+           for k in (*config.model_inputs, "label")}
+  state, _ = experiment.jit_train_steps(shardings)[None](state, batch)
+  moved = flax.traverse_util.flatten_dict(jax.device_get(state.params), sep="/")
+  assert all(np.abs(moved[k] - base[k]).max() > 0 for k in encoder
+             if k.startswith("encoder/") and k.endswith("kernel"))
+
+
+def test_learning_rate_multipliers_scale_the_matching_updates():
+  import ml_collections
+  from genereg_jax.train import optim
+  config = ml_collections.ConfigDict(dict(
+      name="sgd", learning_rate=1.0, schedule="constant", warmup_steps=0,
+      learning_rate_multipliers=(("^classifier/", 10.0), ("classifier", 3.0))))
+  tx, _ = optim.make_optimizer(config, 10)
+  params = {"classifier": {"kernel": jnp.ones(2)}, "encoder": {"kernel": jnp.ones(2)}}
+  updates, _ = tx.update(jax.tree.map(jnp.ones_like, params), tx.init(params), params)
+  np.testing.assert_allclose(updates["classifier"]["kernel"], -10.0)  # The first match.
+  np.testing.assert_allclose(updates["encoder"]["kernel"], -1.0)
+
+
 def test_evaluation_refuses_another_adapter_setup(tmp_path):
   from genereg_jax.train import workdir as workdir_lib
   lora = configs.get_config("dnabert_finetune:tiny,lora")
