@@ -487,26 +487,8 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
         "depthwise": {"kernel": take(f"{p}.0.weight").transpose(2, 1, 0)},
         "pointwise": conv(f"{p}.1")}
   for i in range(config["depth"]):
-    p = f"transformer.{i}"
-    out = take(f"{p}.0.fn.1.to_out.weight")  # [dim, heads * value]
-    params[f"transformer_{i}"] = {
-        "attention_norm": {"scale": take(f"{p}.0.fn.0.weight"),
-                           "bias": take(f"{p}.0.fn.0.bias")},
-        "attention": {
-            "query": split_heads(f"{p}.0.fn.1.to_q"),
-            "key": split_heads(f"{p}.0.fn.1.to_k"),
-            "value": split_heads(f"{p}.0.fn.1.to_v"),
-            "relative_key": split_heads(f"{p}.0.fn.1.to_rel_k"),
-            "content_bias": take(f"{p}.0.fn.1.rel_content_bias")[0, :, 0],
-            "position_bias": take(f"{p}.0.fn.1.rel_pos_bias")[0, :, 0],
-            "output": {"kernel": out.T.reshape(heads, -1, out.shape[0]),
-                       "bias": take(f"{p}.0.fn.1.to_out.bias")},
-        },
-        "mlp_norm": {"scale": take(f"{p}.1.fn.0.weight"),
-                     "bias": take(f"{p}.1.fn.0.bias")},
-        "mlp_in": linear(f"{p}.1.fn.1"),
-        "mlp_out": linear(f"{p}.1.fn.4"),
-    }
+    params[f"transformer_{i}"] = enformer.transformer_block_params(
+        f"transformer.{i}", take, split_heads, linear, heads)
   for head in config["output_heads"]:
     params[f"head_{head}"] = {"kernel": take(f"{head}_head.weight")[:, :, 0].T,
                               "bias": take(f"{head}_head.bias")}

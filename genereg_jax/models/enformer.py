@@ -39,7 +39,7 @@ import json
 import math
 import os
 import re
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import flax
 import flax.linen as nn
@@ -681,6 +681,34 @@ def _variable_shapes(model: Enformer) -> dict[str, Any]:
   return {k: shapes[k] for k in ("params", "batch_stats")}
 
 
+def transformer_block_params(p: str, take: Callable[[str], np.ndarray],
+                             split_heads: Callable[[str], dict],
+                             linear: Callable[[str], dict], heads: int) -> dict[str, Any]:
+  """Flax params of one ``TransformerBlock`` from the PyTorch block at prefix ``p``
+  (enformer-pytorch 0.8 and borzoi-pytorch 0.5 name it alike: ``p.0.fn`` = LayerNorm +
+  attention, ``p.1.fn`` = LayerNorm + MLP); ``take``/``split_heads``/``linear`` are the
+  converter's key readers (they record which keys were used)."""
+  out = take(f"{p}.0.fn.1.to_out.weight")  # [dim, heads * value]
+  return {
+      "attention_norm": {"scale": take(f"{p}.0.fn.0.weight"),
+                         "bias": take(f"{p}.0.fn.0.bias")},
+      "attention": {
+          "query": split_heads(f"{p}.0.fn.1.to_q"),
+          "key": split_heads(f"{p}.0.fn.1.to_k"),
+          "value": split_heads(f"{p}.0.fn.1.to_v"),
+          "relative_key": split_heads(f"{p}.0.fn.1.to_rel_k"),
+          "content_bias": take(f"{p}.0.fn.1.rel_content_bias")[0, :, 0],
+          "position_bias": take(f"{p}.0.fn.1.rel_pos_bias")[0, :, 0],
+          "output": {"kernel": out.T.reshape(heads, -1, out.shape[0]),
+                     "bias": take(f"{p}.0.fn.1.to_out.bias")},
+      },
+      "mlp_norm": {"scale": take(f"{p}.1.fn.0.weight"),
+                   "bias": take(f"{p}.1.fn.0.bias")},
+      "mlp_in": linear(f"{p}.1.fn.1"),
+      "mlp_out": linear(f"{p}.1.fn.4"),
+  }
+
+
 def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
                                **model_kwargs: Any) -> dict[str, Any]:
   """Flax variables for ``Enformer`` from an enformer-pytorch state dict.
@@ -754,26 +782,8 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
                                  "pool": pool(f"{p}.2")}
     stats[f"conv_tower_{i}"] = {"conv": conv_s, "pointwise": point_s}
   for i in range(config["depth"]):
-    p = f"transformer.{i}"
-    out = take(f"{p}.0.fn.1.to_out.weight")  # [dim, heads * value]
-    params[f"transformer_{i}"] = {
-        "attention_norm": {"scale": take(f"{p}.0.fn.0.weight"),
-                           "bias": take(f"{p}.0.fn.0.bias")},
-        "attention": {
-            "query": split_heads(f"{p}.0.fn.1.to_q"),
-            "key": split_heads(f"{p}.0.fn.1.to_k"),
-            "value": split_heads(f"{p}.0.fn.1.to_v"),
-            "relative_key": split_heads(f"{p}.0.fn.1.to_rel_k"),
-            "content_bias": take(f"{p}.0.fn.1.rel_content_bias")[0, :, 0],
-            "position_bias": take(f"{p}.0.fn.1.rel_pos_bias")[0, :, 0],
-            "output": {"kernel": out.T.reshape(heads, -1, out.shape[0]),
-                       "bias": take(f"{p}.0.fn.1.to_out.bias")},
-        },
-        "mlp_norm": {"scale": take(f"{p}.1.fn.0.weight"),
-                     "bias": take(f"{p}.1.fn.0.bias")},
-        "mlp_in": linear(f"{p}.1.fn.1"),
-        "mlp_out": linear(f"{p}.1.fn.4"),
-    }
+    params[f"transformer_{i}"] = transformer_block_params(
+        f"transformer.{i}", take, split_heads, linear, heads)
   params["final_pointwise"], stats["final_pointwise"] = conv_block(
       "final_pointwise.1.0", "final_pointwise.1.2")
   for head in config["output_heads"]:
