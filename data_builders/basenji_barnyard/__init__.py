@@ -13,6 +13,7 @@ from data_builders.basenji_barnyard.basenji_barnyard import (
     BasenjiBarnyard,
     BasenjiBarnyardConfig,
     BasenjiFormatError,
+    coverage_features,
     decode_record,
     read_regions,
     read_statistics,
@@ -23,6 +24,6 @@ from data_builders.basenji_barnyard.basenji_barnyard import (
 
 __all__ = [
     "BUCKET", "ORGANISMS", "REQUIRED_STATISTICS", "SPLITS", "BasenjiBarnyard",
-    "BasenjiBarnyardConfig", "BasenjiFormatError", "decode_record", "read_regions",
+    "BasenjiBarnyardConfig", "BasenjiFormatError", "coverage_features", "decode_record", "read_regions",
     "read_statistics", "read_targets", "strand_pair_positions", "tfrecord_files",
 ]

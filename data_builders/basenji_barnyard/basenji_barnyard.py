@@ -254,6 +254,23 @@ class BasenjiBarnyardConfig(tfds.core.BuilderConfig):
                num_targets=statistics["num_targets"], **kwargs)
 
 
+def coverage_features(config, target_doc: str) -> tfds.features.FeaturesDict:
+  """Features of a Basenji-layout window (``config``: ``seq_length``, ``target_length``,
+  ``num_targets``): one-hot sequence, float16 targets [bins, tracks], its location."""
+  return tfds.features.FeaturesDict({
+      "sequence": tfds.features.Tensor(
+          shape=(config.seq_length, 4), dtype=np.uint8,
+          encoding=tfds.features.Encoding.ZLIB,
+          doc="One-hot DNA, A,C,G,T; N is all zeros."),
+      "target": tfds.features.Tensor(
+          shape=(config.target_length, config.num_targets), dtype=np.float16,
+          encoding=tfds.features.Encoding.BYTES, doc=target_doc),
+      "chrom": tfds.features.Text(doc="Chromosome of the window."),
+      "start": tfds.features.Scalar(dtype=np.int64, doc="0-based window start."),
+      "end": tfds.features.Scalar(dtype=np.int64, doc="Window end (exclusive)."),
+  })
+
+
 class BasenjiBarnyard(sharded.ShardedBuilder):
   """Basenji2/Enformer human or mouse coverage windows from ``manual_dir``."""
 
@@ -275,19 +292,7 @@ class BasenjiBarnyard(sharded.ShardedBuilder):
     return tfds.core.DatasetInfo(
         builder=self,
         description=__doc__,
-        features=tfds.features.FeaturesDict({
-            "sequence": tfds.features.Tensor(
-                shape=(config.seq_length, 4), dtype=np.uint8,
-                encoding=tfds.features.Encoding.ZLIB,
-                doc="One-hot DNA, A,C,G,T; N is all zeros."),
-            "target": tfds.features.Tensor(
-                shape=(config.target_length, config.num_targets), dtype=np.float16,
-                encoding=tfds.features.Encoding.BYTES,
-                doc="Coverage per bin and track, in targets.txt's order."),
-            "chrom": tfds.features.Text(doc="Chromosome of the window."),
-            "start": tfds.features.Scalar(dtype=np.int64, doc="0-based window start."),
-            "end": tfds.features.Scalar(dtype=np.int64, doc="Window end (exclusive)."),
-        }),
+        features=coverage_features(config, "Coverage per bin and track, in targets.txt's order."),
         supervised_keys=("sequence", "target"),
         disable_shuffling=True,
         homepage="https://github.com/calico/basenji",

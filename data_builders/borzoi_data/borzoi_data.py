@@ -127,19 +127,8 @@ class BorzoiData(tfds.core.GeneratorBasedBuilder):
     return tfds.core.DatasetInfo(
         builder=self,
         description=__doc__,
-        features=tfds.features.FeaturesDict({
-            "sequence": tfds.features.Tensor(
-                shape=(config.seq_length, 4), dtype=np.uint8,
-                encoding=tfds.features.Encoding.ZLIB,
-                doc="One-hot DNA, A,C,G,T; N is all zeros."),
-            "target": tfds.features.Tensor(
-                shape=(config.target_length, config.num_targets), dtype=np.float16,
-                encoding=tfds.features.Encoding.BYTES,
-                doc="Squashed-scale coverage per bin and track, in targets.txt's order."),
-            "chrom": tfds.features.Text(doc="Chromosome of the window."),
-            "start": tfds.features.Scalar(dtype=np.int64, doc="0-based window start."),
-            "end": tfds.features.Scalar(dtype=np.int64, doc="Window end (exclusive)."),
-        }),
+        features=bb.coverage_features(
+            config, "Squashed-scale coverage per bin and track, in targets.txt's order."),
         supervised_keys=("sequence", "target"),
         disable_shuffling=True,
         homepage="https://github.com/calico/borzoi",
