@@ -92,17 +92,10 @@ def decode_record(record: bytes, seq_length: int, target_length: int, num_target
 
 
 @dataclasses.dataclass(eq=False)
-class BorzoiDataConfig(tfds.core.BuilderConfig):
-  """One organism's data and the sizes its statistics.json must state.
+class BorzoiDataConfig(bb.BasenjiBarnyardConfig):
+  """``BasenjiBarnyardConfig`` (organism sub-directory, sizes statistics.json must
+  state) with Borzoi's sizes as defaults: 524,288 bp, 6,144 bins, 7,611 tracks."""
 
-  Attributes:
-    organism: sub-directory of ``manual_dir`` holding the layout.
-    seq_length: bp per window.
-    target_length: bins per window (after cropping).
-    num_targets: tracks.
-  """
-
-  organism: str = "human"
   seq_length: int = 524_288
   target_length: int = 6144
   num_targets: int = 7611
