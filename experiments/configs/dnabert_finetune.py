@@ -73,7 +73,8 @@ Scratch and full fine-tuning gain 0.02-0.05 over the old recipe (LoRA none), but
 **pretraining still loses** (full 0.03-0.07 below scratch in every pair, LoRA
 0.06-0.12 below). With a max pool alone pretraining wins, but near chance (scratch
 0.516, full 0.533); a frozen body (0.552 / 0.554) or one at DNABERT's 2e-4 (0.558 /
-0.559) is worse than the body at 1e-3: this base has to be unlearnt. A larger,
+0.559) is worse than the body at 1e-3: this base has to be unlearnt; 600 steps at
+n=2000 lift both and keep the gap (scratch 0.687, full 0.655). A larger,
 longer-pretrained base is the open item (README).
 """
 
