@@ -287,3 +287,15 @@ def test_chrombpnet_rejects_bias_window_shorter_than_accessibility():
 def test_unknown_preset_lists_presets():
   with pytest.raises(KeyError, match="tiny"):
     bpnet_lib.bpnet("huge")
+
+
+def test_profile_conv_as_matmul_equals_the_convolution():
+  """``profile_conv_matmul`` (cone_model's fast head) changes only the arithmetic."""
+  model = bpnet_lib.BPNet(**bpnet_lib.PRESETS["tiny"])
+  x = jax.nn.one_hot(np.random.default_rng(0).integers(0, 4, (2, 201)), 4)
+  params = model.init(jax.random.PRNGKey(1), x)["params"]
+  plain = model.apply({"params": params}, x)
+  fast = model.clone(profile_conv_matmul=True).apply({"params": params}, x)
+  for key in plain:
+    np.testing.assert_allclose(fast[key], plain[key], rtol=1e-4, atol=1e-4)
+  assert not np.array_equal(plain["profile_logits"], jnp.zeros_like(plain["profile_logits"]))
