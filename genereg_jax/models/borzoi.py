@@ -443,17 +443,9 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
         if not k.endswith("num_batches_tracked") and not k.startswith("human_head_bak.")}
   config = config_from_state_dict(sd, **model_kwargs)
   model = Borzoi(**config)
-  used: set[str] = set()
-
-  def take(key: str) -> np.ndarray:
-    if key not in sd:
-      raise ValueError(f"state dict has no {key!r}")
-    used.add(key)
-    return sd[key]
-
-  def conv(prefix: str) -> dict[str, np.ndarray]:
-    return {"kernel": take(f"{prefix}.weight").transpose(2, 1, 0),
-            "bias": take(f"{prefix}.bias")}
+  # heads: the field's default when depth is 0 (no attention).
+  reader = enformer.StateDictReader(sd, model.heads)
+  take, conv = reader.take, reader.conv
 
   def conv_block(prefix: str) -> tuple[dict[str, Any], dict[str, Any]]:
     norm = f"{prefix}.norm"
@@ -461,15 +453,6 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
              "conv": conv(f"{prefix}.conv_layer")},
             {"norm": {"mean": take(f"{norm}.running_mean"),
                       "var": take(f"{norm}.running_var")}})
-
-  def linear(prefix: str) -> dict[str, np.ndarray]:
-    return {"kernel": take(f"{prefix}.weight").T, "bias": take(f"{prefix}.bias")}
-
-  heads = model.heads  # the field's default when depth is 0 (no attention)
-
-  def split_heads(prefix: str) -> dict[str, np.ndarray]:
-    w = take(f"{prefix}.weight")  # [heads * d, in]
-    return {"kernel": w.T.reshape(w.shape[1], heads, -1)}
 
   params: dict[str, Any] = {"conv_dna": conv("conv_dna.conv_layer")}
   stats: dict[str, Any] = {}
@@ -487,13 +470,12 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
         "depthwise": {"kernel": take(f"{p}.0.weight").transpose(2, 1, 0)},
         "pointwise": conv(f"{p}.1")}
   for i in range(config["depth"]):
-    params[f"transformer_{i}"] = enformer.transformer_block_params(
-        f"transformer.{i}", take, split_heads, linear, heads)
+    params[f"transformer_{i}"] = reader.transformer_block(f"transformer.{i}")
   for head in config["output_heads"]:
     params[f"head_{head}"] = {"kernel": take(f"{head}_head.weight")[:, :, 0].T,
                               "bias": take(f"{head}_head.bias")}
 
-  if leftover := sorted(set(sd) - used):
+  if leftover := reader.leftover():
     raise ValueError(f"unconverted borzoi-pytorch keys: {leftover[:20]}")
   variables = {"params": params, "batch_stats": stats}
   got = jax.tree_util.tree_map(np.shape, variables)

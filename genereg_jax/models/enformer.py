@@ -39,7 +39,7 @@ import json
 import math
 import os
 import re
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 import flax
 import flax.linen as nn
@@ -681,32 +681,61 @@ def _variable_shapes(model: Enformer) -> dict[str, Any]:
   return {k: shapes[k] for k in ("params", "batch_stats")}
 
 
-def transformer_block_params(p: str, take: Callable[[str], np.ndarray],
-                             split_heads: Callable[[str], dict],
-                             linear: Callable[[str], dict], heads: int) -> dict[str, Any]:
-  """Flax params of one ``TransformerBlock`` from the PyTorch block at prefix ``p``
-  (enformer-pytorch 0.8 and borzoi-pytorch 0.5 name it alike: ``p.0.fn`` = LayerNorm +
-  attention, ``p.1.fn`` = LayerNorm + MLP); ``take``/``split_heads``/``linear`` are the
-  converter's key readers (they record which keys were used)."""
-  out = take(f"{p}.0.fn.1.to_out.weight")  # [dim, heads * value]
-  return {
-      "attention_norm": {"scale": take(f"{p}.0.fn.0.weight"),
-                         "bias": take(f"{p}.0.fn.0.bias")},
-      "attention": {
-          "query": split_heads(f"{p}.0.fn.1.to_q"),
-          "key": split_heads(f"{p}.0.fn.1.to_k"),
-          "value": split_heads(f"{p}.0.fn.1.to_v"),
-          "relative_key": split_heads(f"{p}.0.fn.1.to_rel_k"),
-          "content_bias": take(f"{p}.0.fn.1.rel_content_bias")[0, :, 0],
-          "position_bias": take(f"{p}.0.fn.1.rel_pos_bias")[0, :, 0],
-          "output": {"kernel": out.T.reshape(heads, -1, out.shape[0]),
-                     "bias": take(f"{p}.0.fn.1.to_out.bias")},
-      },
-      "mlp_norm": {"scale": take(f"{p}.1.fn.0.weight"),
-                   "bias": take(f"{p}.1.fn.0.bias")},
-      "mlp_in": linear(f"{p}.1.fn.1"),
-      "mlp_out": linear(f"{p}.1.fn.4"),
-  }
+class StateDictReader:
+  """Reads a PyTorch state dict for a converter, recording which keys were used.
+
+  Shared by the Enformer and Borzoi converters (enformer-pytorch 0.8 and borzoi-pytorch
+  0.5 store convolutions, linear layers and transformer blocks alike); ``leftover()``
+  lists the keys no reader took.
+  """
+
+  def __init__(self, state_dict: Mapping[str, np.ndarray], heads: int):
+    self.state_dict, self.heads, self.used = state_dict, heads, set()
+
+  def take(self, key: str) -> np.ndarray:
+    if key not in self.state_dict:
+      raise ValueError(f"state dict has no {key!r}")
+    self.used.add(key)
+    return self.state_dict[key]
+
+  def conv(self, prefix: str) -> dict[str, np.ndarray]:
+    """``nn.Conv1d`` -> flax ``nn.Conv`` (kernel [width, in, out])."""
+    return {"kernel": self.take(f"{prefix}.weight").transpose(2, 1, 0),
+            "bias": self.take(f"{prefix}.bias")}
+
+  def linear(self, prefix: str) -> dict[str, np.ndarray]:
+    return {"kernel": self.take(f"{prefix}.weight").T, "bias": self.take(f"{prefix}.bias")}
+
+  def split_heads(self, prefix: str) -> dict[str, np.ndarray]:
+    w = self.take(f"{prefix}.weight")  # [heads * d, in]
+    return {"kernel": w.T.reshape(w.shape[1], self.heads, -1)}
+
+  def transformer_block(self, p: str) -> dict[str, Any]:
+    """Flax params of one ``TransformerBlock`` from the PyTorch block at prefix ``p``
+    (``p.0.fn`` = LayerNorm + attention, ``p.1.fn`` = LayerNorm + MLP)."""
+    take, split_heads = self.take, self.split_heads
+    out = take(f"{p}.0.fn.1.to_out.weight")  # [dim, heads * value]
+    return {
+        "attention_norm": {"scale": take(f"{p}.0.fn.0.weight"),
+                           "bias": take(f"{p}.0.fn.0.bias")},
+        "attention": {
+            "query": split_heads(f"{p}.0.fn.1.to_q"),
+            "key": split_heads(f"{p}.0.fn.1.to_k"),
+            "value": split_heads(f"{p}.0.fn.1.to_v"),
+            "relative_key": split_heads(f"{p}.0.fn.1.to_rel_k"),
+            "content_bias": take(f"{p}.0.fn.1.rel_content_bias")[0, :, 0],
+            "position_bias": take(f"{p}.0.fn.1.rel_pos_bias")[0, :, 0],
+            "output": {"kernel": out.T.reshape(self.heads, -1, out.shape[0]),
+                       "bias": take(f"{p}.0.fn.1.to_out.bias")},
+        },
+        "mlp_norm": {"scale": take(f"{p}.1.fn.0.weight"),
+                     "bias": take(f"{p}.1.fn.0.bias")},
+        "mlp_in": self.linear(f"{p}.1.fn.1"),
+        "mlp_out": self.linear(f"{p}.1.fn.4"),
+    }
+
+  def leftover(self) -> list[str]:
+    return sorted(set(self.state_dict) - self.used)
 
 
 def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
@@ -732,17 +761,9 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
         not k.endswith("num_batches_tracked")}
   config = config_from_state_dict(sd, **model_kwargs)
   model = Enformer(**config)
-  used: set[str] = set()
-
-  def take(key: str) -> np.ndarray:
-    if key not in sd:
-      raise ValueError(f"state dict has no {key!r}")
-    used.add(key)
-    return sd[key]
-
-  def conv(prefix: str) -> dict[str, np.ndarray]:
-    return {"kernel": take(f"{prefix}.weight").transpose(2, 1, 0),
-            "bias": take(f"{prefix}.bias")}
+  # heads: the field's default when depth is 0 (no attention).
+  reader = StateDictReader(sd, model.heads)
+  take, conv, linear = reader.take, reader.conv, reader.linear
 
   def batch_norm(prefix: str) -> tuple[dict[str, np.ndarray], ...]:
     return ({"scale": take(f"{prefix}.weight"), "bias": take(f"{prefix}.bias")},
@@ -759,16 +780,6 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
     # applied as "b d n, d e -> b e n", i.e. already [in, out].
     return {"kernel": w[:, :, 0, 0].T if w.ndim == 4 else w}
 
-  def linear(prefix: str) -> dict[str, np.ndarray]:
-    return {"kernel": take(f"{prefix}.weight").T,
-            "bias": take(f"{prefix}.bias")}
-
-  heads = model.heads  # the field's default when depth is 0 (no attention)
-
-  def split_heads(prefix: str) -> dict[str, np.ndarray]:
-    w = take(f"{prefix}.weight")  # [heads * d, in]
-    return {"kernel": w.T.reshape(w.shape[1], heads, -1)}
-
   params: dict[str, Any] = {"stem_conv": conv("stem.0")}
   stats: dict[str, Any] = {}
   params["stem_pointwise"], stats["stem_pointwise"] = conv_block(
@@ -782,14 +793,13 @@ def convert_pytorch_state_dict(state_dict: Mapping[str, Any],
                                  "pool": pool(f"{p}.2")}
     stats[f"conv_tower_{i}"] = {"conv": conv_s, "pointwise": point_s}
   for i in range(config["depth"]):
-    params[f"transformer_{i}"] = transformer_block_params(
-        f"transformer.{i}", take, split_heads, linear, heads)
+    params[f"transformer_{i}"] = reader.transformer_block(f"transformer.{i}")
   params["final_pointwise"], stats["final_pointwise"] = conv_block(
       "final_pointwise.1.0", "final_pointwise.1.2")
   for head in config["output_heads"]:
     params[f"head_{head}"] = linear(f"_heads.{head}.0")
 
-  if leftover := sorted(set(sd) - used):
+  if leftover := reader.leftover():
     raise ValueError(f"unconverted enformer-pytorch keys: {leftover[:20]}")
   variables = {"params": params, "batch_stats": stats}
   expected = _variable_shapes(model)
