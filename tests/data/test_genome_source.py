@@ -120,6 +120,16 @@ def _coverage(files, split="train", **kwargs):
                            organism="human", **kwargs)
 
 
+def _assert_same_examples(source, built, split: str) -> None:
+  """Every example of ``source`` equals the built split's, key, dtype and value."""
+  for i in range(len(source)):
+    mine, theirs = source[i], built[i]
+    assert sorted(mine) == sorted(theirs)
+    for key in theirs:
+      assert np.asarray(mine[key]).dtype == np.asarray(theirs[key]).dtype, key
+      np.testing.assert_array_equal(mine[key], theirs[key], err_msg=f"{split} {i} {key}")
+
+
 def test_coverage_equals_basenji_barnyard_built_from_hand_binned_tfrecords(files, tmp_path):
   blacklist = [(c, int(s), int(e)) for c, s, e in (line.split("\t") for line in
                                                    BLACKLIST.splitlines())]
@@ -156,12 +166,7 @@ def test_coverage_equals_basenji_barnyard_built_from_hand_binned_tfrecords(files
   for split in bb.SPLITS:
     source = _coverage(files, split)
     assert len(source) == len(built[split])
-    for i in range(len(source)):
-      mine, theirs = source[i], built[split][i]
-      assert sorted(mine) == sorted(theirs)
-      for key in theirs:
-        assert np.asarray(mine[key]).dtype == np.asarray(theirs[key]).dtype, key
-        np.testing.assert_array_equal(mine[key], theirs[key], err_msg=f"{split} {i} {key}")
+    _assert_same_examples(source, built[split], split)
   metadata = _coverage(files).metadata
   for key in ("track_names", "strand_pair", "targets", "organism"):
     assert metadata[key] == builder.info.metadata[key], key
@@ -226,12 +231,7 @@ def test_profile_equals_bpnet_profiles_builder(files, tmp_path):
                               regions=str(root / "peaks.narrowPeak"),
                               valid_chromosomes=("chr2",), test_chromosomes=("chr3",), **common)
     assert len(source) == len(built[split]) > 0
-    for i in range(len(source)):
-      mine, theirs = source[i], built[split][i]
-      assert sorted(mine) == sorted(theirs)
-      for key in theirs:
-        assert np.asarray(mine[key]).dtype == np.asarray(theirs[key]).dtype, key
-        np.testing.assert_array_equal(mine[key], theirs[key], err_msg=f"{split} {i} {key}")
+    _assert_same_examples(source, built[split], split)
     for key in ("track_names", "strand_pair", "tracks_per_task", "control_names",
                 "control_strand_pair", "input_length", "output_length", "max_jitter",
                 "output_offset"):
@@ -332,11 +332,6 @@ def test_labels_equal_intervals_builder_columns_mode(files, tmp_path):
   for split in ("train", "test"):
     source = gs.LabelSource(files["fasta"], split, regions=str(bed), window=100, **held)
     assert len(source) == len(built[split]) > 0
-    for i in range(len(source)):
-      mine, theirs = source[i], built[split][i]
-      assert sorted(mine) == sorted(theirs)
-      for key in theirs:
-        assert np.asarray(mine[key]).dtype == np.asarray(theirs[key]).dtype, key
-        np.testing.assert_array_equal(mine[key], theirs[key], err_msg=f"{split} {i} {key}")
+    _assert_same_examples(source, built[split], split)
   assert [int(source[i]["start"]) for i in range(len(source))] == [70]
   assert source.metadata["label_names"] == ["K562", "HepG2"]
