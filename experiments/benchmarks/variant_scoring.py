@@ -35,8 +35,9 @@ Models and peers:
             each side against the direct SAD of its own window.
 
 Each side is one fresh process (``timing.run_child``: waits for a quiet machine, records
-the load) that scores the whole VCF twice and reports the second pass (the first
-compiles / warms up), as variants/s. Ours is ``genereg_jax.variants.scoring.Scorer`` end
+the load) that scores the VCF twice and reports the second pass (the first compiles /
+warms up; ``--warmup_variants=N`` warms up on the first N variants only, enough for
+Enformer, whose batches are all padded to one shape), as variants/s. Ours is ``genereg_jax.variants.scoring.Scorer`` end
 to end from parsed VCF records and the FASTA (windows, one-hot, the jitted model, the
 scores); for BPNet SNVs with ``--cone`` (default) the REF activations are reused and
 only the SNV's receptive cone recomputed for the ALT (`scoring.ConeSubstitutions`;
@@ -152,7 +153,7 @@ def side_ours(args) -> dict:
     scorer = scoring.Scorer(ConePredictor() if snvs else Predictor(), genome, scores,
                             batch_size=batch_size,
                             pack_length=args.pack_length if args.region else 0)
-    scorer.score_records(records)  # Warm-up: compiles the model.
+    scorer.score_records(_warmup(records, args))  # Warm-up: compiles the model.
     start = time.perf_counter()
     rows, issues = scorer.score_records(records)
     seconds = time.perf_counter() - start
@@ -168,6 +169,11 @@ def side_ours(args) -> dict:
   sad = os.path.join(args.workdir, "enformer_sad_ours.npy")
   np.save(sad, np.stack([r.scores[("human", "SAD")] for r in rows]).astype(np.float32))
   return {**result, "sad": sad}
+
+
+def _warmup(records, args):
+  """The records the untimed first pass scores: all, or the first ``--warmup_variants``."""
+  return records[:args.warmup_variants] if args.warmup_variants > 0 else records
 
 
 def _enformer_weights(workdir: str) -> str:
@@ -221,14 +227,14 @@ def side_grelu(args) -> dict:
         variants.append((chrom, int(pos), ref, alt))
   table = pd.DataFrame(variants, columns=["chrom", "pos", "ref", "alt"])
 
-  def run():
+  def run(variant_table=table):
     return predict_variant_effects(
-        table, model, devices="cpu", seq_len=ENFORMER_LENGTH,
+        variant_table, model, devices="cpu", seq_len=ENFORMER_LENGTH,
         batch_size=args.enformer_batch_size, genome=args.genome, compare_func="subtract",
         return_ad=False, prediction_transform=Aggregate(length_aggfunc="sum"))
 
   torch.set_grad_enabled(False)
-  run()
+  run(_warmup(table, args))
   start = time.perf_counter()
   sad = np.asarray(run())[..., 0]  # [variants, tracks]
   seconds = time.perf_counter() - start
@@ -291,9 +297,9 @@ def side_tangermeme(args) -> dict:
                                 for i, (_, alt) in enumerate(variants)])
   control = torch.zeros(len(variants), 2, LENGTH)
 
-  def run():
+  def run(count=len(variants)):
     before, after = [], []
-    for s in range(0, len(variants), args.batch_size):
+    for s in range(0, count, args.batch_size):
       rows = substitutions[s:s + args.batch_size].clone()
       rows[:, 0] -= s
       result = substitution_effect(model, x[s:s + args.batch_size], rows,
@@ -310,7 +316,7 @@ def side_tangermeme(args) -> dict:
     return profile(after, 1) - profile(before, 1), jsd
 
   torch.set_grad_enabled(False)
-  run()
+  run(len(_warmup(variants, args)))
   start = time.perf_counter()
   log_count_diff, jsd = run()
   seconds = time.perf_counter() - start
@@ -346,7 +352,8 @@ def compare(args, model: str, pythons: dict, env: dict) -> dict:
             "--region" if args.region else "--no-region", f"--pack_length={args.pack_length}",
             f"--workdir={args.workdir}", f"--seed={args.seed}",
             f"--batch_size={args.batch_size}",
-            f"--enformer_batch_size={args.enformer_batch_size}"]
+            f"--enformer_batch_size={args.enformer_batch_size}",
+            f"--warmup_variants={args.warmup_variants}"]
   peer = PEERS[model]
   child = lambda python, side: timing.run_child(
       [python, "-m", "experiments.benchmarks.variant_scoring", f"--side={side}", *common],
@@ -394,6 +401,8 @@ def main() -> None:
   p.add_argument("--enformer_batch_size", type=int, default=4,
                  help="Enformer windows per call (both sides)")
   p.add_argument("--rounds", type=int, default=2)
+  p.add_argument("--warmup_variants", type=int, default=0,
+                 help="untimed first pass over this many variants (0: the whole VCF)")
   p.add_argument("--cone", action=argparse.BooleanOptionalAction, default=True,
                  help="BPNet SNVs through receptive-cone reuse (scoring.ConeSubstitutions)")
   p.add_argument("--region", action=argparse.BooleanOptionalAction, default=True,
