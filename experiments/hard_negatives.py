@@ -11,6 +11,12 @@ the evaluation chromosomes (`genereg_jax.train.hard_negatives`). Relaunching res
 finished rounds are read from their ``report.json``, an unfinished one resumes its
 training from its checkpoints. Without ``genome_fasta``/``tss_bed`` the embedded
 ``synthetic_promoters`` genome is written into ``<workdir>/genome``.
+
+One JSON line per round is printed, with the paper's own measures beside ours
+(`promid_measures`): PromID's evaluation (``TestPromID.java`` in the authors'
+``umarov90/PromStudy``) counts a TSS as found by its first call within +-500 bp, every
+call farther than that from it as an error, and reports recall, precision = found /
+(found + errors), F1, errors per correct call and errors per 1,000 bp scanned.
 """
 
 import json
@@ -44,8 +50,22 @@ def genome_and_sites(config, workdir: str) -> tuple[str, str]:
                                           **settings.synthetic_genome.to_dict())
 
 
+def promid_measures(report: dict, scanned_bp: int) -> dict[str, float]:
+  """PromID's measures (module docstring) of one round's report; ``scanned_bp`` counts
+  both strands. Calls within +-500 bp of a found TSS beyond its first are neither right
+  nor errors there; ours count them right (`hard_negatives.score_calls`)."""
+  found, errors = report["tss_tss_found"], report["tss_calls"] - report["tss_right_calls"]
+  tss = report["tss_tss"]
+  return {"promid_precision": found / (found + errors) if found + errors else float("nan"),
+          # 2 P R / (P + R) with P = found / (found + errors), R = found / TSSs.
+          "promid_f1": 2 * found / (found + errors + tss) if found + errors + tss else 0.0,
+          "errors": errors, "errors_per_correct": errors / found if found else float("inf"),
+          "errors_per_kb": 1000 * errors / scanned_bp}
+
+
 def main(argv):
   del argv
+  from genereg_jax.data import genome as genome_lib
   from genereg_jax.train import hard_negatives
   from genereg_jax.train import reporting
   logging.set_verbosity(logging.INFO)
@@ -57,9 +77,15 @@ def main(argv):
   fasta, bed = genome_and_sites(config, FLAGS.workdir)
   reports = hard_negatives.run(config, FLAGS.workdir, fasta,
                                hard_negatives.read_tss_bed(bed))
+  genome = genome_lib.Genome(fasta)
+  scanned_bp = 2 * sum(genome.sizes[genome.chromosome(c)]
+                       for c in config.hard_negatives.evaluation_chromosomes)
+  genome.close()
   for report in reports:
-    print(json.dumps({k: report[k] for k in ("round", "hard_negatives_used", "tss_precision",
-                                             "tss_recall", "tss_calls", "precision_at_recall")}))
+    print(json.dumps({**{k: report[k] for k in (
+        "round", "hard_negatives_used", "tss_tss", "tss_calls", "tss_precision",
+        "tss_recall", "tss_f1", "precision_at_recall")},
+        **promid_measures(report, scanned_bp)}))
 
 
 if __name__ == "__main__":

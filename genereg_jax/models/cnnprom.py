@@ -10,7 +10,16 @@ RegulonDB, B. subtilis from DBTBS) take -60..+20 (81 bp, TSS at index 60). Negat
 non-promoter windows of the same length (random genomic fragments, for eukaryotes taken
 from genes' coding/after-TSS regions).
 
-Presets (the paper's sizes as we read them; it reports accuracies, not parameter counts):
+Presets. The authors' training script (``ramzan1990/promstudy``, ``learncnn/tf_learncnn.py``)
+defaults to one layer of 200 filters of 21, max-pool 2 and 128 hidden units on 81-bp
+windows: our ``prokaryote`` preset. The per-dataset parameter files (the eukaryote pool 4
+and the two-layer variant below) are not published (the repository's one example,
+``learncnn/params.txt``, is 100 x 7 unpooled then 150 x 21 pooled 12, for no named
+dataset), so those two follow the paper's description and cannot be checked against
+code. The script also differs from these models in ways kept out of them: batch
+normalisation after each convolution and the hidden layer, max-pooling with stride 1
+(``tf.nn.pool`` without strides), no dropout, Adam at 1e-4 with L2 5e-4 on the weights,
+batches of 16.
 
 * ``eukaryote``: 251 bp; 200 filters of width 21, max-pool 4, 128 hidden units,
   dropout 0.5 (the paper's human/Arabidopsis TATA models).

@@ -23,14 +23,18 @@ paper; the tool's 100 relies on a second, position-tolerant scan model); keep sc
 the nearest kept one over ``min_distance`` when closer than that, and kept if the scaled
 score still reaches the threshold); refine each kept candidate base by base within
 ``scan_step / 2`` to its best position; thin the refined ones again with the call
-``threshold`` (0.5) and ``min_distance`` (500). A call is right when an annotated TSS
-of its strand lies within ``match_distance``; precision = right calls / calls, recall =
-TSSs with a right call / TSSs (the paper's +-500 bp rule).
+``threshold`` (0.5) and ``min_distance`` (500). When the model's module defines
+``scan_logits`` (PromID's), `model_predictor` scores every base of a chromosome at once
+(`window_track`: the convolutions run once, not once per window; the same scores). A
+call is right when an annotated TSS of its strand lies within ``match_distance``;
+precision = right calls / calls, recall = TSSs with a right call / TSSs (the paper's
++-500 bp rule).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import json
 import os
 from collections.abc import Callable, Iterable, Sequence
@@ -129,7 +133,9 @@ def scan_chromosome(predict: Predict, one_hot: np.ndarray, strand: str, settings
   """
   step, batch = settings.scan_step, settings.scan_batch_size
   coarse = np.arange(step // 2, len(one_hot), step)
-  scores = _scores(predict, one_hot, coarse, strand, settings, batch)
+  track = getattr(predict, "track", None)  # Every position at once (`model_predictor`).
+  scores = (track(one_hot, strand)[coarse] if track is not None
+            else _scores(predict, one_hot, coarse, strand, settings, batch))
   keep = scores > settings.scan_threshold
   candidates = soft_nms(coarse[keep], scores[keep], settings.scan_threshold,
                         settings.min_distance)
@@ -274,7 +280,32 @@ def model_predictor(config: ml_collections.ConfigDict, model_dir: str,
       x = np.concatenate([x, np.zeros((batch_size - rows, *x.shape[1:]), x.dtype)])
     return np.asarray(probabilities(x))[:rows]
 
+  settings = config.get("hard_negatives")
+  model_module = importlib.import_module(type(experiment.model).__module__)
+  if settings is not None and hasattr(model_module, "scan_logits"):
+    # The model scores every window start of a long sequence at once (PromID: exact).
+    scan = jax.jit(lambda params, x: model_module.scan_logits(experiment.model, params, x))
+    predict.track = window_track(lambda x: scan(state.params, x), settings.window,
+                                 settings.tss_index)
   return predict
+
+
+def window_track(scan_logits: Callable[[np.ndarray], Any], window: int, tss_index: int,
+                 chunk: int = 1 << 16) -> Callable[[np.ndarray, str], np.ndarray]:
+  """``track(one_hot [length, 4], strand) -> [length]``: the probability of the window
+  with each position at ``tss_index``, read as `windows` reads it (5'->3' on ``strand``,
+  N beyond the ends), from ``scan_logits([1, n + window - 1, 4]) -> [1, n, outputs]``
+  logits of every window start (first output), ``chunk`` starts per call (one shape)."""
+
+  def track(one_hot: np.ndarray, strand: str) -> np.ndarray:
+    x = one_hot if strand == "+" else encoding.reverse_complement(one_hot)
+    padded = np.pad(x, ((tss_index, chunk + window - 1 - tss_index), (0, 0)))
+    logits = np.concatenate([np.asarray(scan_logits(padded[None, b:b + chunk + window - 1]))
+                             [0, :, 0] for b in range(0, len(x), chunk)])[:len(x)]
+    probabilities = 1 / (1 + np.exp(-logits.astype(np.float64)))
+    return probabilities if strand == "+" else probabilities[::-1]
+
+  return track
 
 
 def _cumulative_negatives(workdir: str, rounds: int, window: int) -> np.ndarray:
