@@ -13,7 +13,13 @@ initialisation and metrics as ``experiments.train``), trained for the config's s
 the first N training examples held in memory (shuffled each epoch with the seed), and
 scored on ``--split``. One jitted step serves every seed and N of a mode, so a table of
 pretrained-vs-scratch runs takes minutes where separate ``experiments.train`` runs spend
-most of their time compiling and loading. It prints one JSON line per run and a table.
+most of their time compiling and loading. It prints one JSON line per run (metrics,
+trained / total parameters) and a table (mean ± half the range over the seeds).
+
+``--lpft`` is LP-FT (Kumar et al., ICLR 2022) for every mode alike: the new head starts
+from a linear probe (``genereg_jax.train.finetune.linear_probe_head``) of the starting
+encoder's features on the N examples — the pretrained encoder's, or the random one's
+for ``scratch`` — and then the run trains as its mode says.
 
 ``--diagnose`` prints, for the random and the pretrained encoder (the ``full`` config),
 how much each pooled vector of the last hidden states varies across the examples
@@ -42,6 +48,9 @@ flags.DEFINE_multi_string("set", [], "Config override field=value for every run 
                           "(value parsed as a Python literal, else a string).")
 flags.DEFINE_string("split", "test", "Split scored after training.")
 flags.DEFINE_bool("diagnose", False, "Pooled-feature statistics and linear probes only.")
+flags.DEFINE_bool("lpft", False, "LP-FT (Kumar et al. 2022): start each run's head from a "
+                  "linear probe of its starting encoder's features, then train as the mode "
+                  "says (sequence-level, binary labels).")
 
 FLAGS = flags.FLAGS
 
@@ -88,16 +97,38 @@ def _evaluate(experiment, eval_step, params, batch_stats, data, batch_size=128):
   return {k: float(v) for k, v in metrics.compute().items() if np.ndim(v) == 0}
 
 
+def _probe_head(experiment, state, shardings, data, batch_size=128):
+  """``state`` with the classifier set to a linear probe of the starting encoder's
+  features on the training examples (LP-FT's first stage)."""
+  import jax
+  import numpy as np
+  from genereg_jax.nn import adapters
+  from genereg_jax.train import finetune
+  model = experiment.model
+  if isinstance(model, adapters.Adapted):  # LoRA / IA3 start equal to the base.
+    model = model.base
+  features = jax.jit(lambda p, x: model.apply({"params": p}, x, method=model.features))
+  sequences = data[experiment.inputs[0]]
+  pooled = np.concatenate([jax.device_get(features(state.params, sequences[i:i + batch_size]))
+                           for i in range(0, len(sequences), batch_size)])
+  kernel, bias = finetune.linear_probe_head(pooled, data["label"])
+  params = dict(state.params, classifier=dict(kernel=kernel, bias=bias))
+  return state.replace(params=jax.device_put(params, shardings.params))
+
+
 def _train(config, data, evaluated, experiment=None, cache=None):
   """One run; ``cache`` keeps the jitted steps of an experiment for the next seed / N."""
   import jax
   import numpy as np
+  from genereg_jax.train import finetune
   from genereg_jax.train import trainer
   example = {k: v[0] for k, v in data.items()}
   if experiment is None:
     experiment = trainer.Experiment(config)
   experiment.config = config
   state, shardings, _ = experiment.create_state(example)
+  if FLAGS.lpft:
+    state = _probe_head(experiment, state, shardings, data)
   if "train" not in cache:
     cache["train"] = experiment.jit_train_steps(shardings)[None]
     cache["eval"] = jax.jit(trainer.make_eval_step(experiment.model, experiment.task,
@@ -116,8 +147,12 @@ def _train(config, data, evaluated, experiment=None, cache=None):
                    int(state.step), float(metrics["loss"]))
   train_loss = float(metrics["loss"])
   result = _evaluate(experiment, cache["eval"], state.params, state.batch_stats, evaluated)
-  return experiment, dict(result, final_train_loss=train_loss,
-                          seconds=round(time.time() - start, 1))
+  sizes = jax.tree.leaves(jax.tree.map(lambda p: p.size, state.params))
+  trained = jax.tree.leaves(jax.tree.map(lambda p, label: p.size * (label == "train"),
+                                         state.params,
+                                         finetune.parameter_labels(config, state.params)))
+  return experiment, dict(result, final_train_loss=train_loss, trained_params=sum(trained),
+                          total_params=sum(sizes), seconds=round(time.time() - start, 1))
 
 
 def _pooled(model, variables, sequences, batch_size=128):
@@ -132,6 +167,7 @@ def _pooled(model, variables, sequences, batch_size=128):
     _, hidden = model.apply(variables, ids, mask, method=model.encode)
     inner = hidden[-1][:, 1:-1]
     return {"cls": hidden[-1][:, 0], "mean": inner.mean(1), "max": inner.max(1),
+            "mean_max": jnp.concatenate([inner.mean(1), inner.max(1)], -1),
             "mean_layer_1": hidden[1][:, 1:-1].mean(1),
             "embedding_mean": hidden[0][:, 1:-1].mean(1)}
 
@@ -143,9 +179,8 @@ def _pooled(model, variables, sequences, batch_size=128):
 def _diagnose(examples: int, split: str) -> None:
   import jax
   import numpy as np
-  from sklearn.linear_model import LogisticRegression
   from sklearn.metrics import roc_auc_score
-  from sklearn.preprocessing import StandardScaler
+  from genereg_jax.train import finetune
   from genereg_jax.train import trainer
   config = _config("full", examples)
   train, evaluated = _arrays(config, config.train_split), _arrays(config, split)
@@ -154,23 +189,19 @@ def _diagnose(examples: int, split: str) -> None:
   random = experiment.init_fn(example)(jax.random.PRNGKey(config.seed)).params
   pretrained = experiment.create_state(example)[0].params
   model = experiment.model
+  labels = train["label"]
+  both = [j for j in range(labels.shape[1]) if labels[:, j].min() < labels[:, j].max()]
   for name, params in (("random", random), ("pretrained", pretrained)):
     fit = _pooled(model, {"params": params}, train["sequence"])
     test = _pooled(model, {"params": params}, evaluated["sequence"])
     for pool in fit:
-      scaler = StandardScaler().fit(fit[pool])
-      x_fit, x_test = scaler.transform(fit[pool]), scaler.transform(test[pool])
-      aurocs = []
-      for j in range(train["label"].shape[1]):
-        if train["label"][:, j].min() == train["label"][:, j].max():
-          continue
-        probe = LogisticRegression(C=0.05, max_iter=2000).fit(x_fit, train["label"][:, j])
-        aurocs.append(roc_auc_score(evaluated["label"][:, j],
-                                    probe.predict_proba(x_test)[:, 1]))
+      kernel, bias = finetune.linear_probe_head(fit[pool], labels)  # LP-FT's probe.
+      scores = test[pool] @ kernel + bias
+      auroc = np.mean([roc_auc_score(evaluated["label"][:, j], scores[:, j]) for j in both])
       print(json.dumps(dict(init=name, pooling=pool, n=examples,
                             std_over_examples=round(float(fit[pool].std(0).mean()), 4),
                             mean_abs=round(float(np.abs(fit[pool]).mean()), 4),
-                            probe_auroc=round(float(np.mean(aurocs)), 4))), flush=True)
+                            probe_auroc=round(float(auroc), 4))), flush=True)
 
 
 def main(argv):
@@ -194,15 +225,15 @@ def main(argv):
         config.seed = seed
         experiment, result = _train(config, data, evaluated, experiment, cache)
         compiled[key] = (experiment, cache)
-        row = dict(mode=mode, n=n, seed=seed, **result)
+        row = dict(mode=mode, n=n, seed=seed, lpft=FLAGS.lpft, **result)
         rows.append(row)
         print(json.dumps(row), flush=True)
-  print(f"\n| mode | n | {FLAGS.split} AUROC per seed | mean |\n|---|---|---|---|")
+  print(f"\n| mode | n | {FLAGS.split} AUROC per seed | mean ± half range |\n|---|---|---|---|")
   for mode in FLAGS.modes:
     for n in map(int, FLAGS.examples):
       values = [r["auroc"] for r in rows if r["mode"] == mode and r["n"] == n]
-      print(f"| {mode} | {n} | {' '.join(f'{v:.3f}' for v in values)} | "
-            f"{sum(values) / len(values):.3f} |")
+      print(f"| {mode} | {n} | {' / '.join(f'{v:.3f}' for v in values)} | "
+            f"{sum(values) / len(values):.3f} ± {(max(values) - min(values)) / 2:.3f} |")
 
 
 if __name__ == "__main__":

@@ -305,7 +305,8 @@ _BASES = np.frombuffer(b"ACGT", np.uint8)
 _RESIDUES = np.frombuffer(b"LAGVSERTIDPKQNFYMHWC", np.uint8)
 
 
-def _write_fasta(path: str, records: Sequence[tuple[str, bytes]], width: int = 60) -> None:
+def write_fasta(path: str, records: Sequence[tuple[str, bytes]], width: int = 60) -> None:
+  """Writes ``(name, sequence)`` records as a FASTA of ``width``-letter lines, atomically."""
   with files.atomic_write(path, "wb") as f:
     for name, sequence in records:
       f.write(b">" + name.encode() + b"\n")
@@ -350,7 +351,7 @@ def synthetic_genome(path: str, *, num_chromosomes: int = 10, length: int = 200_
     gap = int(rng.integers(length // 4, length // 2))
     letters[gap:gap + 2000] = ord("N")
     records.append((f"chr{c + 1}", letters.tobytes()))
-  _write_fasta(path, records)
+  write_fasta(path, records)
   return path
 
 
@@ -374,7 +375,7 @@ def synthetic_proteins(path: str, *, num_families: int = 50, per_family: int = 4
     records += [(f"SYN{f:03d}_{m:03d} family {f}", _RESIDUES[row].tobytes())
                 for m, row in enumerate(members)]
   order = rng.permutation(len(records))
-  _write_fasta(path, [records[i] for i in order])
+  write_fasta(path, [records[i] for i in order])
   return path
 
 

@@ -147,17 +147,20 @@ class Model(language.LanguageModel):
     return {"mean": mean, "max": peak, "mean_max": jnp.concatenate([mean, peak], -1)}[
         self.pooling]
 
-  def __call__(self, sequence: Array, *, train: bool = False) -> Array:
-    """Logits: ``[batch, outputs]``, ``[batch, tokens, outputs]`` or
-    ``[batch, length - 2 crop, outputs]`` by ``level``."""
+  def features(self, sequence: Array, *, train: bool = False) -> Array:
+    """What the classifier reads: the pooled vector, each token's or each base's (by
+    ``level``); a linear probe fits its head on these (LP-FT)."""
     ids, mask = self.tokens(sequence)
     hidden, _ = self.encode(ids, mask, train=train)
     if self.level == "sequence":
-      x = self.pool(hidden, mask)
-    elif self.level == "token":
-      x = hidden
-    else:
-      x = kmers_to_bases(hidden[:, 1:-1], self.kmer)
-      if self.crop:
-        x = x[:, self.crop:x.shape[1] - self.crop]
+      return self.pool(hidden, mask)
+    if self.level == "token":
+      return hidden
+    x = kmers_to_bases(hidden[:, 1:-1], self.kmer)
+    return x[:, self.crop:x.shape[1] - self.crop] if self.crop else x
+
+  def __call__(self, sequence: Array, *, train: bool = False) -> Array:
+    """Logits: ``[batch, outputs]``, ``[batch, tokens, outputs]`` or
+    ``[batch, length - 2 crop, outputs]`` by ``level``."""
+    x = self.features(sequence, train=train)
     return self.classifier(self.head_dropout(x, deterministic=not train))

@@ -252,3 +252,36 @@ def export_merged(config: ml_collections.ConfigDict, workdir: str, out: str,
     variables = model.merge(variables)
   save_variables(out, variables)
   return variables
+
+
+# ----------------------------------------------------------------------------------
+# LP-FT: a linear probe as the new head's starting point.
+# ----------------------------------------------------------------------------------
+
+
+def linear_probe_head(features: np.ndarray, labels: np.ndarray, *, c: float = 0.05
+                      ) -> tuple[np.ndarray, np.ndarray]:
+  """``(kernel [features, outputs], bias [outputs])`` of a dense head fitted as a
+  linear probe on frozen features: LP-FT's first stage (Kumar et al., ICLR 2022: fit the
+  head on the pretrained features, then fine-tune everything, so the body is not pulled
+  about by a random head's gradients while the head is still wrong).
+
+  One L2-regularised logistic regression per binary label (scikit-learn,
+  ``C = c``) on standardised features, folded back into the raw features' scale so
+  the head reads the encoder's output unchanged; a label with one class among the
+  examples gets a zero kernel and the logit of its (clipped) rate.
+  """
+  from sklearn.linear_model import LogisticRegression
+  x = np.asarray(features, np.float64)
+  y = np.asarray(labels).reshape(len(x), -1) > 0.5
+  mean, scale = x.mean(0), x.std(0) + 1e-6
+  kernel, bias = np.zeros((x.shape[1], y.shape[1])), np.zeros(y.shape[1])
+  for j in range(y.shape[1]):
+    if y[:, j].all() or not y[:, j].any():
+      rate = np.clip(y[:, j].mean(), 1e-3, 1 - 1e-3)
+      bias[j] = np.log(rate / (1 - rate))
+      continue
+    probe = LogisticRegression(C=c, max_iter=2000).fit((x - mean) / scale, y[:, j])
+    kernel[:, j] = probe.coef_[0] / scale
+    bias[j] = probe.intercept_[0] - kernel[:, j] @ mean
+  return kernel.astype(np.float32), bias.astype(np.float32)

@@ -1,5 +1,6 @@
 """``language_heads``: one-hot DNA becomes DNABERT's k-mer ids, and the sequence-level
-poolings read only the sequence's tokens ([CLS] and [SEP] excluded)."""
+poolings read only the sequence's tokens ([CLS] and [SEP] excluded), and the classifier
+reads ``features``."""
 
 import jax
 import jax.numpy as jnp
@@ -41,3 +42,8 @@ def test_pooling_skips_the_special_tokens(pooling):
   variables = model.init(jax.random.key(0), onehot)
   assert variables["params"]["classifier"]["kernel"].shape == (expected.shape[-1], 3)
   assert model.apply(variables, onehot).shape == (2, 3)
+  # The classifier reads exactly ``features`` (what LP-FT's probe is fitted on).
+  head = variables["params"]["classifier"]
+  features = model.apply(variables, onehot, method=model.features)
+  np.testing.assert_allclose(model.apply(variables, onehot),
+                             features @ head["kernel"] + head["bias"], rtol=1e-5, atol=1e-6)
