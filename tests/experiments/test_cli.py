@@ -50,7 +50,8 @@ def test_help_of_graphreg_make():
 
 
 # Dataset builders made from user files.
-@pytest.mark.parametrize("module", ["data_builders.hic_maps.make"])
+@pytest.mark.parametrize("module", ["data_builders.hic_maps.make",
+                                    "data_builders.synthetic_motifs.genome"])
 def test_help_of_builder_commands(module):
   out = subprocess.run([sys.executable, "-m", module, "--help"], cwd=REPO,
                        env=subprocess_env(), capture_output=True, text=True, timeout=300)
