@@ -12,13 +12,19 @@ order round by round:
 * ``genome``: `genereg_jax.data.genome_source.CoverageSource` through the trainer's
   loader (`pipeline.make_loader`: shuffle, reverse complement with strand pairs, ±3 bp
   shifts, batches) with 0, 1 and 2 grain worker processes;
+* ``cached``: the same through the opt-in per-base bigWig cache
+  (``cache_dir``, `coverage_tracks.PerBaseCache`, written once before timing), 0 and 2
+  workers;
 * ``array_record``: the same examples built once into the ``basenji_barnyard`` TFDS
   layout (array_record), read by the same loader;
 * ``grelu``: gReLU 1.1's ``BigWigSeqDataset`` on the same FASTA, bigWigs and regions
   (sum over the same bins, rc + shift augmentation) in a torch ``DataLoader``, run by
   ``--grelu_python`` (a separate venv; gReLU reads every sequence and label into
   memory when the dataset is made, so it gets ``--grelu_regions`` regions);
-* memory: the genome side's RSS (the process and its workers) with 10k and 1M regions.
+* memory: the genome side's RSS (the process and its workers) with 10k and 1M regions;
+* ``breakdown``: microseconds per example of each step of an example (region lookup,
+  FASTA fetch, one-hot, bigWig reads, binning, the cached reads) and of the loader
+  around it, one process, no workers (`side_breakdown`).
 
 The Enformer-tiny geometry's rate is compared with the consumption rate of its train
 step (``experiments.benchmarks.train_step --config=enformer_human_mouse:tiny``), the
@@ -104,12 +110,24 @@ def write_files(directory: str, geometry: str, tracks: int, region_counts, seed:
   return {"fasta": fasta, "targets": os.path.join(directory, "targets.txt"), "beds": beds}
 
 
-def coverage_source(files: dict, geometry: str, regions: int):
+def coverage_source(files: dict, geometry: str, regions: int, cache_dir: str | None = None):
   from genereg_jax.data import genome_source  # pylint: disable=g-import-not-at-top
   g = _geometry(geometry)
   return genome_source.CoverageSource(
       files["fasta"], "train", targets=files["targets"], regions=files["beds"][regions],
-      seq_length=g["seq_length"], pool_width=g["pool_width"], crop_bp=g["crop_bp"])
+      seq_length=g["seq_length"], pool_width=g["pool_width"], crop_bp=g["crop_bp"],
+      cache_dir=cache_dir)
+
+
+def warm_cache(files: dict, geometry: str, regions: int, cache_dir: str) -> float:
+  """Writes the per-base cache of every track and chromosome; seconds taken (0 once
+  written: the timed sides read it, they do not build it)."""
+  start = time.perf_counter()
+  source = coverage_source(files, geometry, regions, cache_dir)
+  for track in source.tracks:
+    for chrom in source.genome().sizes:
+      source.bigwig(track.file).values(chrom, 0, 1)
+  return time.perf_counter() - start
 
 
 def build_array_record(files: dict, geometry: str, regions: int, directory: str) -> str:
@@ -203,7 +221,7 @@ def side_grain(args, built: bool) -> dict:
     source = builder.as_data_source("train")
     metadata = builder.info.metadata
   else:
-    source = coverage_source(files, args.geometry, args.regions)
+    source = coverage_source(files, args.geometry, args.regions, args.cache_dir or None)
     metadata = source.metadata
   open_s = time.perf_counter() - start
   task = tasks.get_task("coverage", {})
@@ -216,6 +234,90 @@ def side_grain(args, built: bool) -> dict:
                                 worker_count=args.worker_count)
   result = _time_batches(iter(loader), g["batch"], args.warmup_batches, args.batches)
   return {**result, "open_s": open_s, "records": len(source)}
+
+
+class _OneExample:
+  """A source serving one stored example: the loader's own cost per example."""
+
+  def __init__(self, example: dict, records: int):
+    self.example, self.records = example, records
+
+  def __len__(self) -> int:
+    return self.records
+
+  def __getitem__(self, index: int) -> dict:
+    return dict(self.example)
+
+
+def side_breakdown(args) -> dict:
+  """Microseconds per example of each step of `CoverageSource.__getitem__`, and of
+  the loader around it (shuffle, augmentation, batching: a source serving one stored
+  example), in one process without grain workers. Each step is timed alone over the
+  same random regions (best of 3 passes)."""
+  from absl import flags  # pylint: disable=g-import-not-at-top
+  from genereg_jax import tasks  # pylint: disable=g-import-not-at-top
+  from genereg_jax.data import coverage_tracks  # pylint: disable=g-import-not-at-top
+  from genereg_jax.data import pipeline  # pylint: disable=g-import-not-at-top
+  from genereg_jax.data.encoding import one_hot_dna  # pylint: disable=g-import-not-at-top
+  flags.FLAGS.mark_as_parsed()
+  files = write_files(args.data_dir, args.geometry, args.tracks, [args.regions])
+  g = _geometry(args.geometry)
+  source = coverage_source(files, args.geometry, args.regions)
+  count = args.batches * g["batch"]
+  index = np.random.default_rng(0).integers(0, len(source), count).tolist()
+  windows = []  # chromosome, sequence start, target start, target end
+  for i in index:
+    chrom, _, _, centre = source.locus(i)
+    first = centre - source.seq_length // 2 + source.crop_bp
+    windows.append((chrom, first - source.crop_bp, first,
+                    first + source.target_length * source.pool_width))
+  handles = [source.bigwig(t.file) for t in source.tracks]
+  genome = source.genome()
+  blacklist, bins = source._blacklist, source._bins  # pylint: disable=protected-access
+  texts = [genome.fetch(c, s, s + source.seq_length) for c, s, _, _ in windows]
+  raw = [np.stack([coverage_tracks.raw_values(h, "", c, a, b) for h in handles])
+         for c, _, a, b in windows]
+  steps = {
+      "locus": lambda k: source.locus(index[k]),
+      "fasta_fetch": lambda k: genome.fetch(windows[k][0], windows[k][1],
+                                            windows[k][1] + source.seq_length),
+      "one_hot": lambda k: one_hot_dna(texts[k]),
+      "bigwig_values": lambda k: [h.values(windows[k][0], windows[k][2], windows[k][3],
+                                           numpy=True) for h in handles],
+      "raw_values_float16_stacked": lambda k: np.stack([coverage_tracks.raw_values(
+          h, "", windows[k][0], windows[k][2], windows[k][3]) for h in handles]),
+      "blacklist_lookup": lambda k: blacklist.overlapping(windows[k][0], windows[k][2],
+                                                          windows[k][3]),
+      "binning_all_tracks": lambda k: bins(raw[k]),
+      "whole_example": lambda k: source[index[k]],
+  }
+  if args.cache_dir:
+    cached = coverage_source(files, args.geometry, args.regions, args.cache_dir)
+    cached_handles = [cached.bigwig(t.file) for t in cached.tracks]
+    steps["cached_values"] = lambda k: [h.values(windows[k][0], windows[k][2], windows[k][3])
+                                        for h in cached_handles]
+    steps["whole_example_cached"] = lambda k: cached[index[k]]
+  micros = {}
+  for name, step in steps.items():
+    passes = []
+    for _ in range(3):
+      start = time.perf_counter()
+      for k in range(count):
+        step(k)
+      passes.append((time.perf_counter() - start) / count * 1e6)
+    micros[name] = round(min(passes), 2)
+  task = tasks.get_task("coverage", {})
+  task.use_dataset_metadata(source.metadata)
+  augmentation = pipeline.Augmentation(
+      reverse_complement=True, max_shift=3,
+      reverse_complement_targets=task.reverse_complement_targets)
+  for name, served in (("loader_one_example", _OneExample(source[0], len(source))),
+                       ("loader_streaming", source)):
+    loader = iter(pipeline.make_loader(served, batch_size=g["batch"], seed=0,
+                                       keys=("sequence", "target"), augmentation=augmentation))
+    result = _time_batches(loader, g["batch"], args.warmup_batches, args.batches)
+    micros[name] = round(1e6 / result["examples_per_s"], 2)
+  return {"microseconds_per_example": micros, "examples": count}
 
 
 def side_grelu(args) -> dict:
@@ -270,7 +372,11 @@ def drive(args) -> dict:
                       [args.regions, args.built_regions, *args.rss_regions])
   build_array_record(files, args.geometry, args.built_regions,
                      os.path.join(args.data_dir, f"built_{args.built_regions}"))
-  sides = [f"genome/{w}" for w in workers] + ["array_record/0"]
+  cache_dir = os.path.join(args.data_dir, "bigwig_cache")
+  cache_build_s = warm_cache(files, args.geometry, args.regions, cache_dir)
+  cached = [int(w) for w in args.cached_workers.split(",") if w]
+  sides = ([f"genome/{w}" for w in workers] + [f"cached/{w}" for w in cached]
+           + ["array_record/0"])
   if args.grelu_python and os.path.exists(args.grelu_python):
     sides += [f"grelu/{w}" for w in workers]
   rates: dict[str, dict[int, float]] = {s: {} for s in sides}
@@ -283,6 +389,8 @@ def drive(args) -> dict:
                         grelu_regions=args.grelu_regions)
       elif kind == "array_record":
         result = _child(args, "array_record", 0, args.built_regions)
+      elif kind == "cached":
+        result = _child(args, "genome", int(w), args.regions, cache_dir=cache_dir)
       else:
         result = _child(args, "genome", int(w), args.regions)
       runs.append({"side": side, "round": round_index, **result})
@@ -291,6 +399,8 @@ def drive(args) -> dict:
   memory = [{"regions": n, **_child(args, "genome", w, n)}
             for n in args.rss_regions for w in (0, max(workers))]
   report = {"geometry": _geometry(args.geometry), "tracks": args.tracks,
+            "breakdown": _child(args, "breakdown", 0, args.regions, cache_dir=cache_dir),
+            "cache_build_s": cache_build_s,
             "median_examples_per_s": {s: float(np.median(list(r.values()))) if r else None
                                       for s, r in rates.items()},
             "ratios_vs_array_record": {s: timing.round_ratios(rates[s], rates["array_record/0"])
@@ -343,6 +453,9 @@ def parse(argv):
   parser.add_argument("--grelu_python", default="/work/grelu-venv/bin/python",
                       help="Python of a venv with gReLU 1.1 (skipped when missing).")
   parser.add_argument("--workers", default="0,1,2", help="grain / torch worker counts.")
+  parser.add_argument("--cached_workers", default="0,2",
+                      help="grain worker counts of the genome side reading through the "
+                           "per-base bigWig cache (CoverageSource cache_dir; '' for none).")
   parser.add_argument("--batches", type=int, default=50, help="Timed batches per run.")
   parser.add_argument("--warmup_batches", type=int, default=5)
   parser.add_argument("--rounds", type=int, default=2)
@@ -352,9 +465,10 @@ def parse(argv):
                       help="Config whose train step's examples/s is the consumption rate "
                            "(default enformer_human_mouse:tiny for --geometry=enformer_tiny; "
                            "'' to skip).")
-  parser.add_argument("--side", choices=("genome", "array_record", "grelu"), default=None,
-                      help=argparse.SUPPRESS)
+  parser.add_argument("--side", choices=("genome", "array_record", "grelu", "breakdown"),
+                      default=None, help=argparse.SUPPRESS)
   parser.add_argument("--worker_count", type=int, default=0, help=argparse.SUPPRESS)
+  parser.add_argument("--cache_dir", default="", help=argparse.SUPPRESS)
   args = parser.parse_args(argv)
   args.data_dir = args.data_dir or f"/tmp/genereg_data_loading/{args.geometry}"
   args.rss_regions = [int(n) for n in args.rss_regions.split(",") if n]
@@ -371,6 +485,8 @@ def main(argv=None) -> None:
   args = parse(argv)
   if args.side == "grelu":
     result = side_grelu(args)
+  elif args.side == "breakdown":
+    result = side_breakdown(args)
   elif args.side in ("genome", "array_record"):
     result = side_grain(args, built=args.side == "array_record")
   else:

@@ -155,7 +155,7 @@ def genome_source_fields(layout: str = "coverage") -> ml_collections.ConfigDict:
       valid_chromosomes=(), test_chromosomes=(), exclude_chromosomes=(),
       # coverage: a targets.txt (or comma-separated bigWigs) and Basenji's geometry.
       targets=text(), blacklist=text(), seq_length=number(), pool_width=number(),
-      crop_bp=number(), organism=text(),
+      crop_bp=number(), organism=text(), cache_dir=text(),
       # profile: "NAME:plus.bw,minus.bw" per task, control bigWigs, BPNet's geometry.
       tasks=(), control=(), input_length=number(), output_length=number(),
       max_jitter=number(),

@@ -21,8 +21,9 @@ Regions, per split:
   contigs left after removing the ``gaps`` BED (Basenji's ``contig_sequences`` after
   ``-g`` gap removal; assembly gaps and blacklists both work).
 
-Each region is a chromosome index and three integers (28 bytes: a 1M-region table
-costs ~28 MB, not a copy of the data). A BED line naming a chromosome the FASTA lacks
+Each region is a chromosome index and three integers (32 bytes: a 1M-region table
+costs ~32 MB, not a copy of the data), and grain's workers share one memory-mapped
+copy of a large table (`Regions`). A BED line naming a chromosome the FASTA lacks
 or running past its end raises `RegionFormatError` naming the file and line.
 
 Three example layouts, the same keys, dtypes and shapes as the builders they replace
@@ -49,12 +50,14 @@ Three example layouts, the same keys, dtypes and shapes as the builders they rep
 from __future__ import annotations
 
 import array
+import hashlib
 import inspect
 import os
 import threading
 from collections.abc import Sequence
 from typing import Any
 
+from absl import logging
 import numpy as np
 
 from genereg_jax.data import coverage_tracks
@@ -62,6 +65,7 @@ from genereg_jax.data import genome as genome_lib
 from genereg_jax.data import text as text_files
 from genereg_jax.data.encoding import one_hot_dna
 from genereg_jax.files import InputFormatError
+from genereg_jax.files import atomic_write
 
 SPLITS: tuple[str, ...] = ("train", "valid", "test")
 Example = dict[str, Any]
@@ -78,16 +82,69 @@ class RegionFormatError(InputFormatError):
 # ---------------------------------------------------------------------------
 
 
+#: Region tables with at least this many rows travel to grain's workers memory-mapped.
+SHARE_MIN_REGIONS = 100_000
+
+
+def regions_cache_dir() -> str:
+  """``$XDG_CACHE_HOME/genereg_jax/regions``, beside the FASTA index cache."""
+  return os.path.join(os.path.dirname(genome_lib.index_cache_dir()), "regions")
+
+
 class Regions:
-  """Windows of one split as flat arrays: chromosome index, start, end, centre."""
+  """Windows of one split: ``table`` ``int64[n, 4]`` rows of (chromosome index, start,
+  end, centre), with the columns as ``chrom``, ``start``, ``end``, ``centre``.
+
+  grain starts its workers with ``spawn`` and hands each a pickled source. A table of
+  `SHARE_MIN_REGIONS` rows or more is pickled as the path of a ``.npy`` in
+  `regions_cache_dir` (named by a hash of its contents, so written once and reused)
+  that the worker memory-maps: the workers share the page cache's one copy and touch
+  only the rows they read, instead of each unpickling its own (32 MB per worker at 1M
+  regions). If the cache cannot be written, the table is pickled whole.
+  """
 
   def __init__(self, chromosomes: Sequence[str], chrom, start, end, centre):
     self.chromosomes = list(chromosomes)
-    self.chrom = np.asarray(chrom, np.int32)
-    self.start, self.end, self.centre = (np.asarray(a, np.int64) for a in (start, end, centre))
+    self.table = np.stack([np.asarray(a, np.int64).reshape(-1)
+                           for a in (chrom, start, end, centre)], axis=1)
+    self.path: str | None = None  # The table's .npy once written.
+
+  chrom = property(lambda self: self.table[:, 0])
+  start = property(lambda self: self.table[:, 1])
+  end = property(lambda self: self.table[:, 2])
+  centre = property(lambda self: self.table[:, 3])
 
   def __len__(self) -> int:
-    return len(self.chrom)
+    return len(self.table)
+
+  def __getstate__(self) -> dict[str, Any]:
+    state = dict(self.__dict__)
+    if len(self.table) >= SHARE_MIN_REGIONS and self._write() is not None:
+      state["path"], state["table"] = self.path, None
+    return state
+
+  def __setstate__(self, state: dict[str, Any]) -> None:
+    self.__dict__.update(state)
+    if self.table is None:  # A plain ndarray view keeps the mapping open.
+      self.table = np.load(self.path, mmap_mode="r").view(np.ndarray)
+
+  def _write(self) -> str | None:
+    if self.path is None:
+      table = np.ascontiguousarray(self.table)
+      digest = hashlib.blake2b(table.data, digest_size=16).hexdigest()
+      path = os.path.join(regions_cache_dir(), f"{digest}.npy")
+      try:
+        if not os.path.exists(path):
+          with atomic_write(path, "wb") as f:
+            np.save(f, table)
+          logging.info("Wrote the %d-region table that grain workers map to %s",
+                       len(table), path)
+      except OSError as e:
+        logging.warning("Could not write %s (%s); each grain worker gets a copy of the "
+                        "%d-region table", path, e, len(table))
+        return None
+      self.path = path
+    return self.path
 
 
 def held_out(sizes: dict[str, int], source: str, valid: Sequence[str], test: Sequence[str],
@@ -280,9 +337,8 @@ class _GenomeSource:
     """``(chromosome, start, end, centre)`` of record ``index``."""
     if not 0 <= index < len(self):
       raise IndexError(f"record {index} of {len(self)} in split {self.split!r}")
-    r = self.regions
-    return (r.chromosomes[r.chrom[index]], int(r.start[index]), int(r.end[index]),
-            int(r.centre[index]))
+    chrom, start, end, centre = self.regions.table[index].tolist()
+    return self.regions.chromosomes[chrom], start, end, centre
 
   def sequence(self, chrom: str, start: int, end: int) -> np.ndarray:
     """uint8 ``[end - start, 4]`` one-hot, N-padded off the chromosome's ends."""
@@ -307,11 +363,16 @@ class CoverageSource(_GenomeSource):
     regions / tile_stride / gaps / *_chromosomes: see the module docstring.
     blacklist: BED whose intervals (+20 bp) are clipped to the window's median.
     organism: stored in the metadata (the ``basenji_barnyard`` config name).
+    cache_dir: where to keep per-base float16 copies of the bigWigs' chromosomes,
+      written on first read and memory-mapped after (`coverage_tracks.PerBaseCache`:
+      the same examples, several times faster, 2 bytes per bp per track on disk);
+      None reads the bigWigs.
   """
 
   def __init__(self, fasta: str, split: str = "train", *, targets: str | Sequence[str],
                seq_length: int = 131_072, pool_width: int = 128, crop_bp: int = 8192,
-               blacklist: str | None = None, organism: str = "", **regions):
+               blacklist: str | None = None, organism: str = "",
+               cache_dir: str | None = None, **regions):
     span = seq_length - 2 * crop_bp
     if span <= 0 or span % pool_width:
       raise ValueError(f"seq_length - 2 crop_bp = {span} must be a positive multiple of "
@@ -331,22 +392,27 @@ class CoverageSource(_GenomeSource):
       self.table = {"index": list(range(len(files))),
                     "identifier": [t.identifier for t in self.tracks], "file": files}
     self.strand_pair = coverage_tracks.strand_pair_positions(self.table, self.targets_path)
+    self._bins = coverage_tracks.TrackBins(self.tracks, pool_width)
+    self._cache_dir = cache_dir  # Private: not in repr, since it changes no example.
     self._blacklist = coverage_tracks.Blacklist(blacklist)
     super().__init__(fasta, split, seq_length, tile_width=span, **regions)
     for track in self.tracks:  # Fail now, not in a worker: every bigWig must open.
       self.bigwig(track.file)
+
+  def bigwig(self, path: str):
+    if self._cache_dir is None:
+      return super().bigwig(path)
+    return self._open(path, lambda: coverage_tracks.PerBaseCache(
+        coverage_tracks.open_bigwig(path), path, self._cache_dir))
 
   def __getitem__(self, index: int) -> Example:
     chrom, start, end, centre = self.locus(int(index))
     seq_start = centre - self.seq_length // 2
     first = seq_start + self.crop_bp
     last = first + self.target_length * self.pool_width
-    blacklisted = self._blacklist.overlapping(chrom, first, last)
-    target = np.stack([
-        coverage_tracks.basenji_bins(
-            coverage_tracks.raw_values(self.bigwig(t.file), t.file, chrom, first, last),
-            t, self.pool_width, blacklisted, first)
-        for t in self.tracks], axis=-1)
+    values = np.stack([coverage_tracks.raw_values(self.bigwig(t.file), t.file, chrom, first,
+                                                  last) for t in self.tracks])
+    target = self._bins(values, self._blacklist.overlapping(chrom, first, last), first)
     return {"sequence": self.sequence(chrom, seq_start, seq_start + self.seq_length),
             "target": target, "chrom": chrom.encode(), "start": np.int64(start),
             "end": np.int64(end)}

@@ -8,6 +8,7 @@ and `ProfileSource` the records ``bpnet_profiles`` builds from the same files.
 """
 
 import json
+import os
 import pickle
 
 import numpy as np
@@ -201,9 +202,66 @@ def test_basenji_binning_numbers():
   np.testing.assert_array_equal(
       coverage_tracks.basenji_bins(ramp, plain, 8, np.array([[1000, 1064]]), start=1000),
       np.zeros(8))
+  # Missing data makes the baseline Basenji's integer 0: clipped negatives become +0.
+  negative = -np.ones(64, np.float16)
+  negative[0] = np.nan
+  maximum = coverage_tracks.Track("t", "t.bw", sum_stat="max")
+  clipped = coverage_tracks.basenji_bins(negative, maximum, 8, np.array([[0, 64]]))
+  assert not np.signbit(clipped).any()
   peak = coverage_tracks.Track("t", "t.bw", sum_stat="peak")
   np.testing.assert_allclose(coverage_tracks.basenji_bins(np.full(8, 0.04, np.float16),
                                                           peak, 8), [0.4], rtol=1e-3)
+
+
+def test_track_bins_of_a_stack_equal_each_track_alone():
+  # Non-integer values (float32 sums that depend on the order of additions), NaN in
+  # one track, a blacklist, and every sum_stat, scale and clip kind side by side.
+  rng = np.random.default_rng(1)
+  stats = list(coverage_tracks.SUM_STATS) + ["sum", "mean"]
+  tracks = [coverage_tracks.Track(f"t{i}", "t.bw", clip=[None, 30.0, np.nan, 7.7][i % 4],
+                                  clip_soft=[None, 3.3, 20.0][i % 3],
+                                  scale=[1.0, 0.37, 2.5][i % 3], sum_stat=stat)
+            for i, stat in enumerate(stats)]
+  values = (rng.gamma(0.8, 2.0, (len(tracks), 96)) * rng.uniform(0.5, 3)
+            * rng.choice([-1, 1], (len(tracks), 1))).astype(np.float16)
+  values[2, 40:47] = np.nan
+  bins = coverage_tracks.TrackBins(tracks, 8)
+  for blacklisted in (np.zeros((0, 2), np.int64), np.array([[990, 1020], [1070, 1200]])):
+    stacked = bins(values, blacklisted, start=1000)
+    assert stacked.shape == (12, len(tracks)) and stacked.dtype == np.float16
+    for t, track in enumerate(tracks):
+      np.testing.assert_array_equal(
+          stacked[:, t], coverage_tracks.basenji_bins(values[t], track, 8, blacklisted, 1000),
+          err_msg=f"{track}, blacklist {blacklisted.tolist()}")
+  assert np.isnan(values[2, 40:47]).all()  # The caller's array is untouched.
+
+
+def test_per_base_cache_gives_the_same_examples(files, tmp_path):
+  plain, cached = _coverage(files), _coverage(files, cache_dir=str(tmp_path / "bw"))
+  assert repr(cached) == repr(plain)  # A resumed run may switch the cache on or off.
+  for i in range(len(plain)):
+    np.testing.assert_array_equal(cached[i]["target"], plain[i]["target"], err_msg=str(i))
+  # 4 tracks x the 2 chromosomes the train split reads, each written once.
+  assert len(list((tmp_path / "bw").iterdir())) == 8
+  track = str(files["root"] / "dnase.bw")
+  assert isinstance(cached.bigwig(track), coverage_tracks.PerBaseCache)
+  assert np.isnan(cached.bigwig(track).values("chr1", 720, 760)).all()  # No data: NaN.
+
+
+def test_large_region_tables_travel_to_workers_as_a_shared_file(tmp_path, monkeypatch):
+  monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+  regions = gs.tile_regions({"chr1": 50_000, "chr2": 30_000}, "g.fa", "train", 100, 10)
+  whole = len(pickle.dumps(regions))
+  monkeypatch.setattr(gs, "SHARE_MIN_REGIONS", 1000)
+  shared = pickle.dumps(regions)
+  assert len(regions) == 7982 and whole > 32 * len(regions) and len(shared) < 1000
+  copy = pickle.loads(shared)
+  np.testing.assert_array_equal(copy.table, regions.table)
+  assert not copy.table.flags.writeable  # Mapped read-only from the cache file.
+  assert copy.chromosomes == ["chr1", "chr2"] and list(copy.centre[:2]) == [50, 60]
+  files = list((tmp_path / "cache" / "genereg_jax" / "regions").iterdir())
+  assert [f.name for f in files] == [os.path.basename(copy.path)]
+  assert pickle.loads(pickle.dumps(copy)).path == copy.path  # Written once, then reused.
 
 
 def test_profile_equals_bpnet_profiles_builder(files, tmp_path):
