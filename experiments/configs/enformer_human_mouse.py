@@ -102,9 +102,10 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
                                ("tracks", "model"))
 
   if variant in ("synthetic", "synthetic_local"):
-    # 24,576 bp, 160 bins of 128 bp; 6 human and 3 mouse tracks (synthetic_coverage).
+    # 24,576 bp, 160 bins of 128 bp; 6 human and 3 mouse tracks; most of each gene's
+    # CAGE set by its own enhancer 10-20 kb away (synthetic_coverage *_distal, 1.1.0).
     _base.use_synthetic_coverage(
-        config, "synthetic_coverage/{species}",
+        config, "synthetic_coverage/{species}_distal",
         model=dict(dim=96, depth=2, heads=4, attn_dim_key=16, num_downsamples=7,
                    dim_divisible_by=16, target_length=160),
         learning_rate=1e-3, warmup_steps=100, num_train_steps=800, eval_every_steps=400)

@@ -16,6 +16,7 @@ ENTRY_POINTS = ["train", "evaluate", "sweep", "predict", "filter_motifs", "score
                 "benchmarks.train_step", "benchmarks.memory_plan", "scbasset_outputs",
                 "mlm_baselines", "compare_baselines"]
 ENTRY_POINTS += ["export_lora", "finetune_compare"]  # Issue 20's fine-tuning commands.
+ENTRY_POINTS += ["enhancer_deletion"]  # Issue 22's in-silico enhancer deletions.
 
 
 def _run(module, *args, timeout=300):

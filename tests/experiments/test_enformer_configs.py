@@ -44,8 +44,8 @@ def test_synthetic_models_fit_the_dataset(variant):
   x = jax.ShapeDtypeStruct((2, builds["human"].seq_length, 4), jnp.float32)
   out = jax.eval_shape(lambda x: model.init_with_output(jax.random.key(0), x)[0], x)
   for species in config.species:
-    data = builds[species]
-    assert config.dataset.name.format(species=species) == f"synthetic_coverage/{species}"
+    data = builds[f"{species}_distal"]
+    assert config.dataset.name.format(species=species) == f"synthetic_coverage/{species}_distal"
     assert model.output_stride == data.pool_width
     assert out[species].shape == (2, data.target_length, len(data.tracks))
 
