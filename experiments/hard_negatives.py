@@ -22,6 +22,7 @@ call farther than that from it as an error, and reports recall, precision = foun
 import json
 import os
 
+import numpy as np
 from absl import flags
 from absl import logging
 
@@ -63,6 +64,20 @@ def promid_measures(report: dict, scanned_bp: int) -> dict[str, float]:
           "errors_per_kb": 1000 * errors / scanned_bp}
 
 
+def promid_precision_at_recall(calls, sites, match_distance: int, recall: float) -> float:
+  """PromID's precision (found / (found + errors)) at the best call threshold whose recall
+  reaches ``recall`` (nan if none): the paper's measure at matched recall."""
+  from genereg_jax.train import hard_negatives
+  scores, right, best = hard_negatives.call_outcomes(calls, sites, match_distance)
+  precision = float("nan")
+  for threshold in np.unique(scores):
+    found = int(((best >= threshold) & (best > 0)).sum())
+    if sites and found >= recall * len(sites):
+      value = found / (found + int(((scores >= threshold) & ~right).sum()))
+      precision = value if not precision >= value else precision
+  return precision
+
+
 def main(argv):
   del argv
   from genereg_jax.data import genome as genome_lib
@@ -75,17 +90,28 @@ def main(argv):
     raise ValueError(f"config {config.model_name!r} has no hard_negatives section; use "
                      "e.g. --config=promid:hard_negatives")
   fasta, bed = genome_and_sites(config, FLAGS.workdir)
-  reports = hard_negatives.run(config, FLAGS.workdir, fasta,
-                               hard_negatives.read_tss_bed(bed))
+  settings = config.hard_negatives
+  sites = hard_negatives.read_tss_bed(bed)
+  reports = hard_negatives.run(config, FLAGS.workdir, fasta, sites)
+  evaluation = [s for s in sites if s.chrom in settings.evaluation_chromosomes]
   genome = genome_lib.Genome(fasta)
   scanned_bp = 2 * sum(genome.sizes[genome.chromosome(c)]
-                       for c in config.hard_negatives.evaluation_chromosomes)
+                       for c in settings.evaluation_chromosomes)
   genome.close()
   for report in reports:
-    print(json.dumps({**{k: report[k] for k in (
+    line = {**{k: report[k] for k in (
         "round", "hard_negatives_used", "tss_tss", "tss_calls", "tss_precision",
         "tss_recall", "tss_f1", "precision_at_recall")},
-        **promid_measures(report, scanned_bp)}))
+        **promid_measures(report, scanned_bp)}
+    calls_path = os.path.join(FLAGS.workdir, f"round_{report['round']}", "calls.npz")
+    if os.path.exists(calls_path):  # Rounds run before calls were kept have none.
+      with np.load(calls_path) as saved:
+        calls = list(zip(*(saved[k].tolist() for k in hard_negatives.CALL_FIELDS))) \
+            if saved.files else []
+      line["promid_precision_at_recall"] = {
+          str(q): promid_precision_at_recall(calls, evaluation, settings.match_distance, q)
+          for q in (0.5, 0.7, 0.8, 0.9)}
+    print(json.dumps(line))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ loop, for ``rounds`` rounds (each in its own folder ``<workdir>/round_<r>/``):
    negative windows (``round_<r>/hard_negatives.npz``) for the next round;
 4. **report** precision and recall of TSS calls on held-out chromosomes
    (``round_<r>/report.json``, written last: a round with a report is finished and is
-   skipped when the loop is run again).
+   skipped when the loop is run again; the calls over ``scan_threshold`` it is drawn from
+   in ``round_<r>/calls.npz``, ``CALL_FIELDS`` as arrays).
 
 TSS calls follow the PromID tool (``PromStudy/PromID``, ``promid/__main__.py``): score a
 window centred (at ``tss_index``) on every ``scan_step``-th base (1, every base, as the
@@ -51,6 +52,7 @@ from genereg_jax.data import genome as genome_lib
 from genereg_jax.data import text
 
 Predict = Callable[[np.ndarray], np.ndarray]  # [n, window, 4] uint8 -> [n] probabilities.
+CALL_FIELDS = ("chrom", "strand", "position", "score")  # A call's fields (`scan_genome`).
 
 
 @dataclasses.dataclass(frozen=True)
@@ -366,6 +368,9 @@ def run(config: ml_collections.ConfigDict, workdir: str, genome_fasta: str,
                    mined_calls[0][3] if mined_calls else float("nan"))
     calls = scan_genome(predict, genome, settings.evaluation_chromosomes, settings,
                         threshold=settings.scan_threshold)
+    with files.atomic_path(os.path.join(round_dir, "calls.npz")) as tmp:
+      with open(tmp, "wb") as f:  # Every call over scan_threshold: any threshold's curve.
+        np.savez(f, **(dict(zip(CALL_FIELDS, map(np.array, zip(*calls)))) if calls else {}))
     scored = score_calls(calls, evaluation, settings.match_distance, settings.threshold)
     report = {"round": r, "hard_negatives_used": int(len(negatives)),
               "hard_negatives_mined": len(mined_calls),

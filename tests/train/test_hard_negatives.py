@@ -109,6 +109,9 @@ def test_rounds_add_negatives_and_resume_skips_finished_rounds(tiny_genome, tmp_
   report = json.loads((tmp_path / "round_0" / "report.json").read_text())
   assert 0 <= report["tss_precision"] <= 1 and report["tss_tss"] == sum(
       s.chrom == "chr2" for s in sites)
+  saved = np.load(tmp_path / "round_0" / "calls.npz")  # Every call over scan_threshold.
+  assert set(saved["chrom"]) == {"chr2"} and (saved["score"] >= 0.1).all()
+  assert (saved["score"] >= 0.5).sum() == report["tss_calls"] < len(saved["score"])
   # Relaunched: both rounds are finished and nothing is trained again.
   again = hn.run(config, str(tmp_path), fasta, sites, train=train,
                  predictor=lambda c, d, b: cpg_predictor)
