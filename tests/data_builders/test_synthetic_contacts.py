@@ -95,6 +95,23 @@ def test_oracle_beats_noise_and_targets_differ(motif):
   assert np.corrcoef(example["target"][keep].T)[0, 1] < 0.95
 
 
+def test_dense_sites_are_strong_on_the_default_map_geometry(motif):
+  configs = {c.name: c for c in scn.BUILDER_CONFIGS}
+  dense, default = configs["dense"], configs["default"]
+  # The same 56 x 56 map and loop lengths in bins, from half the DNA.
+  assert (dense.n_bins, dense.n_pairs) == (default.n_bins, default.n_pairs)
+  for fine, coarse in zip(dense.targets, default.targets):
+    assert fine.processivity_bp / dense.bin_size == coarse.processivity_bp / default.bin_size
+  # Fewer cohesins: only the sites and the record's shapes are checked here.
+  config = dataclasses.replace(dense, n_cohesins=100)
+  example = scn.sample_example(scn.example_rng(0, "train", 0), motif, config)
+  assert example["target"].shape == (default.n_pairs, 2)
+  assert example["ctcf_start"].size >= 2
+  for start, strand in zip(example["ctcf_start"], example["ctcf_strand"]):
+    window = example["sequence"][start:start + motif.width]
+    assert motif.score(window, strand) >= sm.STRONG_SITE_FRACTION * motif.max_score() - 1e-9
+
+
 def test_config_checks():
   with pytest.raises(ValueError, match="multiple of bin_size"):
     dataclasses.replace(TINY, seq_length=8_000)
