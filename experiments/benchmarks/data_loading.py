@@ -116,7 +116,8 @@ def coverage_source(files: dict, geometry: str, regions: int, cache_dir: str | N
   return genome_source.CoverageSource(
       files["fasta"], "train", targets=files["targets"], regions=files["beds"][regions],
       seq_length=g["seq_length"], pool_width=g["pool_width"], crop_bp=g["crop_bp"],
-      cache_dir=cache_dir)
+      # Only when set, so this driver also times library versions without the cache.
+      **({"cache_dir": cache_dir} if cache_dir else {}))
 
 
 def warm_cache(files: dict, geometry: str, regions: int, cache_dir: str) -> float:
@@ -177,21 +178,27 @@ def build_array_record(files: dict, geometry: str, regions: int, directory: str)
 # ---------------------------------------------------------------------------
 
 
-def tree_rss_mb(pid: int | None = None) -> float:
-  """Resident memory of a process and all its descendants (grain / torch workers)."""
+def tree_memory_mb(pid: int | None = None) -> dict:
+  """Memory of a process and all its descendants (grain / torch workers): ``rss_mb``
+  (resident pages, a shared page counted in every process mapping it) and ``pss_mb``
+  (each shared page split between its processes: what the tree really holds; pages
+  of memory-mapped files such as the region table and the bigWig cache are shared)."""
   pid = os.getpid() if pid is None else pid
-  total, stack = 0.0, [pid]
+  totals, stack = {"rss_mb": 0.0, "pss_mb": 0.0}, [pid]
   while stack:
     current = stack.pop()
     try:
       with open(f"/proc/{current}/statm") as f:
-        total += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+        totals["rss_mb"] += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+      with open(f"/proc/{current}/smaps_rollup") as f:
+        totals["pss_mb"] += sum(int(line.split()[1]) for line in f
+                                if line.startswith("Pss:")) / 1024
       for task in os.listdir(f"/proc/{current}/task"):
         with open(f"/proc/{current}/task/{task}/children") as f:
           stack += [int(c) for c in f.read().split()]
     except (OSError, ValueError):
       continue
-  return total
+  return totals
 
 
 def _time_batches(iterator, batch_size: int, warmup: int, batches: int) -> dict:
@@ -204,7 +211,7 @@ def _time_batches(iterator, batch_size: int, warmup: int, batches: int) -> dict:
     next(iterator)
   elapsed = time.perf_counter() - start
   return {"examples_per_s": batches * batch_size / elapsed, "timed_batches": batches,
-          "warmup_s": first, "rss_mb": tree_rss_mb()}
+          "warmup_s": first, **tree_memory_mb()}
 
 
 def side_grain(args, built: bool) -> dict:
@@ -405,7 +412,7 @@ def drive(args) -> dict:
                                       for s, r in rates.items()},
             "ratios_vs_array_record": {s: timing.round_ratios(rates[s], rates["array_record/0"])
                                        for s in sides if s != "array_record/0"},
-            "memory": [{k: m.get(k) for k in ("regions", "rss_mb", "open_s",
+            "memory": [{k: m.get(k) for k in ("regions", "rss_mb", "pss_mb", "open_s",
                                               "examples_per_s", "loaded", "error")}
                        for m in memory],
             "runs": runs}
