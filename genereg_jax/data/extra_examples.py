@@ -26,7 +26,7 @@ class ExtendedSource:
   def __init__(self, base, path: str):
     with np.load(path) as arrays:
       self.extra = {k: arrays[k] for k in arrays.files}
-    self.base = base
+    self.base, self.path = base, path
     self.metadata = dict(getattr(base, "metadata", {}) or {})
     sizes = {len(v) for v in self.extra.values()}
     if len(sizes) != 1:
@@ -38,6 +38,11 @@ class ExtendedSource:
         if key in first and np.shape(first[key]) != value.shape[1:]:
           raise ValueError(f"{path}: {key!r} rows are {value.shape[1:]} but the dataset's "
                            f"records are {np.shape(first[key])}")
+
+  def __repr__(self) -> str:
+    # Grain checks a restored iterator against repr(source): it must not hold an address,
+    # or a killed round with hard negatives could not resume from its checkpoint.
+    return f"ExtendedSource({self.base!r}, {self.path!r}, {self.num_extra} rows)"
 
   def __len__(self) -> int:
     return len(self.base) + self.num_extra
