@@ -39,12 +39,14 @@ the load) that scores the VCF twice and reports the second pass (the first compi
 warms up; ``--warmup_variants=N`` warms up on the first N variants only, enough for
 Enformer, whose batches are all padded to one shape), as variants/s. Ours is ``genereg_jax.variants.scoring.Scorer`` end
 to end from parsed VCF records and the FASTA (windows, one-hot, the jitted model, the
-scores); for BPNet SNVs with ``--cone`` (default) the REF activations are reused and
+scores); for SNVs with ``--cone`` (default) the REF activations are reused and
 only the SNV's receptive cone recomputed for the ALT (`scoring.ConeSubstitutions`;
-``--no-cone``: whole ALT windows), and with ``--region`` (default) nearby SNVs share REF
-passes of up to ``--pack_length`` bases (`scoring.Scorer.predict_packed_snvs`; exact for
-this BPNet, whose outputs never see a window's padding; ``--no-region``: one REF window
-per SNV, as before). Rounds alternate which side goes first; ratios per round and their
+``--no-cone``: whole ALT windows; Enformer: the stem and conv tower through the cone,
+the transformer and heads on the whole ALT), and for BPNet with ``--region`` (default)
+nearby SNVs share REF passes of up to ``--pack_length`` bases
+(`scoring.Scorer.predict_packed_snvs`; exact for this BPNet, whose outputs never see a
+window's padding; ``--no-region``: one REF window per SNV, as before; Enformer's
+transformer sees its whole window, so it never shares). Rounds alternate which side goes first; ratios per round and their
 median.
 """
 
@@ -102,8 +104,10 @@ def _scores_summary(log_count_diff: np.ndarray, jsd: np.ndarray) -> dict:
 
 def _our_model(args):
   """``(jitted one-hot -> outputs, SNV predictor or None, input length, scores)`` of
-  ``args.model`` in Flax; the SNV predictor (BPNet with ``--cone``) is
-  `scoring.ConeSubstitutions` of the model's receptive-cone split."""
+  ``args.model`` in Flax; the SNV predictor (with ``--cone``) is
+  `scoring.ConeSubstitutions` of the model's receptive-cone split (`bpnet.cone_model`,
+  `enformer.cone_model`: stem + conv tower through the cone, the transformer and heads
+  on the whole ALT)."""
   import jax
   from genereg_jax.variants import scoring
   if args.model == "bpnet":
@@ -120,8 +124,11 @@ def _our_model(args):
   from genereg_jax.models import enformer
   model, variables = enformer.load_pretrained(_enformer_weights(args.workdir),
                                               target_length=160)
-  return (jax.jit(lambda x: {"human": model.apply(variables, x.astype(np.float32))["human"]}),
-          None, ENFORMER_LENGTH, ["SAD"])
+  human = lambda out: {"human": out["human"]}
+  snvs = (scoring.ConeSubstitutions(enformer.cone_model(model, variables, human))
+          if args.cone else None)
+  return (jax.jit(lambda x: human(model.apply(variables, x.astype(np.float32)))),
+          snvs, ENFORMER_LENGTH, ["SAD"])
 
 
 def side_ours(args) -> dict:
@@ -152,7 +159,8 @@ def side_ours(args) -> dict:
   with genome_lib.Genome(args.genome) as genome:
     scorer = scoring.Scorer(ConePredictor() if snvs else Predictor(), genome, scores,
                             batch_size=batch_size,
-                            pack_length=args.pack_length if args.region else 0)
+                            pack_length=args.pack_length
+                            if args.region and snvs and snvs.padding_free else 0)
     scorer.score_records(_warmup(records, args))  # Warm-up: compiles the model.
     start = time.perf_counter()
     rows, issues = scorer.score_records(records)
@@ -404,7 +412,7 @@ def main() -> None:
   p.add_argument("--warmup_variants", type=int, default=0,
                  help="untimed first pass over this many variants (0: the whole VCF)")
   p.add_argument("--cone", action=argparse.BooleanOptionalAction, default=True,
-                 help="BPNet SNVs through receptive-cone reuse (scoring.ConeSubstitutions)")
+                 help="SNVs through receptive-cone reuse (scoring.ConeSubstitutions)")
   p.add_argument("--region", action=argparse.BooleanOptionalAction, default=True,
                  help="with --cone: REF passes shared by nearby SNVs' windows "
                       "(Scorer.predict_packed_snvs); --no-region: one REF pass per SNV")

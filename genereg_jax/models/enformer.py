@@ -48,6 +48,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from genereg_jax.nn import attention
+from genereg_jax.nn import cone
 
 Array = jax.Array
 Dtype = Any
@@ -566,6 +567,93 @@ def enformer(preset: str = "paper", **overrides: Any) -> Enformer:
     raise KeyError(f"unknown Enformer preset {preset!r}; have "
                    f"{sorted(PRESETS)}")
   return Enformer(**{**PRESETS[preset], **overrides})
+
+
+def cone_model(model: Enformer, variables: Mapping[str, Any],
+               readout: Any = None) -> cone.Split:
+  """Enformer (inference) as a strided "same" `cone.Tower` and the rest as its head.
+
+  For fastISM-style SNV scoring (`genereg_jax.nn.cone`): the stem and conv tower hold
+  most of the FLOPs at short lengths (24,576 bp, 384 channels: ~85% of a forward pass on
+  CPU) and an SNV changes them only on a cone a few positions wide at every
+  resolution; only the transformer, crop, final pointwise block and heads run on the
+  whole ALT. Layers, each ending where the next convolution's zero padding applies
+  (after its batch norm and GELU, which are pointwise):
+
+    stem conv k=15 (valid) + residual pointwise block         radius 7
+    attention pool 2 -> next conv block's batch norm + GELU   stride 2
+    per tower block: conv k=5 (valid) + residual pointwise    radius 2
+                     attention pool 2 -> next norm + GELU     stride 2
+
+  Batch norm uses the running statistics (``train=False``). The input length must be a
+  multiple of ``2**num_downsamples``.
+
+  Args:
+    model: the Enformer.
+    variables: its ``params`` and ``batch_stats``.
+    readout: maps the output dict to what the split returns (default the dict).
+
+  Returns:
+    A `cone.Split` whose call equals ``readout(model.apply(variables, x))``.
+  """
+  params, stats = variables["params"], variables.get("batch_stats", {})
+  kw = dict(dtype=model.dtype, param_dtype=model.param_dtype)
+  widths = conv_tower_widths(model.dim, model.num_downsamples, model.dim_divisible_by)
+
+  def sub(module, name, *path):
+    """``module`` applied with the variables at ``name/path``."""
+    tree = {k: v[name] for k, v in (("params", params), ("batch_stats", stats))
+            if name in v}
+    for key in path:
+      tree = {k: v[key] for k, v in tree.items() if key in v}
+    return functools.partial(module.apply, tree)
+
+  def conv_layer(conv, pointwise, features, kernel_size):
+    valid = nn.Conv(features, (kernel_size,), padding="VALID", **kw)
+
+    def fn(a):
+      h = valid.apply({"params": conv}, a)
+      return h + pointwise(h)
+    return cone.Layer(fn, kernel_size // 2)
+
+  def pool_layer(pool, norm):
+    return cone.Layer(lambda h: norm(pool(h)), 0, stride=2)
+
+  def norm(i):
+    """Batch norm + GELU in front of tower block ``i``'s conv (none after the last)."""
+    if i == len(widths):
+      return lambda x: x
+    return sub(BatchNormGelu(**kw), f"conv_tower_{i}", "conv", "norm")
+
+  layers = [conv_layer(params["stem_conv"],
+                       sub(ConvBlock(model.dim // 2, 1, **kw), "stem_pointwise"),
+                       model.dim // 2, 15),
+            pool_layer(sub(attention.AttentionPool1D(2, **kw), "stem_pool"), norm(0))]
+  for i, width in enumerate(widths):
+    name = f"conv_tower_{i}"
+    layers += [conv_layer(params[name]["conv"]["conv"],
+                          sub(ConvBlock(width, 1, **kw), name, "pointwise"), width, 5),
+               pool_layer(sub(attention.AttentionPool1D(2, **kw), name, "pool"),
+                          norm(i + 1))]
+  readout = readout or (lambda y: y)
+  blocks = [sub(TransformerBlock(
+      heads=model.heads, key_size=model.attn_dim_key, dropout_rate=model.dropout_rate,
+      attn_dropout=model.attn_dropout, pos_dropout=model.pos_dropout,
+      gamma_normalize_over="distance" if model.use_tf_gamma else "basis",
+      gamma_features=model.tf_gammas, **kw), f"transformer_{i}")
+            for i in range(model.depth)]
+  final = sub(ConvBlock(2 * model.dim, 1, **kw), "final_pointwise")
+  heads = {head: sub(nn.Dense(tracks, **kw), f"head_{head}")
+           for head, tracks in model.output_heads.items()}
+
+  def head(x):
+    for block in blocks:
+      x = block(x)
+    embeddings = gelu(final(model._crop(x)))
+    return readout({k: jax.nn.softplus(h(embeddings).astype(jnp.float32))
+                    for k, h in heads.items()})
+
+  return cone.Split(cone.Tower(layers, "same"), head)
 
 
 # ---------------------------------------------------------------------------

@@ -40,6 +40,14 @@ Example (BPNet, see `genereg_jax.models.bpnet.cone_model`)::
 
 where ``value`` is the new input row ``[batch, 1, 4]``.
 
+Strided layers (Enformer's attention pooling by 2): a layer with ``stride`` s > 1 and
+radius 0 maps input positions ``[s j, s j + s)`` to output ``j``. A change on ``[c - W,
+c + W]`` then changes at most ``[c // s - ceil(W / s), c // s + ceil(W / s)]``; the
+pooled cone reads the aligned input ``[s (c // s - W'), s (c // s + W') + s)`` with the
+changed part placed at a dynamic offset, so widths stay static. Strided towers are
+"same" towers of one-base changes (``span`` 1) whose state lengths divide by the
+strides (no ragged last window).
+
 Shared REF passes (`window_mutants`): when the head never reads a final position whose
 receptive field reaches past the window (`Split.padding_free`), the REF states of many
 windows are slices of one pass over a longer input that holds them all, so the REF
@@ -62,9 +70,11 @@ State = Any  # A pytree of [batch, positions, ...] arrays.
 
 @dataclasses.dataclass(frozen=True)
 class Layer:
-  """One local layer: ``fn`` maps ``n + 2 radius`` input positions to ``n`` outputs."""
+  """One local layer: ``fn`` maps ``n + 2 radius`` input positions to ``n`` outputs, or
+  with ``stride`` s > 1 (radius 0) ``s n`` input positions to ``n`` outputs."""
   fn: Callable[[State], State]
   radius: int
+  stride: int = 1
 
 
 @dataclasses.dataclass(frozen=True, eq=False)  # Hashed by identity: a jit static.
@@ -85,13 +95,31 @@ class Tower:
     for layer in self.layers:
       if layer.radius < 0:
         raise ValueError(f"layer radius must be >= 0, got {layer.radius}")
+      if layer.stride < 1 or (layer.stride > 1 and layer.radius):
+        raise ValueError(f"a strided layer needs radius 0 and stride >= 1, got radius "
+                         f"{layer.radius}, stride {layer.stride}")
+    if self.strided and self.padding != "same":
+      raise ValueError('strided layers need "same" padding')
+
+  @property
+  def strided(self) -> bool:
+    return any(layer.stride > 1 for layer in self.layers)
+
+  @property
+  def scales(self) -> list[int]:
+    """Input positions per position of states ``0 .. n``."""
+    scale = [1]
+    for layer in self.layers:
+      scale.append(scale[-1] * layer.stride)
+    return scale
 
   @property
   def reaches(self) -> list[int]:
-    """``Q_i`` for states ``0 .. n``: how far a change spreads by state ``i``."""
+    """``Q_i`` for states ``0 .. n``: how far a change spreads by state ``i`` (in state
+    ``i``'s positions: a strided layer divides it, rounding up)."""
     reach = [0]
     for layer in self.layers:
-      reach.append(reach[-1] + layer.radius)
+      reach.append(-(-reach[-1] // layer.stride) + layer.radius)
     return reach
 
   def starts(self) -> list[int]:
@@ -103,6 +131,8 @@ class Tower:
     reach = self.reaches
     if out_radius is None:
       return reach
+    if self.strided:
+      raise ValueError("strided towers compute whole cones (out_radius None)")
     return [min(q, out_radius + reach[-1] - q) for q in reach]
 
   def __call__(self, x: Array) -> State:
@@ -211,7 +241,13 @@ def prepare(tower: Tower, x: Array, out_radius: int | None = None) -> Cache:
     The padded REF states.
   """
   widths = tower.widths(out_radius)
-  pads = [widths[i + 1] + layer.radius for i, layer in enumerate(tower.layers)]
+  if x.shape[1] % tower.scales[-1]:
+    raise ValueError(f"input length {x.shape[1]} is not a multiple of the tower's "
+                     f"stride {tower.scales[-1]}")
+  # What a cone reads either side of its centre: a strided layer's aligned windows.
+  pads = [widths[i + 1] + layer.radius if layer.stride == 1
+          else layer.stride * (widths[i + 1] + 1) - 1
+          for i, layer in enumerate(tower.layers)]
   pads.append(_final_radius(tower, out_radius))
   state, states = x, []
   for i, layer in enumerate(tower.layers):
@@ -245,22 +281,31 @@ def mutant_cone(tower: Tower, cache: Cache, position: Array, value: State) -> St
   Returns:
     The final state on input positions ``[position - w, position + span - 1 + w]``:
     ``[batch, 2 w + span, ...]`` with ``w = cache.out_radius``, or the whole cone
-    ``tower.reaches[-1]`` when ``out_radius`` is None.
+    ``tower.reaches[-1]`` when ``out_radius`` is None (a strided tower's final
+    positions, around ``position // tower.scales[-1]``).
   """
-  widths, starts = tower.widths(cache.out_radius), tower.starts()
+  widths, starts, scales = tower.widths(cache.out_radius), tower.starts(), tower.scales
   copies = _batch(value) // _batch(cache.states[0])
   span = _positions(value)
-  cone = value
+  if tower.strided and span != 1:
+    raise ValueError(f"strided towers take one-base changes, got span {span}")
+  cone, centre = value, position  # The cone's centre in the current state's positions.
   for i, layer in enumerate(tower.layers):
-    reach = widths[i + 1] + layer.radius  # Input read either side of the position.
-    # Padded index of input position p - reach in state i: p - start + pad - reach.
-    window = _slice(cache.states[i], position - starts[i] + cache.pads[i] - reach,
-                    2 * reach + span)
-    window = _update(_tile(window, copies), cone, reach - widths[i])
+    if layer.stride == 1:
+      reach = widths[i + 1] + layer.radius  # Input read either side of the position.
+      first, size, offset = centre - starts[i] - reach, 2 * reach + span, reach - widths[i]
+    else:  # Whole windows around the output cone; the changed part lands inside.
+      s = layer.stride
+      first = s * (centre // s - widths[i + 1])
+      size, offset = s * (2 * widths[i + 1] + 1), centre - widths[i] - first
+      centre = centre // s
+    # Padded index of state position q: q + pad.
+    window = _slice(cache.states[i], first + cache.pads[i], size)
+    window = _update(_tile(window, copies), cone, offset)
     cone = layer.fn(window)
     if tower.padding == "same":
-      where = position + jnp.arange(-widths[i + 1], widths[i + 1] + span)
-      inside = (where >= 0) & (where < cache.length)
+      where = centre + jnp.arange(-widths[i + 1], widths[i + 1] + span)
+      inside = (where >= 0) & (where < cache.length // scales[i + 1])
       cone = jax.tree.map(lambda a: jnp.where(
           inside.reshape((1, -1) + (1,) * (a.ndim - 2)), a, jnp.zeros((), a.dtype)), cone)
   radius, n = _final_radius(tower, cache.out_radius), len(tower.layers)
@@ -277,8 +322,9 @@ def mutant_final(tower: Tower, cache: Cache, position: Array, value: State) -> S
   cone = mutant_cone(tower, cache, position, value)
   w = pad = cache.pads[-1]
   copies = _batch(cone) // _batch(cache.states[-1])
+  centre = position // tower.scales[-1]
   full = _update(_tile(cache.states[-1], copies), cone,
-                 position - tower.starts()[n] + pad - w)
+                 centre - tower.starts()[n] + pad - w)
   size = _positions(full) - 2 * pad
   return jax.tree.map(lambda a: a[:, pad:pad + size], full)
 
@@ -313,9 +359,9 @@ def window_mutants(tower: Tower, cache: Cache, starts: Array, length: int, offse
   Returns:
     ``(REF, mutant)`` final states, ``[n, length, ...]`` each.
   """
-  if tower.padding != "same" or cache.out_radius is not None:
-    raise ValueError('window_mutants needs a "same" tower and whole cones (out_radius '
-                     "None)")
+  if tower.padding != "same" or tower.strided or cache.out_radius is not None:
+    raise ValueError('window_mutants needs an unstrided "same" tower and whole cones '
+                     "(out_radius None)")
   if _batch(cache.states[0]) != 1:
     raise ValueError(f"window_mutants needs the cache of one input, got a batch of "
                      f"{_batch(cache.states[0])}")
