@@ -57,8 +57,9 @@ def test_interrupted_run_resumes_exactly(tiny_config, tmp_path):
   config.augment.max_shift = 3
   straight, resumed = str(tmp_path / "straight"), str(tmp_path / "resumed")
   trainer.train_and_evaluate(config, straight)
-  trainer.train_and_evaluate(config, resumed)
-  # Simulate a kill after step 6: only checkpoints up to step 4 survive.
+  # A copy of the straight run stands for the run that gets killed (training it again
+  # gave the same folder), then a kill after step 6: only checkpoints up to 4 survive.
+  shutil.copytree(straight, resumed)
   for step in (8, 12):
     shutil.rmtree(os.path.join(resumed, "checkpoints", str(step)))
   os.remove(os.path.join(resumed, "metrics.jsonl"))
