@@ -178,27 +178,51 @@ def build_array_record(files: dict, geometry: str, regions: int, directory: str)
 # ---------------------------------------------------------------------------
 
 
-def tree_memory_mb(pid: int | None = None) -> dict:
-  """Memory of a process and all its descendants (grain / torch workers): ``rss_mb``
-  (resident pages, a shared page counted in every process mapping it) and ``pss_mb``
-  (each shared page split between its processes: what the tree really holds; pages
-  of memory-mapped files such as the region table and the bigWig cache are shared)."""
-  pid = os.getpid() if pid is None else pid
-  totals, stack = {"rss_mb": 0.0, "pss_mb": 0.0}, [pid]
+def _process_tree(pid: int | None = None) -> list[int]:
+  """A process and all its descendants (grain / torch workers)."""
+  found, stack = [], [os.getpid() if pid is None else pid]
   while stack:
     current = stack.pop()
+    try:
+      for task in os.listdir(f"/proc/{current}/task"):
+        with open(f"/proc/{current}/task/{task}/children") as f:
+          stack += [int(c) for c in f.read().split()]
+    except (OSError, ValueError):
+      continue
+    found.append(current)
+  return found
+
+
+def tree_memory_mb(pid: int | None = None) -> dict:
+  """Memory of a process tree: ``rss_mb`` (resident pages, a shared page counted in
+  every process mapping it) and ``pss_mb`` (each shared page split between its
+  processes: what the tree really holds; pages of memory-mapped files such as the
+  region table and the bigWig cache are shared)."""
+  totals = {"rss_mb": 0.0, "pss_mb": 0.0}
+  for current in _process_tree(pid):
     try:
       with open(f"/proc/{current}/statm") as f:
         totals["rss_mb"] += int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
       with open(f"/proc/{current}/smaps_rollup") as f:
         totals["pss_mb"] += sum(int(line.split()[1]) for line in f
                                 if line.startswith("Pss:")) / 1024
-      for task in os.listdir(f"/proc/{current}/task"):
-        with open(f"/proc/{current}/task/{task}/children") as f:
-          stack += [int(c) for c in f.read().split()]
     except (OSError, ValueError):
       continue
   return totals
+
+
+def tree_cpu_s(pid: int | None = None) -> float:
+  """User + system CPU seconds a process tree has used so far: per example, a cost
+  that other processes on a loaded machine barely change, unlike examples/s."""
+  total = 0.0
+  for current in _process_tree(pid):
+    try:
+      with open(f"/proc/{current}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()  # After the command name.
+      total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+      continue
+  return total
 
 
 def _time_batches(iterator, batch_size: int, warmup: int, batches: int) -> dict:
@@ -206,11 +230,12 @@ def _time_batches(iterator, batch_size: int, warmup: int, batches: int) -> dict:
   for _ in range(warmup):  # Worker start-up and the first reads.
     next(iterator)
   first = time.perf_counter() - start
-  start = time.perf_counter()
+  start, cpu = time.perf_counter(), tree_cpu_s()
   for _ in range(batches):
     next(iterator)
-  elapsed = time.perf_counter() - start
+  elapsed, cpu = time.perf_counter() - start, tree_cpu_s() - cpu
   return {"examples_per_s": batches * batch_size / elapsed, "timed_batches": batches,
+          "cpu_us_per_example": 1e6 * cpu / (batches * batch_size),
           "warmup_s": first, **tree_memory_mb()}
 
 
@@ -257,7 +282,7 @@ class _OneExample:
 
 
 def side_breakdown(args) -> dict:
-  """Microseconds per example of each step of `CoverageSource.__getitem__`, and of
+  """CPU microseconds per example of each step of `CoverageSource.__getitem__`, and of
   the loader around it (shuffle, augmentation, batching: a source serving one stored
   example), in one process without grain workers. Each step is timed alone over the
   same random regions (best of 3 passes)."""
@@ -280,7 +305,11 @@ def side_breakdown(args) -> dict:
                     first + source.target_length * source.pool_width))
   handles = [source.bigwig(t.file) for t in source.tracks]
   genome = source.genome()
-  blacklist, bins = source._blacklist, source._bins  # pylint: disable=protected-access
+  blacklist = source._blacklist  # pylint: disable=protected-access
+  # Versions before TrackBins binned track by track.
+  bins = getattr(source, "_bins", None) or (lambda values: np.stack([
+      coverage_tracks.basenji_bins(v, t, source.pool_width)
+      for v, t in zip(values, source.tracks)], axis=-1))
   texts = [genome.fetch(c, s, s + source.seq_length) for c, s, _, _ in windows]
   raw = [np.stack([coverage_tracks.raw_values(h, "", c, a, b) for h in handles])
          for c, _, a, b in windows]
@@ -304,14 +333,14 @@ def side_breakdown(args) -> dict:
     steps["cached_values"] = lambda k: [h.values(windows[k][0], windows[k][2], windows[k][3])
                                         for h in cached_handles]
     steps["whole_example_cached"] = lambda k: cached[index[k]]
-  micros = {}
+  micros = {}  # CPU time (other processes on a loaded machine barely change it).
   for name, step in steps.items():
     passes = []
     for _ in range(3):
-      start = time.perf_counter()
+      start = time.process_time()
       for k in range(count):
         step(k)
-      passes.append((time.perf_counter() - start) / count * 1e6)
+      passes.append((time.process_time() - start) / count * 1e6)
     micros[name] = round(min(passes), 2)
   task = tasks.get_task("coverage", {})
   task.use_dataset_metadata(source.metadata)
@@ -323,8 +352,8 @@ def side_breakdown(args) -> dict:
     loader = iter(pipeline.make_loader(served, batch_size=g["batch"], seed=0,
                                        keys=("sequence", "target"), augmentation=augmentation))
     result = _time_batches(loader, g["batch"], args.warmup_batches, args.batches)
-    micros[name] = round(1e6 / result["examples_per_s"], 2)
-  return {"microseconds_per_example": micros, "examples": count}
+    micros[name] = round(result["cpu_us_per_example"], 2)
+  return {"cpu_microseconds_per_example": micros, "examples": count}
 
 
 def side_grelu(args) -> dict:
