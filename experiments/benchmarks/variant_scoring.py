@@ -242,6 +242,7 @@ def side_grelu(args) -> dict:
         return_ad=False, prediction_transform=Aggregate(length_aggfunc="sum"))
 
   torch.set_grad_enabled(False)
+  os.chdir(args.workdir)  # Lightning's predict writes lightning_logs/ into the cwd.
   run(_warmup(table, args))
   start = time.perf_counter()
   sad = np.asarray(run())[..., 0]  # [variants, tracks]
@@ -424,6 +425,7 @@ def main() -> None:
   p.add_argument("--max_wait_s", type=float, default=300.0)
   p.add_argument("--output", default=None)
   args = p.parse_args()
+  args.workdir = os.path.abspath(args.workdir)  # The gReLU side changes directory.
   if args.side:
     print(json.dumps(SIDES[args.side](args)))
     return
