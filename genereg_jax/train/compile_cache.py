@@ -10,7 +10,8 @@ The entry points call `setup` with ``config.compilation_cache_dir`` (or
 ``score_variants --compilation_cache``) before anything compiles: ``None`` is
 `default_dir()`, a folder (local, or e.g. ``gs://`` shared by a pod's hosts) is used
 as given, ``""`` turns the cache off. The library never sets the cache by itself, so
-tests and notebooks keep JAX's defaults.
+notebooks keep JAX's defaults; the test suite keeps one cache per run in pytest's
+temporary folder (tests/conftest.py).
 
 JAX writes only programs that took ``jax_persistent_cache_min_compile_time_secs``
 (default 1 s) or longer to compile, so the folder holds the train and eval steps, not
