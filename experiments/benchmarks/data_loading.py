@@ -271,6 +271,8 @@ def side_grain(args, built: bool) -> dict:
 class _OneExample:
   """A source serving one stored example: the loader's own cost per example."""
 
+  read_threads = 0  # Read as the genome sources are (`pipeline.make_loader`).
+
   def __init__(self, example: dict, records: int):
     self.example, self.records = example, records
 
@@ -347,8 +349,11 @@ def side_breakdown(args) -> dict:
   augmentation = pipeline.Augmentation(
       reverse_complement=True, max_shift=3,
       reverse_complement_targets=task.reverse_complement_targets)
-  for name, served in (("loader_one_example", _OneExample(source[0], len(source))),
-                       ("loader_streaming", source)):
+  served_by = {"loader_one_example": _OneExample(source[0], len(source)),
+               "loader_streaming": source}
+  if args.cache_dir:
+    served_by["loader_streaming_cached"] = cached
+  for name, served in served_by.items():
     loader = iter(pipeline.make_loader(served, batch_size=g["batch"], seed=0,
                                        keys=("sequence", "target"), augmentation=augmentation))
     result = _time_batches(loader, g["batch"], args.warmup_batches, args.batches)
