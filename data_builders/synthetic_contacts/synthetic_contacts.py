@@ -46,14 +46,22 @@ cohesins, and that noise-free map ``depth x C`` preprocessed alike: what the seq
 determines, without the example's cohesin sampling or read noise. ``oracle_map_pearson``
 (mean over test maps of its map Pearson R with the stored target, NaN entries skipped),
 wild_type / wapl_depleted: default 0.835 / 0.936 (all 200 test maps), tiny 0.818 /
-0.926 (16), akita 0.787 / 0.924 (first 4), orca_1mb 0.910 / 0.964 (first 8). A
-sequence model's map Pearson is bounded by about these values. (With 400 cohesins per
+0.926 (16), akita 0.787 / 0.924 (first 4), orca_1mb 0.910 / 0.964 (first 8), dense
+0.971 / 0.991 (all 100). A sequence model's map Pearson is bounded by about these values.
+
+``dense`` is what the akita / orca_1mb ``synthetic`` configs train on: ``default``'s
+56 x 56 map and loop lengths in bins, from 16,384 bp in 256-bp bins, with 12 sites per
+example on average (3x ``default``'s per bp), all strong, and 10x the reads. On
+``default`` a model must find the 19-bp motif in 512-bp bins through a weak map signal,
+and Akita's blocks stayed near map Pearson 0.05 for 600 steps; on ``dense`` they reach
+0.47 on valid maps in 400 steps of 4 (README "Contact maps"). (With 400 cohesins per
 map, two extrusions of the same sites agreed only to R = 0.63 on wild_type: hence the
 thousands of cohesins, grouped into distinct loops to stay cheap.)
 
 Cost (2 cores shared, load ~20): default ~0.24 s per example (a full build of 2,400
 examples ~10-15 min), tiny ~0.06 s, akita ~5.9 s (320 examples, ~30 min; the 1-Mb
-contact average over distinct loops dominates), orca_1mb ~1.0 s.
+contact average over distinct loops dominates), orca_1mb ~1.0 s, dense ~0.2 s (load ~20;
+the oracle's 4x extrusion doubles it).
 
 Everything is deterministic: example ``index`` of ``split`` draws from
 ``np.random.default_rng([seed, split_id, index])`` and has key ``index``.
