@@ -287,8 +287,8 @@ class Predictor:
       BPNet's control tracks) instead of refusing.
 
   ``predict_snvs`` and ``predict_snv_region`` are the fast SNV paths of
-  `genereg_jax.variants.scoring.Scorer` where the model has them (`_snv_paths`: BPNet),
-  else None.
+  `genereg_jax.variants.scoring.Scorer` where the model has them (`_snv_paths`: BPNet,
+  Enformer), else None.
   """
 
   def __init__(self, experiment, state, example: Mapping[str, Any],
@@ -336,19 +336,29 @@ class Predictor:
                  extra: Sequence[str]) -> tuple[Callable | None, Callable | None]:
     """``predict_snvs`` and ``predict_snv_region`` for `scoring.Scorer`, or None.
 
-    A BPNet (forward strand, one data device, control tracks zero) gets SNV ALTs on
-    receptive cones (`scoring.ConeSubstitutions`) and, when its outputs never see a
-    window's padding (`cone.Split.padding_free`: bpnet-lite's trim), REF passes shared
-    by nearby SNVs. Other models score whole windows.
+    On the forward strand and one data device, a BPNet (control tracks zero) and an
+    Enformer (input length a multiple of its total pooling) get SNV ALTs on receptive
+    cones (`scoring.ConeSubstitutions`: BPNet's dilated tower, Enformer's stem and
+    strided conv tower); a BPNet, whose outputs never see a window's padding
+    (`cone.Split.padding_free`: bpnet-lite's trim), also gets REF passes shared by
+    nearby SNVs. Other models score whole windows.
     """
-    from genereg_jax.models import bpnet
-    if (not isinstance(model, bpnet.BPNet) or reverse_complement_average
-        or self.data_devices != 1 or set(extra) - {"control"} or state.batch_stats):
+    from genereg_jax.models import bpnet, enformer
+    if reverse_complement_average or self.data_devices != 1:
+      return None, None
+    if (isinstance(model, bpnet.BPNet) and not set(extra) - {"control"}
+        and not state.batch_stats):
+      split = bpnet.cone_model(model, state.params)
+    elif (isinstance(model, enformer.Enformer) and not extra
+          and self.input_length % 2 ** model.num_downsamples == 0):
+      split = enformer.cone_model(
+          model, {"params": state.params, "batch_stats": state.batch_stats})
+    else:
       return None, None
     from genereg_jax.variants import scoring
     tasks = self.experiment.tasks
     snvs = scoring.ConeSubstitutions(
-        bpnet.cone_model(model, state.params),
+        split,
         lambda out: flatten_outputs({h: task.predictions(out) for h, task in tasks.items()}))
     as_numpy = lambda outputs: {k: np.asarray(v, np.float32) for k, v in outputs.items()}
 

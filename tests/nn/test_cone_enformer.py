@@ -58,3 +58,34 @@ def test_strided_tower_checks():
   tower = cone.Tower([cone.Layer(lambda h: h[:, ::2], 0, stride=2)])
   with pytest.raises(ValueError, match="multiple"):
     cone.prepare(tower, np.zeros((1, 5, 4), np.float32))
+
+
+def test_enformer_predictor_scores_snvs_through_the_cone(tiny):
+  """`predict.Predictor` (what score_variants uses) takes the cone path for an Enformer
+  and its ALTs equal the model on whole mutant windows."""
+  import types
+  from genereg_jax import predict
+  from genereg_jax.tasks.coverage import Coverage
+  from genereg_jax.train import partitioning
+  model, variables, x = tiny
+  experiment = types.SimpleNamespace(
+      model=model, tasks={"human": Coverage(head="human")}, heads=["human"],
+      inputs=("sequence",), mesh=partitioning.make_mesh((-1, 1), jax.devices()[:1]))
+  state = types.SimpleNamespace(params=variables["params"],
+                                batch_stats=variables["batch_stats"])
+  example = {"sequence": np.zeros((256, 4), np.uint8)}
+  predictor = predict.Predictor(experiment, state, example)
+  assert predictor.predict_snvs is not None and predictor.predict_snv_region is None
+  assert predict.Predictor(experiment, state, example,
+                           reverse_complement_average=True).predict_snvs is None
+  windows = np.asarray(x, np.uint8)
+  value = np.eye(4, dtype=np.uint8)[[2, 3]][:, None]
+  ref, alt = predictor.predict_snvs(windows, 130, value)
+  mutants = windows.copy()
+  mutants[:, 130] = value[:, 0]
+  for got, batch in ((ref, windows), (alt, mutants)):
+    want = predictor(batch)
+    assert got.keys() == want.keys()
+    for name in want:
+      np.testing.assert_allclose(got[name], want[name], atol=1e-4, rtol=1e-4,
+                                 err_msg=name)
