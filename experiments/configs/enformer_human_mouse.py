@@ -90,15 +90,21 @@ deletions from ``enhancer_deletion`` on the first 40 test examples per species):
   synthetic_local     300  23m53s    0.003 (0.501)     0.013 (0.545)
   synthetic           450  +5m41s   -0.005 (0.491)    -0.008 (0.548)   -0.06 / 0.10
   synthetic_local     450  +5m45s    0.004 (0.483)     0.002 (0.538)    0.11 / 0.18
+  synthetic           700  +5m26s    0.007 (0.487)     0.007 (0.539)    0.05 / 0.12
+  synthetic_local     700  +5m04s    0.013 (0.480)     0.014 (0.534)   -0.06 / 0.11
   ================  =====  ========  ===============  ===============  ============
 
+(wall: steps 0-300 at load 20-27, the resumed 300-450 and 450-700 at load 5-15.)
 Neither model has left the first phase of training, predicting each track's mean
-level: test R is ~0 on every track, so per-kind numbers say nothing yet, and at 450
-steps the long model's predicted deletion effect is 0.000 counts against a true 8.1
-(human liver; deletion R 0.05) — the 1.0.0 runs were also near this phase at 400 steps
-(valid human R 0.14 long, 0.37 local). The ``*_distal`` targets are sparser (mean human
-CAGE 0.22 per bin against 0.86 on 1.0.0), which may lengthen that phase. Whether the long
-model then beats the local one on paired genes is what the 3,000-step run must show.
+level: test R is ~0 on every track (at 700 steps the local model's predictions vary
+across bins with sd 0.03-0.19 against 1.0-6.8 for the targets), so per-kind numbers say
+nothing yet, and the long model's predicted deletion effect is 0.000 counts against a
+true 8.1 (human liver, 40 test examples; deletion R -0.13 / 0.19 / -0.05 for human
+liver / esc / mouse). The 1.0.0 runs had left it by step 400 (valid human R 0.14 long,
+0.37 local); the ``*_distal`` targets are sparser (mean human CAGE 0.22 per bin against
+0.86, fewer elements per example), which lengthens that phase. Whether the long model
+then beats the local one on paired genes is what the 3,000-step run must show; if both
+are still at R ~0 at step 1,000, the sparser data is the problem to fix first.
 """
 
 import ml_collections
