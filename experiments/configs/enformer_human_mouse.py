@@ -92,19 +92,27 @@ deletions from ``enhancer_deletion`` on the first 40 test examples per species):
   synthetic_local     450  +5m45s    0.004 (0.483)     0.002 (0.538)    0.11 / 0.18
   synthetic           700  +5m26s    0.007 (0.487)     0.007 (0.539)    0.05 / 0.12
   synthetic_local     700  +5m04s    0.013 (0.480)     0.014 (0.534)   -0.06 / 0.11
+  synthetic         1,200  +7m02s    0.022 (0.480)     0.036 (0.524)
+  synthetic_local   1,200  +6m29s    0.240 (0.288)     0.310 (0.322)
   ================  =====  ========  ===============  ===============  ============
 
-(wall: steps 0-300 at load 20-27, the resumed 300-450 and 450-700 at load 5-15.)
-Neither model has left the first phase of training, predicting each track's mean
-level: test R is ~0 on every track (at 700 steps the local model's predictions vary
+(wall: steps 0-300 at load 20-27, the resumed 300-450 and 450-700 at load 5-15,
+700-1,200 at load 2-7.) By step 1,200 the local model has left the first phase of
+training (test R 0.24 / 0.31, loss 0.29 / 0.32) and the long model has not (0.02 /
+0.04, loss 0.48 / 0.52): on this data as on 1.0.0 (step 400: valid human R 0.14 vs
+0.37) the transformer model takes longer to start, which points at optimisation (its
+attention output projections start at zero; same learning rate and warm-up as the conv
+model) as well as data; not yet separated. Up to step 700 neither model had left that
+phase, predicting each track's mean level: test R is ~0 on every track (at 700 steps the local model's predictions vary
 across bins with sd 0.03-0.19 against 1.0-6.8 for the targets), so per-kind numbers say
 nothing yet, and the long model's predicted deletion effect is 0.000 counts against a
 true 8.1 (human liver, 40 test examples; deletion R -0.13 / 0.19 / -0.05 for human
 liver / esc / mouse). The 1.0.0 runs had left it by step 400 (valid human R 0.14 long,
 0.37 local); the ``*_distal`` targets are sparser (mean human CAGE 0.22 per bin against
 0.86, fewer elements per example), which lengthens that phase. Whether the long model
-then beats the local one on paired genes is what the 3,000-step run must show; if both
-are still at R ~0 at step 1,000, the sparser data is the problem to fix first.
+then beats the local one on paired genes is what the 3,000-step run must show; if the
+long model is still at R ~0 at step 1,500, its start (learning rate, warm-up) is the
+next thing to fix.
 """
 
 import ml_collections
