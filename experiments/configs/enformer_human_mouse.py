@@ -78,7 +78,7 @@ expected CAGE at 0.99 / 0.98 / 0.99, and deleting each gene's enhancer takes 35%
 mean CAGE (17.7 -> 11.5 counts per TSS bin, human liver). Optimisation was not
 separated today (no quiet CPU): the recipe is unchanged except its length.
 
-Short runs on the 1.1.0 data (both models at the same time, load 20-27 on 2 cores, so
+Short runs on the 1.1.0 data (both models at the same time, load 2-27 on 2 cores, so
 wall times are only comparable between these rows; test split; CAGE at TSS bins and
 deletions from ``enhancer_deletion`` on the first 40 test examples per species):
 
