@@ -49,19 +49,23 @@ from absl import flags
 
 from experiments import common
 
-flags.DEFINE_multi_string("workdir", [], "Trained workdir (repeatable).")
-flags.DEFINE_integer("step", None, "Checkpoint step of every workdir (default: the latest).")
-flags.DEFINE_bool("truth", False, "What the data allows (no model).")
-flags.DEFINE_list("datasets", ["human", "human_distal", "mouse", "mouse_distal"],
-                  "synthetic_coverage configs for --truth.")
-flags.DEFINE_string("split", "test", "Split of the genes.")
-flags.DEFINE_integer("max_examples", None, "At most this many examples per species.",
-                     lower_bound=1)
-flags.DEFINE_integer("batch_size", 8, "Sequences per model call.", lower_bound=1)
-flags.DEFINE_integer("seed", 0, "Seed of the random bases that replace an enhancer.")
-flags.DEFINE_string("out", None, "Also write the results here (JSON).")
-flags.DEFINE_string("contributions", None, "PNG of the first workdir's contribution "
-                    "scores at one gene's TSS bin.")
+
+def define_flags() -> None:
+  """The program's flags (defined when it runs, so importing the module defines none)."""
+  flags.DEFINE_multi_string("workdir", [], "Trained workdir (repeatable).")
+  flags.DEFINE_integer("step", None, "Checkpoint step of every workdir (default: the latest).")
+  flags.DEFINE_bool("truth", False, "What the data allows (no model).")
+  flags.DEFINE_list("datasets", ["human", "human_distal", "mouse", "mouse_distal"],
+                    "synthetic_coverage configs for --truth.")
+  flags.DEFINE_string("split", "test", "Split of the genes.")
+  flags.DEFINE_integer("max_examples", None, "At most this many examples per species.",
+                       lower_bound=1)
+  flags.DEFINE_integer("batch_size", 8, "Sequences per model call.", lower_bound=1)
+  flags.DEFINE_integer("seed", 0, "Seed of the random bases that replace an enhancer.")
+  flags.DEFINE_string("out", None, "Also write the results here (JSON).")
+  flags.DEFINE_string("contributions", None, "PNG of the first workdir's contribution "
+                      "scores at one gene's TSS bin.")
+
 
 FLAGS = flags.FLAGS
 
@@ -371,4 +375,5 @@ def main(argv):
 
 
 if __name__ == "__main__":
+  define_flags()
   common.run(main)
