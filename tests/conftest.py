@@ -59,6 +59,19 @@ def _compilation_cache(tmp_path_factory):
       jax.config.update(name, value)
 
 
+
+@pytest.fixture(scope="session")
+def motifs():
+  """The synthetic builders' motif library (`data_builders.synthetic_motifs`)."""
+  from data_builders.synthetic_motifs import synthetic_motifs
+  return synthetic_motifs.load_motifs()
+
+
+@pytest.fixture(scope="session")
+def widths(motifs):
+  """``{motif name: width}`` of `motifs`."""
+  return {name: m.width for name, m in motifs.items()}
+
 def fixture_path(name: str) -> pathlib.Path:
   """``tests/fixtures/<name>``; fails (never skips) when it is missing.
 

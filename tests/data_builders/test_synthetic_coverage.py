@@ -40,16 +40,6 @@ def _read_all(builder):
 
 
 @pytest.fixture(scope="module")
-def motifs():
-  return sm.load_motifs()
-
-
-@pytest.fixture(scope="module")
-def widths(motifs):
-  return {name: m.width for name, m in motifs.items()}
-
-
-@pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
   data_dir = tmp_path_factory.mktemp("tfds")
   return {species: _build(f"tiny_{species}", data_dir)

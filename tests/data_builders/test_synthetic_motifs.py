@@ -42,16 +42,6 @@ def tiny_records(tiny):
   return _read_all(tiny)
 
 
-@pytest.fixture(scope="module")
-def motifs():
-  return sm.load_motifs()
-
-
-@pytest.fixture(scope="module")
-def widths(motifs):
-  return {name: m.width for name, m in motifs.items()}
-
-
 def _instances(record, widths):
   return [sm.MotifInstance(name.decode(), int(start), int(strand),
                            widths[name.decode()])

@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 from data_builders.synthetic_coverage import synthetic_coverage as sc
-from data_builders.synthetic_motifs import synthetic_motifs as sm
 from experiments import configs
 from experiments import enhancer_deletion as ed
 from experiments.configs import enformer_human_mouse
@@ -24,16 +23,6 @@ from genereg_jax.train import trainer
 
 def _config(name):
   return next(c for c in sc.BUILDER_CONFIGS if c.name == name)
-
-
-@pytest.fixture(scope="module")
-def motifs():
-  return sm.load_motifs()
-
-
-@pytest.fixture(scope="module")
-def widths(motifs):
-  return {name: m.width for name, m in motifs.items()}
 
 
 @pytest.fixture(scope="module")
