@@ -478,7 +478,7 @@ class Enformer(nn.Module):
 
   @nn.compact
   def __call__(self, sequence: Array, *, train: bool = False,
-               return_embeddings: bool = False
+               return_embeddings: bool = False, from_conv_tower: bool = False
                ) -> dict[str, Array] | tuple[dict[str, Array], Array]:
     """Predicts coverage tracks per head.
 
@@ -488,6 +488,9 @@ class Enformer(nn.Module):
       train: batch statistics and dropout (needs a ``"dropout"`` rng and
         ``mutable=["batch_stats"]``).
       return_embeddings: also return the final-pointwise embeddings.
+      from_conv_tower: ``sequence`` is the conv tower's output ``[batch, bins, dim]``
+        (``conv_tower_out``): only the transformer, crop, final block and heads run
+        (`cone_model`'s head).
 
     Returns:
       ``{head: float32[batch, target_length, tracks]}`` (softplus, so
@@ -505,25 +508,25 @@ class Enformer(nn.Module):
     widths = conv_tower_widths(self.dim, self.num_downsamples,
                                self.dim_divisible_by)
     x = sequence.astype(self.dtype)
+    if not from_conv_tower:
+      # Stem.
+      x = nn.Conv(
+          self.dim // 2, (15,), padding=[(7, 7)],
+          kernel_init=_named(nn.initializers.lecun_normal(),
+                             "conv_width", "conv_in", "conv_out"),
+          bias_init=_named(nn.initializers.zeros_init(), "conv_out"),
+          name="stem_conv", **kw)(x)
+      x = x + ConvBlock(self.dim // 2, 1, name="stem_pointwise", **kw)(
+          x, train=train)
+      x = attention.AttentionPool1D(2, name="stem_pool", **kw)(x)
+      self.sow("intermediates", "stem_out", x)
 
-    # Stem.
-    x = nn.Conv(
-        self.dim // 2, (15,), padding=[(7, 7)],
-        kernel_init=_named(nn.initializers.lecun_normal(),
-                           "conv_width", "conv_in", "conv_out"),
-        bias_init=_named(nn.initializers.zeros_init(), "conv_out"),
-        name="stem_conv", **kw)(x)
-    x = x + ConvBlock(self.dim // 2, 1, name="stem_pointwise", **kw)(
-        x, train=train)
-    x = attention.AttentionPool1D(2, name="stem_pool", **kw)(x)
-    self.sow("intermediates", "stem_out", x)
-
-    # Conv tower.
-    tower_block = (nn.remat(ConvTowerBlock, static_argnums=(2,)) if self.remat
-                   else ConvTowerBlock)
-    for i, width in enumerate(widths):
-      x = tower_block(width, name=f"conv_tower_{i}", **kw)(x, train)
-    self.sow("intermediates", "conv_tower_out", x)
+      # Conv tower.
+      tower_block = (nn.remat(ConvTowerBlock, static_argnums=(2,)) if self.remat
+                     else ConvTowerBlock)
+      for i, width in enumerate(widths):
+        x = tower_block(width, name=f"conv_tower_{i}", **kw)(x, train)
+      self.sow("intermediates", "conv_tower_out", x)
 
     # Transformer trunk.
     block = (nn.remat(TransformerBlock, static_argnums=(2,)) if self.remat
@@ -636,22 +639,9 @@ def cone_model(model: Enformer, variables: Mapping[str, Any],
                pool_layer(sub(attention.AttentionPool1D(2, **kw), name, "pool"),
                           norm(i + 1))]
   readout = readout or (lambda y: y)
-  blocks = [sub(TransformerBlock(
-      heads=model.heads, key_size=model.attn_dim_key, dropout_rate=model.dropout_rate,
-      attn_dropout=model.attn_dropout, pos_dropout=model.pos_dropout,
-      gamma_normalize_over="distance" if model.use_tf_gamma else "basis",
-      gamma_features=model.tf_gammas, **kw), f"transformer_{i}")
-            for i in range(model.depth)]
-  final = sub(ConvBlock(2 * model.dim, 1, **kw), "final_pointwise")
-  heads = {head: sub(nn.Dense(tracks, **kw), f"head_{head}")
-           for head, tracks in model.output_heads.items()}
 
-  def head(x):
-    for block in blocks:
-      x = block(x)
-    embeddings = gelu(final(model._crop(x)))
-    return readout({k: jax.nn.softplus(h(embeddings).astype(jnp.float32))
-                    for k, h in heads.items()})
+  def head(x):  # The model from the conv tower's output on: one definition of it.
+    return readout(model.apply(variables, x, from_conv_tower=True))
 
   return cone.Split(cone.Tower(layers, "same"), head)
 
