@@ -368,9 +368,9 @@ def run(config: ml_collections.ConfigDict, workdir: str, genome_fasta: str,
                    mined_calls[0][3] if mined_calls else float("nan"))
     calls = scan_genome(predict, genome, settings.evaluation_chromosomes, settings,
                         threshold=settings.scan_threshold)
-    with files.atomic_path(os.path.join(round_dir, "calls.npz")) as tmp:
-      with open(tmp, "wb") as f:  # Every call over scan_threshold: any threshold's curve.
-        np.savez(f, **(dict(zip(CALL_FIELDS, map(np.array, zip(*calls)))) if calls else {}))
+    with files.atomic_write(os.path.join(round_dir, "calls.npz"), "wb") as f:
+      # Every call over scan_threshold: any threshold's curve.
+      np.savez(f, **(dict(zip(CALL_FIELDS, map(np.array, zip(*calls)))) if calls else {}))
     scored = score_calls(calls, evaluation, settings.match_distance, settings.threshold)
     report = {"round": r, "hard_negatives_used": int(len(negatives)),
               "hard_negatives_mined": len(mined_calls),
