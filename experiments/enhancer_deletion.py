@@ -137,11 +137,9 @@ def delete_element(sequence, start: int, end: int, gc: float, rng):
 
 
 def _pearson(a, b) -> float:
-  import numpy as np
-  a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
-  if len(a) < 3 or a.std() == 0 or b.std() == 0:
-    return float("nan")
-  return float(np.corrcoef(a, b)[0, 1])
+  """`metrics.pearson_r`, NaN below 3 genes (two points always correlate +-1)."""
+  from genereg_jax.tasks import metrics
+  return metrics.pearson_r(a, b) if len(a) >= 3 else float("nan")
 
 
 def truth_summary(genes: list[Gene], track_names) -> dict[str, dict[str, float]]:
