@@ -54,6 +54,7 @@ import numpy as np
 from scipy import special
 
 from genereg_jax.tasks import base
+from genereg_jax.tasks import metrics
 
 Array = jax.Array
 
@@ -197,32 +198,6 @@ def jensen_shannon_distance(p: np.ndarray, q: np.ndarray) -> np.ndarray:
     divergence = 0.5 * (kl(p) + kl(q))
   # Rounding can make a zero divergence slightly negative.
   return np.sqrt(np.maximum(divergence, 0.0))
-
-
-def _average_ranks(x: np.ndarray) -> np.ndarray:
-  """Ranks 1..n of a 1-D array, ties sharing their average rank."""
-  order = np.argsort(x, kind="mergesort")
-  ranks = np.empty(len(x), np.float64)
-  ranks[order] = np.arange(1, len(x) + 1)
-  sorted_x = x[order]
-  starts = np.r_[0, np.flatnonzero(np.diff(sorted_x)) + 1]
-  ends = np.r_[starts[1:], len(x)]
-  averages = (starts + ends + 1) / 2.0
-  ranks[order] = np.repeat(averages, ends - starts)
-  return ranks
-
-
-def pearson(x: np.ndarray, y: np.ndarray) -> float:
-  """Pearson correlation of two 1-D arrays; NaN if either is constant."""
-  x = np.asarray(x, np.float64) - np.mean(x)
-  y = np.asarray(y, np.float64) - np.mean(y)
-  denominator = np.sqrt(np.sum(x * x) * np.sum(y * y))
-  return float(np.sum(x * y) / denominator) if denominator > 0 else float("nan")
-
-
-def spearman(x: np.ndarray, y: np.ndarray) -> float:
-  """Spearman correlation (Pearson of average ranks) of two 1-D arrays."""
-  return pearson(_average_ranks(np.asarray(x)), _average_ranks(np.asarray(y)))
 
 
 # ---------------------------------------------------------------------------
@@ -411,9 +386,9 @@ class ProfileMetrics:
     pred = np.concatenate(self._pred_log_counts)
     jsd = np.concatenate(self._jsd)
     n_counts = true.shape[1]
-    count_pearson = np.array([pearson(pred[:, i], true[:, i])
+    count_pearson = np.array([metrics.pearson_r(pred[:, i], true[:, i])
                               for i in range(n_counts)])
-    count_spearman = np.array([spearman(pred[:, i], true[:, i])
+    count_spearman = np.array([metrics.spearman_r(pred[:, i], true[:, i])
                                for i in range(n_counts)])
     count_mse = np.mean(np.square(pred - true), axis=0)
     valid = np.isfinite(jsd)
