@@ -305,7 +305,8 @@ def side_breakdown(args) -> dict:
     first = centre - source.seq_length // 2 + source.crop_bp
     windows.append((chrom, first - source.crop_bp, first,
                     first + source.target_length * source.pool_width))
-  handles = [source.bigwig(t.file) for t in source.tracks]
+  handles = [source.bigwig(t.file) for t in source.tracks]  # What the source reads with.
+  pybigwig = [coverage_tracks.open_bigwig(t.file) for t in source.tracks]
   genome = source.genome()
   blacklist = source._blacklist  # pylint: disable=protected-access
   # Versions before TrackBins binned track by track.
@@ -322,6 +323,8 @@ def side_breakdown(args) -> dict:
       "one_hot": lambda k: one_hot_dna(texts[k]),
       "bigwig_values": lambda k: [h.values(windows[k][0], windows[k][2], windows[k][3],
                                            numpy=True) for h in handles],
+      "pybigwig_values": lambda k: [h.values(windows[k][0], windows[k][2], windows[k][3],
+                                             numpy=True) for h in pybigwig],
       "raw_values_float16_stacked": lambda k: np.stack([coverage_tracks.raw_values(
           h, "", windows[k][0], windows[k][2], windows[k][3]) for h in handles]),
       "blacklist_lookup": lambda k: blacklist.overlapping(windows[k][0], windows[k][2],

@@ -4,11 +4,12 @@ Basenji2/Enformer-scale data is hundreds of GB once converted, and the conversio
 (``basenji_data.py``, or a TFDS build here) is slow and opaque (gReLU #40/#92, basenji
 #130). These grain random-access sources cut it out: record ``i`` is region ``i`` of an
 interval table, and its sequence (pyfaidx, `genereg_jax.data.genome.Genome`) and
-targets (pyBigWig) are read when a grain worker asks for it. File handles open lazily
-in each worker process and are never pickled. A record depends on nothing but ``i``
-and the files, so shuffling, augmentation (reverse complement with strand-pair
-swaps, shifts: `genereg_jax.data.pipeline.make_loader`, as for a built dataset) and
-the iterator state checkpointed with a run are exactly those of the array_record path.
+targets (bigWigs, `coverage_tracks.BigWigReader`) are read when a grain worker asks
+for it. File handles open lazily in each worker process and are never pickled. A
+record depends on nothing but ``i`` and the files, so shuffling, augmentation
+(reverse complement with strand-pair swaps, shifts:
+`genereg_jax.data.pipeline.make_loader`, as for a built dataset) and the iterator
+state checkpointed with a run are exactly those of the array_record path.
 
 Regions, per split:
 
@@ -265,7 +266,7 @@ class _GenomeSource:
   """Regions of one split, the FASTA, lazily opened handles, grain plumbing."""
 
   #: `pipeline.make_loader` reads records in the consuming thread (of each worker): a
-  #: read holds the GIL (pyBigWig, small NumPy calls), so reader threads only add
+  #: read is mostly small NumPy calls holding the GIL, so reader threads only add
   #: handoffs (the loader's own cost per example: ~300 -> ~65 us of CPU).
   read_threads = 0
 
@@ -296,7 +297,7 @@ class _GenomeSource:
                         gaps=self.gaps, **holdout)
 
   # grain: handles are opened in each worker process, never pickled; reader threads
-  # share them (pyfaidx locks its reads; a pyBigWig call holds the GIL throughout).
+  # share them (pyfaidx locks its reads; BigWigReader reads with pread, no file offset).
   def __getstate__(self) -> dict[str, Any]:
     state = dict(self.__dict__)
     state["_handles"], state["_lock"] = {}, None
@@ -319,7 +320,7 @@ class _GenomeSource:
     return self._open("fasta", lambda: genome_lib.Genome(self.fasta))
 
   def bigwig(self, path: str):
-    return self._open(path, lambda: coverage_tracks.open_bigwig(path))
+    return self._open(path, lambda: coverage_tracks.open_bigwig(path, streaming=True))
 
   def close(self) -> None:
     """Closes the open files (they reopen on the next read)."""
@@ -415,8 +416,9 @@ class CoverageSource(_GenomeSource):
     seq_start = centre - self.seq_length // 2
     first = seq_start + self.crop_bp
     last = first + self.target_length * self.pool_width
-    values = np.stack([coverage_tracks.raw_values(self.bigwig(t.file), t.file, chrom, first,
-                                                  last) for t in self.tracks])
+    values = np.empty((len(self.tracks), last - first), np.float16)
+    for row, track in zip(values, self.tracks):
+      coverage_tracks.raw_values(self.bigwig(track.file), track.file, chrom, first, last, row)
     target = self._bins(values, self._blacklist.overlapping(chrom, first, last), first)
     return {"sequence": self.sequence(chrom, seq_start, seq_start + self.seq_length),
             "target": target, "chrom": chrom.encode(), "start": np.int64(start),
