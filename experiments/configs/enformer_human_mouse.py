@@ -3,6 +3,8 @@ r"""Enformer (Avsec et al., Nature Methods 2021) on human and mouse coverage tra
   python -m experiments.train --config=enformer_human_mouse --workdir=/ckpt/enformer
   python -m experiments.train --config=enformer_human_mouse:synthetic --workdir=/tmp/enf
   python -m experiments.train --config=enformer_human_mouse:synthetic_local --workdir=/tmp/enf_local
+  python -m experiments.train --config=enformer_human_mouse:synthetic_warm --workdir=/tmp/enf_warm \
+      --config.init_from_kwargs.path=/tmp/enf_local
   python -m experiments.train --config=enformer_human_mouse:tiny --workdir=/tmp/enf_tiny
 
 Default: the paper's model (251,221,292 parameters) and recipe on the Basenji2/Enformer
@@ -30,6 +32,15 @@ load ~16). A relaunch in the same workdir resumes.
 with no transformer (226,473 parameters), so each 128-bp output bin sees
 ``conv_receptive_field_bp(7)`` = 646 bp (the bin ±259 bp) instead of the whole 24,576 bp.
 The pair isolates long-range context, up to the transformer's 140k extra parameters.
+
+``synthetic_warm``: ``:synthetic`` started from a ``:synthetic_local`` workdir
+(``--config.init_from_kwargs.path=/tmp/enf_local``, optionally ``.step=N``): its stem,
+conv tower, final block and heads (and batch statistics) are loaded, and the two
+transformer blocks are new and start as the identity (``model.identity_init``: the
+feed-forward output projection at zero, like the attention's), so at step 0 the long
+model predicts exactly what the local one did and training can only add what attention
+reads from farther than 646 bp. The local phase (learning the motifs, which on the
+``*_distal`` data takes both models over 1,000 steps) is then paid once.
 
 ``tiny``: seconds, for tests.
 
@@ -119,7 +130,7 @@ import ml_collections
 
 from experiments.configs import _base, model_config
 
-VARIANTS = ("real", "synthetic", "synthetic_local", "tiny")
+VARIANTS = ("real", "synthetic", "synthetic_local", "synthetic_warm", "tiny")
 
 
 def conv_receptive_field_bp(num_downsamples: int, stem_kernel: int = 15,
@@ -155,7 +166,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   config.logical_axis_rules = (("batch", "data"), ("heads", "model"), ("mlp", "model"),
                                ("tracks", "model"))
 
-  if variant in ("synthetic", "synthetic_local"):
+  if variant in ("synthetic", "synthetic_local", "synthetic_warm"):
     # 24,576 bp, 160 bins of 128 bp; 6 human and 3 mouse tracks; most of each gene's
     # CAGE set by its own enhancer 10-20 kb away (synthetic_coverage *_distal, 1.1.0).
     _base.use_synthetic_coverage(
@@ -168,6 +179,16 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
     if variant == "synthetic_local":
       # The same conv tower with no transformer: each bin sees 646 bp.
       config.model.depth = 0
+    elif variant == "synthetic_warm":
+      # The long model started from a :synthetic_local workdir: its conv tower, final
+      # block and heads loaded, the transformer blocks new and starting as the identity,
+      # so step 0 predicts what the local model did.
+      config.model.identity_init = True
+      config.init_from = "genereg_jax.train.finetune:load_base"
+      config.init_from_kwargs = ml_collections.ConfigDict(dict(
+          path=ml_collections.FieldReference(None, str),
+          step=ml_collections.FieldReference(None, int)))
+      config.init_from_keep = ("^transformer_",)
   elif variant == "tiny":
     # 2,048 bp, 48 bins of 32 bp (synthetic_coverage/tiny_*).
     _base.use_synthetic_coverage(

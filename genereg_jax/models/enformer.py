@@ -346,6 +346,9 @@ class TransformerBlock(nn.Module):
     central_mask_length: Borzoi's positional basis, see
       ``attention.RelativeMultiHeadAttention``; None: Enformer's.
     norm_epsilon: layer norm epsilon.
+    identity_init: ``mlp_out`` starts at zero as the attention's output projection
+      does, so the block starts as the identity (not in the paper; see
+      ``Enformer.identity_init``).
     dtype: compute dtype.
     param_dtype: parameter dtype.
   """
@@ -360,6 +363,7 @@ class TransformerBlock(nn.Module):
   num_position_features: int | None = None
   central_mask_length: int | None = None
   norm_epsilon: float = 1e-5
+  identity_init: bool = False
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
 
@@ -370,10 +374,12 @@ class TransformerBlock(nn.Module):
         scale_init=_named(nn.initializers.ones_init(), "norm"),
         bias_init=_named(nn.initializers.zeros_init(), "norm"), name=name)
 
-  def _dense(self, features: int, axes: tuple[str, str], name: str) -> nn.Dense:
+  def _dense(self, features: int, axes: tuple[str, str], name: str,
+             zero: bool = False) -> nn.Dense:
+    init = nn.initializers.zeros_init() if zero else nn.initializers.lecun_normal()
     return nn.Dense(
         features, dtype=self.dtype, param_dtype=self.param_dtype,
-        kernel_init=_named(nn.initializers.lecun_normal(), *axes),
+        kernel_init=_named(init, *axes),
         bias_init=_named(nn.initializers.zeros_init(), axes[-1]), name=name)
 
   @nn.compact
@@ -398,7 +404,7 @@ class TransformerBlock(nn.Module):
     y = self._layer_norm("mlp_norm")(x)
     y = self._dense(2 * dim, ("embed", "mlp"), "mlp_in")(y)
     y = nn.relu(nn.Dropout(self.dropout_rate)(y, deterministic=deterministic))
-    y = self._dense(dim, ("mlp", "embed"), "mlp_out")(y)
+    y = self._dense(dim, ("mlp", "embed"), "mlp_out", zero=self.identity_init)(y)
     return x + nn.Dropout(self.dropout_rate)(y, deterministic=deterministic)
 
 
@@ -428,6 +434,11 @@ class Enformer(nn.Module):
     remat: rematerialise each conv tower block and each transformer block in the
       backward pass: only their inputs are kept, the rest is recomputed (paper size:
       the tower runs at 98,304 to 3,072 positions, the transformer at 1,536).
+    identity_init: every transformer block starts as the identity (its feed-forward
+      output projection at zero, like the attention's), so a conv-only model's
+      (``depth=0``) weights loaded into this one predict exactly what it did and
+      training adds long-range context to it (the warm start of
+      ``enformer_human_mouse:synthetic_warm``). Not in the paper; off by default.
     dtype: compute dtype; outputs are float32.
     param_dtype: parameter dtype.
   """
@@ -445,6 +456,7 @@ class Enformer(nn.Module):
   use_tf_gamma: bool = False
   tf_gammas: Any = None
   remat: bool = False
+  identity_init: bool = False
   dtype: Dtype = jnp.float32
   param_dtype: Dtype = jnp.float32
 
@@ -537,7 +549,8 @@ class Enformer(nn.Module):
           dropout_rate=self.dropout_rate, attn_dropout=self.attn_dropout,
           pos_dropout=self.pos_dropout,
           gamma_normalize_over="distance" if self.use_tf_gamma else "basis",
-          gamma_features=self.tf_gammas, name=f"transformer_{i}", **kw)(
+          gamma_features=self.tf_gammas, identity_init=self.identity_init,
+          name=f"transformer_{i}", **kw)(
               x, train)
     self.sow("intermediates", "transformer_out", x)
 

@@ -24,7 +24,7 @@ def test_variants_resolve(variant):
 
 
 def test_unknown_variant_lists_the_valid_ones():
-  with pytest.raises(ValueError, match="real, synthetic, synthetic_local, tiny"):
+  with pytest.raises(ValueError, match="real, synthetic, synthetic_local, synthetic_warm, tiny"):
     configs.get_config("enformer_human_mouse:huge")
 
 
@@ -34,6 +34,16 @@ def test_local_variant_differs_only_in_the_transformer_depth():
   assert long["model"].pop("depth") == 2
   assert local["model"].pop("depth") == 0
   assert long == local
+
+
+def test_warm_variant_is_the_long_model_started_from_a_local_workdir():
+  long = configs.get_config("enformer_human_mouse:synthetic").to_dict()
+  warm = configs.get_config("enformer_human_mouse:synthetic_warm").to_dict()
+  assert warm["model"].pop("identity_init") and not long["model"].pop("identity_init")
+  assert warm.pop("init_from") == "genereg_jax.train.finetune:load_base"
+  assert warm.pop("init_from_keep") == ("^transformer_",)
+  assert set(warm.pop("init_from_kwargs")) == {"path", "step"}
+  assert long == warm
 
 
 @pytest.mark.parametrize("variant", ["synthetic", "synthetic_local"])

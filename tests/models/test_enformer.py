@@ -320,3 +320,31 @@ def test_tiny_forward_and_train_step():
   np.testing.assert_allclose(float(loss), losses[0], rtol=1e-6)
   np.testing.assert_allclose(float(optax.tree.norm(grads)), grad_norms[0],
                              rtol=1e-5)
+
+
+def test_identity_init_warm_start_from_conv_only_model():
+  """``identity_init``: a depth-0 model's weights, loaded the way the trainer loads a
+  base (`trainer._replace_matching`, new ``transformer_*`` kept), predict exactly what
+  they did; with the paper's init the feed-forward blocks change the predictions."""
+  from genereg_jax.train import trainer
+  x = jax.nn.one_hot(jax.random.randint(jax.random.PRNGKey(1), (2, 256), 0, 4), 4)
+  local = enformer.enformer("tiny", depth=0)
+  base = nn.meta.unbox(local.init(jax.random.PRNGKey(0), x))
+  expected = local.apply(base, x)["human"]
+  for identity_init in (True, False):
+    model = enformer.enformer("tiny", identity_init=identity_init)
+    fresh = nn.meta.unbox(model.init(jax.random.PRNGKey(3), x))
+    warm = {"params": trainer._replace_matching(fresh["params"], base["params"], "params",
+                                                ("^transformer_",)),
+            "batch_stats": trainer._replace_matching(fresh["batch_stats"],
+                                                     base["batch_stats"], "batch_stats")}
+    outputs = model.apply(warm, x)["human"]
+    if identity_init:
+      np.testing.assert_allclose(outputs, expected, atol=1e-6)
+      # The long path is connected: the new blocks get gradients from the first step.
+      grads = jax.grad(lambda p: model.apply({**warm, "params": p}, x)["human"].sum())(
+          warm["params"])
+      for i in range(2):
+        assert float(optax.tree.norm(grads[f"transformer_{i}"])) > 0
+    else:
+      assert float(jnp.abs(outputs - expected).max()) > 1e-3
