@@ -40,6 +40,7 @@ and `genereg_jax.data.genome_source` share them; streaming readers read bigWigs 
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import hashlib
 import os
@@ -338,9 +339,10 @@ class BigWigReader:
     entry = self._chroms.get(chrom)
     return None if entry is None else entry[1]
 
-  def _node(self, offset: int) -> tuple[bool, np.ndarray, np.ndarray, list, list | None]:
+  def _node(self, offset: int) -> tuple[bool, list, list, list, list | None, bool]:
     """An R tree node: is it a leaf, its items' first and last (chromosome << 32 |
-    base) keys, their offsets (of children or data blocks) and the blocks' sizes."""
+    base) keys, their offsets (of children or data blocks), the blocks' sizes, and
+    whether both keys are sorted (as writers sort them)."""
     node = self._inner_nodes.get(offset)
     if node is None:
       data = self._read(offset, 4 + self._node_items * self._LEAF.itemsize)
@@ -348,19 +350,24 @@ class BigWigReader:
       items = np.frombuffer(data, self._LEAF if is_leaf else self._INNER, count, 4)
       begins = items["start_chrom"].astype(np.uint64) << np.uint64(32) | items["start"]
       ends = items["end_chrom"].astype(np.uint64) << np.uint64(32) | items["end"]
-      node = (bool(is_leaf), begins, ends, items["offset"].tolist(),
-              items["size"].tolist() if is_leaf else None)
+      ordered = bool((np.diff(begins.astype(np.int64)) >= 0).all()
+                     and (np.diff(ends.astype(np.int64)) >= 0).all())
+      node = (bool(is_leaf), begins.tolist(), ends.tolist(), items["offset"].tolist(),
+              items["size"].tolist() if is_leaf else None, ordered)
       if not is_leaf or offset == self._root:  # Leaves: one read each, nothing kept.
         self._inner_nodes[offset] = node
     return node
 
   def _blocks(self, chrom_id: int, start: int, end: int) -> list[tuple[int, int]]:
     """(offset, size) of the data blocks overlapping the interval, in file order."""
-    first, last = np.uint64(chrom_id << 32 | start), np.uint64(chrom_id << 32 | end)
+    first, last = chrom_id << 32 | start, chrom_id << 32 | end
     blocks, nodes = [], [self._root]
     while nodes:
-      is_leaf, begins, ends, offsets, sizes = self._node(nodes.pop(0))
-      hits = np.flatnonzero((begins < last) & (ends > first)).tolist()
+      is_leaf, begins, ends, offsets, sizes, ordered = self._node(nodes.pop(0))
+      if ordered:  # Items ending after first, up to the first beginning at last.
+        hits = range(bisect.bisect_right(ends, first), bisect.bisect_left(begins, last))
+      else:
+        hits = [i for i, (b, e) in enumerate(zip(begins, ends)) if b < last and e > first]
       if is_leaf:
         blocks += [(offsets[i], sizes[i]) for i in hits]
       else:

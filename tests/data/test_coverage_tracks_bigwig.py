@@ -87,11 +87,16 @@ def test_values_equal_pybigwig(bigwigs, name, inflate, monkeypatch):
 
 def test_inner_index_nodes_are_kept_and_leaves_are_not(bigwigs):
   reader = coverage_tracks.BigWigReader(bigwigs["bedgraph"])
-  is_leaf, _, _, children, _ = reader._node(reader._root)  # pylint: disable=protected-access
-  assert not is_leaf and len(children) > 1  # The file is deep enough to test the walk.
-  reader.values("chr1", 500_000, 600_000)
+  is_leaf, _, _, children, _, ordered = reader._node(reader._root)  # pylint: disable=protected-access
+  assert not is_leaf and len(children) > 1 and ordered  # Deep enough to test the walk.
+  want = reader.values("chr1", 500_000, 600_000)
   kept = reader._inner_nodes  # pylint: disable=protected-access
   assert kept and not any(leaf for leaf, *_ in kept.values())
+  np.testing.assert_array_equal(want, pyBigWig.open(bigwigs["bedgraph"]).values(
+      "chr1", 500_000, 600_000, numpy=True))
+  for offset, node in kept.items():  # Unsorted keys (no writer makes them): a scan.
+    kept[offset] = (*node[:5], False)
+  np.testing.assert_array_equal(reader.values("chr1", 500_000, 600_000), want)
 
 
 def test_bad_reads_and_files_raise(bigwigs, tmp_path):
