@@ -4,6 +4,7 @@ r"""Pretrained vs from-scratch fine-tuning of ``dnabert_finetune``, many runs in
       --modes=scratch,full,lora --examples=500,2000 --seeds=0,1
   python -m experiments.finetune_compare --base=/tmp/dnabert_pre --variant=tiny,rotary \
       --diagnose
+  python -m experiments.finetune_compare --base=/tmp/dnabert_pre --mlm_motifs
   python -m experiments.finetune_compare --base=/tmp/dnabert_pre --variant=tiny,rotary \
       --modes=scratch,full --set=model.pooling=mean --set=optimizer.learning_rate_multipliers=()
 
@@ -21,6 +22,15 @@ from a linear probe (``genereg_jax.train.finetune.linear_probe_head``) of the st
 encoder's features on the N examples — the pretrained encoder's, or the random one's
 for ``scratch`` — and then the run trains as its mode says, with no dropout before the
 classifier (the probe reads the raw features; dropout would zero their large means).
+
+``--mlm_motifs`` scores the pretraining run ``--base`` itself (its own config and MLM
+head, its masking: ``dataset.k``, ``mlm_probability``, ``mask_span``) on 512 fresh
+windows of grammar-genome sequence (``data_builders.synthetic_motifs.genome.elements``
+of a chromosome index no genome writes) and prints masked-token accuracy and NLL
+separately for tokens whose hidden nucleotides (those no unmasked neighbour spells,
+``tasks.mlm.unknown_nucleotides``) all lie in planted motif sites and for those whose
+hidden nucleotides lie in none: a base that learnt the motifs predicts them better
+than background, which only the per-element GC informs.
 
 ``--diagnose`` prints, for the random and the pretrained encoder (the ``full`` config),
 how much each pooled vector of the last hidden states varies across the examples
@@ -49,6 +59,8 @@ flags.DEFINE_multi_string("set", [], "Config override field=value for every run 
                           "(value parsed as a Python literal, else a string).")
 flags.DEFINE_string("split", "test", "Split scored after training.")
 flags.DEFINE_bool("diagnose", False, "Pooled-feature statistics and linear probes only.")
+flags.DEFINE_bool("mlm_motifs", False, "MLM accuracy of the --base pretraining run on "
+                  "planted-motif vs background nucleotides (fresh grammar-genome sequence).")
 flags.DEFINE_bool("lpft", False, "LP-FT (Kumar et al. 2022): start each run's head from a "
                   "linear probe of its starting encoder's features, then train as the mode "
                   "says (sequence-level, binary labels).")
@@ -210,8 +222,62 @@ def _diagnose(examples: int, split: str) -> None:
                             probe_auroc=round(float(auroc), 4))), flush=True)
 
 
+def _mlm_motifs(base: str, windows: int = 512) -> None:
+  """Masked-token accuracy / NLL of the pretraining run ``base`` on planted-motif vs
+  background nucleotides of fresh grammar-genome sequence (see ``--mlm_motifs``)."""
+  import jax
+  import jax.numpy as jnp
+  import ml_collections
+  import numpy as np
+  import optax
+  from data_builders.synthetic_motifs import genome
+  from genereg_jax.data import tokenizers
+  from genereg_jax.tasks import mlm
+  from genereg_jax.train import finetune
+  from genereg_jax.train import trainer
+  with open(f"{base}/config.json") as f:
+    config = ml_collections.ConfigDict(json.load(f))
+  data = config.dataset
+  k, tokens = data.k, data.max_tokens
+  model = trainer.build_model(config)
+  params = finetune.load_base(base)["params"]
+  width = tokens - 2 + k - 1
+  bases, in_motif = genome.elements(10_000, windows * width)  # No genome has chr10001.
+  tokenizer = tokenizers.KmerTokenizer(k)
+  rng = np.random.default_rng(0)
+  inputs, labels = [], []
+  for w in range(windows):
+    ids = tokenizer.encode("".join("ACGT"[b] for b in bases[w * width:(w + 1) * width]))
+    maskable = mlm.maskable_positions(ids, (tokenizer.cls_id, tokenizer.sep_id))
+    x, y = mlm.mask_kmer_spans(ids, rng, k=k, maskable=maskable, mask_id=tokenizer.mask_id,
+                               random_ids=(0, tokenizer.vocab_size),
+                               mlm_probability=data.mlm_probability,
+                               span=data.get("mask_span"))
+    inputs.append(x)
+    labels.append(y)
+  inputs, labels = np.stack(inputs), np.stack(labels)
+  logits = jax.jit(lambda x: model.apply({"params": params}, x, jnp.ones_like(x))["logits"])
+  nll, correct = [], []
+  for i in range(0, windows, 128):
+    out = np.asarray(logits(inputs[i:i + 128]), np.float32)
+    target = np.where(labels[i:i + 128] >= 0, labels[i:i + 128], 0)
+    nll.append(np.asarray(optax.softmax_cross_entropy_with_integer_labels(out, target)))
+    correct.append(out.argmax(-1) == target)
+  nll, correct = np.concatenate(nll), np.concatenate(correct)
+  groups = np.stack([mlm.hidden_in_region(labels[w], k, in_motif[w * width:(w + 1) * width])
+                     for w in range(windows)])
+  for name, value in (("motif", 1), ("background", 0)):
+    chosen = groups == value
+    print(json.dumps(dict(base=base, nucleotides=name, masked_tokens=int(chosen.sum()),
+                          masked_nll=round(float(nll[chosen].mean()), 4),
+                          accuracy=round(float(correct[chosen].mean()), 4))), flush=True)
+
+
 def main(argv):
   del argv
+  if FLAGS.mlm_motifs:
+    _mlm_motifs(FLAGS.base)
+    return
   if FLAGS.diagnose:
     for n in FLAGS.examples:
       _diagnose(int(n), FLAGS.split)

@@ -57,25 +57,38 @@ def grammar_genome(path: str, *, like: str = "tiny", num_chromosomes: int = 10,
   """Writes the grammar genome to ``path`` (a FASTA of ``chr1 … chr{num_chromosomes}``,
   each ``length`` bp) and returns ``path``; elements are drawn as the
   ``synthetic_motifs`` config ``like`` draws examples (see the module docstring)."""
-  config = builder_config(like)
-  motifs = synthetic_motifs.load_motifs(release)
-  element = config.sequence_length
   records = []
   for c in range(num_chromosomes):
-    pieces = []
-    for i in range(-(-length // element)):
-      rng = np.random.default_rng([seed, GENOME_STREAM, c, i])
-      example = synthetic_motifs.sample_example(
-          rng, motifs, element, config.gc_range, planting_window=config.planting_window,
-          min_score_fraction=config.min_score_fraction)
-      pieces.append(example["sequence"].argmax(-1))
-    letters = _BASES[np.concatenate(pieces)[:length]]
+    letters = _BASES[elements(c, length, like=like, seed=seed, release=release)[0]]
     letters[:min(5000, length // 10)] = ord("N")
     gap = length // 3
     letters[gap:gap + min(2000, length // 20)] = ord("N")
     records.append((f"chr{c + 1}", letters.tobytes()))
   pretrain_sources.write_fasta(path, records)
   return path
+
+
+def elements(chromosome: int, length: int, *, like: str = "tiny", seed: int = 0,
+             release: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+  """``(bases, in_motif)`` of chromosome index ``chromosome`` (0-based) before its N
+  runs: ``uint8[length]`` base indices (A, C, G, T = 0..3) and bool ``[length]``, True
+  on the bases of planted motif sites. Indices ``>= num_chromosomes`` of a written
+  genome give fresh sequence of the same kind (held-out diagnostics)."""
+  config = builder_config(like)
+  motifs = synthetic_motifs.load_motifs(release)
+  element = config.sequence_length
+  pieces, sites = [], []
+  for i in range(-(-length // element)):
+    rng = np.random.default_rng([seed, GENOME_STREAM, chromosome, i])
+    example = synthetic_motifs.sample_example(
+        rng, motifs, element, config.gc_range, planting_window=config.planting_window,
+        min_score_fraction=config.min_score_fraction)
+    pieces.append(example["sequence"].argmax(-1).astype(np.uint8))
+    in_motif = np.zeros(element, bool)
+    for name, start in zip(example["motif_name"], example["motif_start"]):
+      in_motif[start:start + motifs[name].width] = True
+    sites.append(in_motif)
+  return np.concatenate(pieces)[:length], np.concatenate(sites)[:length]
 
 
 def main(argv: Sequence[str] | None = None) -> str:

@@ -11,7 +11,9 @@ the fly from a genome FASTA (``genereg_jax.data.pretrain_sources.GenomeWindows``
 510 k-mers + [CLS]/[SEP] per window, windows with > 10% N redrawn, chr8 held out for
 validation and chr9 for test). Masking is DNABERT's: span centres with probability
 0.15 / k (0.025 for 6-mers, as the reference script), each masking k consecutive k-mers
-(about 15% of tokens), 80/10/10. The
+(about 15% of tokens), 80/10/10; ``dataset.mask_span`` (default ``k``,
+DNABERT's) masks more tokens per centre, ``k + m - 1`` hiding ``m`` nucleotides
+(``tasks.mlm.span_offsets``). The
 optimizer is the paper's (``examples/run_pretrain.py`` of github.com/jerryji1993/DNABERT
 and its README command): AdamW, peak learning rate 4e-4, betas (0.9, 0.98), eps 1e-6,
 weight decay 0.01 (the reference exempts biases and LayerNorm; here every parameter
@@ -104,7 +106,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       model_inputs=("input_ids", "attention_mask"),
       stream_options=dict(k=k, max_tokens=max_tokens, valid_chromosomes=("chr8",),
                           test_chromosomes=("chr9",), max_n_fraction=0.1,
-                          mlm_probability=0.15 / k),
+                          mlm_probability=0.15 / k, mask_span=k),
       optimizer=dict(name="adamw", learning_rate=4e-4, b2=0.98, eps=1e-6,
                      weight_decay=0.01, schedule="linear", warmup_steps=10_000,
                      end_learning_rate_factor=0.0, grad_accum_steps=25),

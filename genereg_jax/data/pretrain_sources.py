@@ -116,14 +116,19 @@ class GenomeWindows(_Source):
     seed: the run seed.
     max_n_fraction: windows with more N than this are redrawn.
     mlm_probability: chance a k-mer is a span centre (DNABERT 0.025 for 6-mers).
+    mask_span: tokens masked per centre (None: DNABERT's ``k``, which hides one
+      nucleotide; ``k + m - 1`` hides ``m``; ``tasks.mlm.span_offsets``).
   """
 
   def __init__(self, fasta: str, split: str = "train", *, k: int = 6,
                max_tokens: int = 512, valid_chromosomes: Sequence[str] = ("chr8",),
                test_chromosomes: Sequence[str] = ("chr9",), num_records: int = 10**9,
                seed: int = 0, max_n_fraction: float = 0.1,
-               mlm_probability: float = 0.025):
+               mlm_probability: float = 0.025, mask_span: int | None = None):
     self.fasta, self.split, self.k = os.fspath(fasta), split, k
+    mlm.span_offsets(k, mask_span)  # Checks k and the span early.
+    # None for DNABERT's span keeps the repr (grain's resume check) of older runs.
+    self.mask_span = None if mask_span == k else mask_span
     self.tokenizer = tokenizers.KmerTokenizer(k)
     self.window = max_tokens - 2 + k - 1
     self.num_records, self.seed = num_records, seed
@@ -172,7 +177,8 @@ class GenomeWindows(_Source):
                                             self.tokenizer.pad_id))
     inputs, labels = mlm.mask_kmer_spans(
         ids, rng, k=self.k, maskable=maskable, mask_id=self.tokenizer.mask_id,
-        random_ids=(0, self.tokenizer.vocab_size), mlm_probability=self.mlm_probability)
+        random_ids=(0, self.tokenizer.vocab_size), mlm_probability=self.mlm_probability,
+        span=self.mask_span)
     return {"input_ids": inputs, "attention_mask": np.ones_like(inputs),
             "labels": labels}
 
@@ -447,7 +453,7 @@ class _Kind:
 KINDS = {
     "genome": _Kind(GenomeWindows, "genome", "fasta",
                     ("k", "max_tokens", "valid_chromosomes", "test_chromosomes",
-                     "max_n_fraction", "mlm_probability")),
+                     "max_n_fraction", "mlm_probability", "mask_span")),
     "proteins": _Kind(ProteinSequences, "proteins", "fasta",
                       ("max_length", "valid_fraction", "test_fraction", "mlm_probability")),
     "msas": _Kind(MsaFiles, "msas", "a3m",

@@ -21,7 +21,10 @@ masks are a function of its seed and resume with the grain iterator state:
   k-mers, kept between the first and the last maskable token; centres are drawn
   with ``mlm_probability`` (0.025 in DNABERT's 6-mer pretraining script, about 15%
   of tokens once spans are added), then the same 80/10/10 replacement. As in the
-  reference, random replacements are drawn from the whole vocabulary.
+  reference, random replacements are drawn from the whole vocabulary. ``span``
+  widens the span to more than ``k`` tokens (the same layout around the centre):
+  ``k + m - 1`` tokens hide ``m`` nucleotides, as SpanBERT-style span masking
+  (Joshi et al., TACL 2020) hides whole words rather than word pieces.
 
 Even a k-token span leaves only the span's middle nucleotide unknown when it does
 not touch another span (the tokens either side spell the rest), so a model that
@@ -87,21 +90,35 @@ def mask_tokens(ids: np.ndarray, rng: np.random.Generator, *, maskable: np.ndarr
   return _replace(ids, masked, rng, mask_id, random_ids, mask_fraction, random_fraction)
 
 
-def span_positions(centres: np.ndarray, maskable: np.ndarray, k: int) -> np.ndarray:
-  """DNABERT's span expansion of ``[length]`` bool ``centres`` (see module docstring).
+def span_offsets(k: int, span: int | None = None) -> tuple[int, ...]:
+  """Offsets from a centre masked with it: DNABERT's ``MASK_LIST`` for ``span = k``
+  (or None), else the same layout widened to ``span`` tokens (centre at ``(span - 1)
+  // 2``), which hides ``span - k + 1`` nucleotides instead of one."""
+  if k not in DNABERT_SPAN_OFFSETS:
+    raise ValueError(f"DNABERT span masking needs k in {sorted(DNABERT_SPAN_OFFSETS)}, got {k}")
+  if span is None or span == k:
+    return DNABERT_SPAN_OFFSETS[k]
+  if span < 1:
+    raise ValueError(f"span must be at least 1 token, got {span}")
+  return tuple(o for o in range(-((span - 1) // 2), span // 2 + 1) if o)
+
+
+def span_positions(centres: np.ndarray, maskable: np.ndarray, k: int,
+                   span: int | None = None) -> np.ndarray:
+  """DNABERT's span expansion of ``[length]`` bool ``centres`` (see module docstring;
+  ``span`` tokens per centre, ``span_offsets``).
 
   Offsets reaching outside ``[1, last maskable position]`` are dropped, as the
   reference bounds them.
   """
-  if k not in DNABERT_SPAN_OFFSETS:
-    raise ValueError(f"DNABERT span masking needs k in {sorted(DNABERT_SPAN_OFFSETS)}, got {k}")
+  offsets = span_offsets(k, span)
   positions = np.flatnonzero(maskable)
   masked = centres.copy()
   if not positions.size:
     return masked
   end = positions[-1]
   for c in np.flatnonzero(centres):
-    for offset in DNABERT_SPAN_OFFSETS[k]:
+    for offset in offsets:
       if 1 <= c + offset <= end:
         masked[c + offset] = True
   return masked
@@ -110,15 +127,17 @@ def span_positions(centres: np.ndarray, maskable: np.ndarray, k: int) -> np.ndar
 def mask_kmer_spans(ids: np.ndarray, rng: np.random.Generator, *, k: int,
                     maskable: np.ndarray, mask_id: int, random_ids: tuple[int, int],
                     mlm_probability: float = 0.025, mask_fraction: float = 0.8,
-                    random_fraction: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+                    random_fraction: float = 0.1,
+                    span: int | None = None) -> tuple[np.ndarray, np.ndarray]:
   """DNABERT's masking of ``[length]`` k-mer ids: centres, k-token spans, 80/10/10.
 
-  Args as ``mask_tokens``, with ``k`` the k-mer size and ``mlm_probability`` the
-  chance that a maskable position is a span centre.
+  Args as ``mask_tokens``, with ``k`` the k-mer size, ``mlm_probability`` the
+  chance that a maskable position is a span centre and ``span`` the tokens masked
+  per centre (None: DNABERT's ``k``).
   """
   ids = np.asarray(ids)
   centres = maskable & (rng.random(ids.shape) < mlm_probability)
-  masked = span_positions(centres, maskable, k)
+  masked = span_positions(centres, maskable, k, span)
   return _replace(ids, masked, rng, mask_id, random_ids, mask_fraction, random_fraction)
 
 
@@ -145,17 +164,34 @@ def context_baseline(labels: np.ndarray, k: int, base_entropy: float) -> float:
   masked tokens of ``labels`` ``[batch, length]`` (special tokens at either end count
   as unmasked tokens that spell nothing).
   """
-  labels = np.atleast_2d(labels)
-  total, count = 0.0, 0
-  for row in labels:
-    masked = row != IGNORE_INDEX
-    known = np.zeros(len(row) + k, bool)  # nucleotide j is spelled by tokens j-k+1 .. j
-    for t in np.flatnonzero(~masked[1:-1]) + 1:
-      known[t:t + k] = True
-    for t in np.flatnonzero(masked):
-      total += (~known[t:t + k]).sum() * base_entropy
-      count += 1
-  return total / max(count, 1)
+  unknown = [u.sum() for row in np.atleast_2d(labels) for u in unknown_nucleotides(row, k)]
+  return float(np.sum(unknown) * base_entropy / max(len(unknown), 1))
+
+
+def unknown_nucleotides(labels: np.ndarray, k: int) -> list[np.ndarray]:
+  """For each masked token of a ``[length]`` ``labels`` row (``[CLS]`` first), in
+  order, bool ``[k]``: which of its ``k`` nucleotides no unmasked token spells (the
+  ones a model must predict rather than copy). Token ``t`` spells bases ``t - 1 ..
+  t + k - 2`` of the window."""
+  masked = np.asarray(labels) != IGNORE_INDEX
+  known = np.zeros(len(masked) + k, bool)  # nucleotide j is spelled by tokens j-k+1 .. j
+  for t in np.flatnonzero(~masked[1:-1]) + 1:
+    known[t:t + k] = True
+  return [~known[t:t + k] for t in np.flatnonzero(masked)]
+
+
+def hidden_in_region(labels: np.ndarray, k: int, region: np.ndarray) -> np.ndarray:
+  """Per token of a ``[length]`` ``labels`` row: 1 where the token is masked and every
+  nucleotide it hides (``unknown_nucleotides``) is in ``region`` (bool, one per base of
+  the window: ``length - 2 + k - 1``), 0 where none is, -1 otherwise (unmasked, mixed,
+  or nothing hidden) — e.g. MLM accuracy on planted motif sites vs background."""
+  groups = np.full(len(labels), -1, np.int8)
+  for t, unknown in zip(np.flatnonzero(np.asarray(labels) != IGNORE_INDEX),
+                        unknown_nucleotides(labels, k)):
+    hidden = np.asarray(region)[np.arange(t - 1, t - 1 + k)[unknown]]
+    if hidden.size:
+      groups[t] = 1 if hidden.all() else (0 if not hidden.any() else -1)
+  return groups
 
 
 @dataclasses.dataclass

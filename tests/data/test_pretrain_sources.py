@@ -118,3 +118,19 @@ def test_genome_plants_the_synthetic_motifs_vocabulary(genome):
                       log_odds[::-1, [3, 2, 1, 0, 4]][columns, windows].sum(1))
   hits = int((scores >= 0.7 * log_odds.max(1).sum()).sum())
   assert hits >= 10, hits  # ~27 expected in the 4 x 7 kb of non-N sequence.
+
+
+def test_genome_windows_mask_wider_spans(genome):
+  options = dict(k=3, max_tokens=128, valid_chromosomes=("chr3",), test_chromosomes=("chr4",),
+                 mlm_probability=0.01)
+  dnabert = ps.GenomeWindows(genome, "train", mask_span=3, **options)
+  assert repr(dnabert) == repr(ps.GenomeWindows(genome, "train", **options))
+  wide = ps.GenomeWindows(genome, "train", mask_span=8, **options)
+  runs = []
+  for i in range(20):
+    masked = np.concatenate([[0], wide[i]["labels"] != mlm.IGNORE_INDEX, [0]]).astype(int)
+    edges = np.flatnonzero(np.diff(masked))
+    runs += [(start, end - start) for start, end in zip(edges[::2], edges[1::2])]
+  assert runs
+  # Every run of masked tokens is at least one 8-token span unless cut at the window end.
+  assert all(length >= 8 or start + length >= 126 or start <= 4 for start, length in runs)

@@ -33,3 +33,21 @@ def test_chromosomes_are_synthetic_motifs_elements(tmp_path):
       synthetic_motifs.example_rng(0, "train", 2), motifs, 200, config.gc_range,
       min_score_fraction=config.min_score_fraction)
   assert "".join("ACGT"[b] for b in example["sequence"].argmax(-1)) not in chromosome
+
+
+def test_elements_mark_the_planted_sites(tmp_path):
+  bases, in_motif = genome.elements(1, 2000)
+  fasta = pyfaidx.Fasta(genome.grammar_genome(str(tmp_path / "g.fa"), num_chromosomes=2,
+                                              length=2000), as_raw=True)
+  chromosome = str(fasta["chr2"][:])
+  assert "".join("ACGT"[b] for b in bases[1000:2000]) == chromosome[1000:2000]
+  motifs = synthetic_motifs.load_motifs()
+  config = genome.builder_config("tiny")
+  drawn = synthetic_motifs.sample_example(
+      np.random.default_rng([0, genome.GENOME_STREAM, 1, 3]), motifs, 200, config.gc_range,
+      planting_window=config.planting_window, min_score_fraction=config.min_score_fraction)
+  expected = np.zeros(200, bool)
+  for name, start in zip(drawn["motif_name"], drawn["motif_start"]):
+    expected[start:start + motifs[name].width] = True
+  assert expected.any()
+  np.testing.assert_array_equal(in_motif[600:800], expected)

@@ -102,3 +102,41 @@ def test_kmer_span_masking_rate_and_context_bound():
   # Unigram baseline: uniform counts give log(vocab).
   assert mlm.unigram_baseline(np.arange(10), np.array([3, -100, 4]), 10) == pytest.approx(
       np.log(10))
+
+
+@pytest.mark.parametrize("k", [3, 4, 5, 6])
+def test_wider_spans_hide_more_nucleotides(k):
+  # span = k is DNABERT's MASK_LIST; a wider span keeps its layout and hides
+  # span - k + 1 nucleotides, which no unmasked neighbour spells.
+  assert mlm.span_offsets(k, k) == mlm.span_offsets(k) == mlm.DNABERT_SPAN_OFFSETS[k]
+  length, span = 40, k + 5
+  maskable = np.ones(length, bool)
+  maskable[[0, length - 1]] = False
+  centres = np.zeros(length, bool)
+  centres[20] = True
+  masked = mlm.span_positions(centres, maskable, k, span)
+  start = 20 - (span - 1) // 2
+  np.testing.assert_array_equal(np.flatnonzero(masked), np.arange(start, start + span))
+  labels = np.where(masked, 7, mlm.IGNORE_INDEX)
+  unknown = mlm.unknown_nucleotides(labels, k)
+  assert len(unknown) == span
+  # Token t spells bases t - 1 .. t + k - 2: the hidden ones are start + k - 2 .. + span - 1.
+  hidden = {t - 1 + j for t, u in zip(np.flatnonzero(masked), unknown) for j in np.flatnonzero(u)}
+  assert hidden == set(range(start + k - 2, start + span - 1))
+  with pytest.raises(ValueError, match="at least 1"):
+    mlm.span_offsets(k, 0)
+
+
+def test_hidden_in_region_groups_masked_tokens():
+  # k = 3, 10 tokens ([CLS] + 8 k-mers + [SEP]) over 10 bases; token t spells bases t-1..t+1.
+  labels = np.full(10, mlm.IGNORE_INDEX)
+  labels[[2, 3, 4]] = 5  # One DNABERT span: hides base 3 only (tokens 1 and 5 spell the rest).
+  region = np.zeros(10, bool)
+  region[3] = True
+  groups = mlm.hidden_in_region(labels, 3, region)
+  np.testing.assert_array_equal(np.flatnonzero(groups == 1), [2, 3, 4])
+  assert (groups[[0, 1, 5, 9]] == -1).all()
+  np.testing.assert_array_equal(mlm.hidden_in_region(labels, 3, ~region)[[2, 3, 4]], 0)
+  # A wider span hides bases 3-4; half in the region is neither group.
+  labels[5] = 5
+  assert (mlm.hidden_in_region(labels, 3, region)[[2, 3, 4, 5]] == [1, -1, -1, 0]).all()
