@@ -62,10 +62,13 @@ def test_adapter_starts_at_base_and_merges_exactly(make, spec, length):
   np.testing.assert_allclose(run_adapted(variables, x), before, rtol=1e-6, atol=1e-6)
   moved = _perturbed(variables)
   out = run_adapted(moved, x)
+  # Tolerances scale with the outputs (the random CNN's reach 1e4, where float32 sums of
+  # opposite terms leave absolute errors of ~1e-2 in its smaller outputs).
+  tolerance = 2e-5 * max(1.0, float(np.abs(out).max()))
   # The adapters act (40 times the merge tolerance) ...
-  assert np.abs(out - before).max() > 8e-4
+  assert np.abs(out - before).max() > 40 * tolerance
   merged = adapted.merge(moved)  # ... and fold into the kernels exactly.
-  np.testing.assert_allclose(run_base(merged, x), out, rtol=2e-5, atol=2e-5)
+  np.testing.assert_allclose(run_base(merged, x), out, rtol=0, atol=tolerance)
 
 
 def test_only_adapter_and_head_parameters_train():
