@@ -227,7 +227,6 @@ def _mlm_motifs(base: str, windows: int = 512) -> None:
   background nucleotides of fresh grammar-genome sequence (see ``--mlm_motifs``)."""
   import jax
   import jax.numpy as jnp
-  import ml_collections
   import numpy as np
   import optax
   from data_builders.synthetic_motifs import genome
@@ -235,8 +234,8 @@ def _mlm_motifs(base: str, windows: int = 512) -> None:
   from genereg_jax.tasks import mlm
   from genereg_jax.train import finetune
   from genereg_jax.train import trainer
-  with open(f"{base}/config.json") as f:
-    config = ml_collections.ConfigDict(json.load(f))
+  from genereg_jax.train import workdir as workdir_lib
+  config = workdir_lib.load_saved_config(base)
   data = config.dataset
   k, tokens = data.k, data.max_tokens
   model = trainer.build_model(config)
