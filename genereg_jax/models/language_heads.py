@@ -54,6 +54,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # (dnabert_pretrain:tiny run with --config.dataset.max_tokens=256).
     "dnabert_tiny": dict(language.PRESETS["dnabert_tiny"], kmer=3,
                          max_position_embeddings=256),
+    "dnabert_tiny64": dict(language.PRESETS["dnabert_tiny64"], kmer=3),
 }
 
 

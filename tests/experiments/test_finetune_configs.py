@@ -26,8 +26,9 @@ def _features(name):
   return builder._info().features  # pylint: disable=protected-access
 
 
-@pytest.mark.parametrize("variant", ["tiny,rotary", "splice,tiny,lora", "promoter,tiny,ia3",
-                                     "tfbs,frozen", "splice,scratch,n=100"])
+@pytest.mark.parametrize("variant", ["tiny,rotary", "tiny64,lora", "splice,tiny,lora",
+                                     "promoter,tiny,ia3", "tfbs,frozen",
+                                     "splice,scratch,n=100"])
 def test_model_matches_dataset_records(variant):
   config = configs.get_config(f"dnabert_finetune:{variant}")
   features = _features(config.dataset.name)

@@ -5,7 +5,8 @@ import pytest
 from experiments import configs
 from genereg_jax.train import trainer
 
-CONFIGS = {"dnabert_pretrain": ("default", "k=3", "k=4", "k=5", "k=6", "tiny", "small"),
+CONFIGS = {"dnabert_pretrain": ("default", "k=3", "k=4", "k=5", "k=6", "tiny", "tiny64",
+                                 "small"),
            "esm_pretrain": ("default", "esm1b", "esm2_650m", "esm2_8m", "small", "tiny"),
            "msa_transformer_pretrain": ("default", "tiny")}
 
@@ -20,6 +21,25 @@ def test_variants_build(name):
   assert configs.get_config("esm_pretrain").model.num_layers == 33  # the 650M preset
   with pytest.raises(ValueError, match="valid"):
     configs.get_config(f"{name}:nope")
+
+
+def test_dnabert_tiny64_is_the_measured_recipe():
+  """``:tiny64`` is ``:tiny`` with the overrides of README "Fifth proof"'s command."""
+  named = configs.get_config("dnabert_pretrain:tiny64")
+  spelt = configs.get_config("dnabert_pretrain:tiny")
+  spelt.model.update(hidden_size=64, intermediate_size=128, position_embedding_type="rotary",
+                     dropout_rate=0.0, attention_dropout_rate=0.0, embedding_dropout_rate=0.0,
+                     max_position_embeddings=256)
+  spelt.dataset.update(max_tokens=128, eval_records=1024)
+  spelt.optimizer.learning_rate = 3e-3
+  spelt.update(batch_size=32, num_train_steps=4000, eval_every_steps=1000)
+  named.model_preset = spelt.model_preset
+  assert named.to_dict() == spelt.to_dict()
+  finetune = configs.get_config("dnabert_finetune:tiny64")
+  assert {k: finetune.model[k] for k in ("hidden_size", "intermediate_size", "num_layers",
+                                         "num_heads", "position_embedding_type")} == {
+      k: named.model[k] for k in ("hidden_size", "intermediate_size", "num_layers",
+                                  "num_heads", "position_embedding_type")}
 
 
 def test_dnabert_tiny_trains_and_evaluates(tmp_path):
