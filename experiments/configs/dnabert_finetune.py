@@ -33,11 +33,14 @@ Fine-tuning modes (one token each; default ``full``):
   frozen    the encoder is frozen (``optimizer.frozen``); only pooler + classifier train.
   lora      LoRA (Hu et al. 2021) rank 8, alpha 16, dropout 0.1 on the attention query
             and value projections; the head trains too.
+  dora      DoRA (Liu et al. 2024): LoRA's low-rank update with each output unit's
+            weight norm learnt apart (``genereg_jax.nn.adapters``); same targets, rank
+            and rate as ``lora``.
   ia3       IA3 (Liu et al. 2022) on keys, values and the FFN inner activation; the head
             trains too.
   scratch   the same model from a random initialisation (the baseline).
 
-``frozen``, ``lora`` and ``ia3`` checkpoints hold only the trained parameters and the
+``frozen``, ``lora``, ``dora`` and ``ia3`` checkpoints hold only the trained parameters and the
 base's path with a SHA-256 fingerprint (``base_by_reference``; see
 ``genereg_jax.train.finetune``). Other tokens: ``tiny`` (the ``dnabert_tiny`` encoder:
 k = 3, 2 layers of 32, 256 positions, matching ``dnabert_pretrain:tiny`` run with 256
@@ -103,7 +106,7 @@ from experiments.configs import model_config
 from data_builders.synthetic_motifs import synthetic_motifs
 
 TASKS = ("tfbs", "splice", "promoter")
-MODES = ("full", "frozen", "lora", "ia3", "scratch")
+MODES = ("full", "frozen", "lora", "dora", "ia3", "scratch")
 #: The new head: absent from the pretrained base, trained in every mode.
 HEAD = ("^classifier/", "^pooler/")
 #: The head's parameters, with or without an adapter wrapper's prefix.
@@ -192,20 +195,20 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       path=ml_collections.FieldReference(None, str), drop=("lm_head",)))
   config.init_from_keep = HEAD
   config.adapters.update(dropout_rate=0.1, train=HEAD)  # Hu et al.'s LoRA dropout.
-  config.base_by_reference = mode in ("frozen", "lora", "ia3")
+  config.base_by_reference = mode in ("frozen", "lora", "dora", "ia3")
   if mode == "scratch":
     config.init_from = ""
   elif mode == "frozen":
     config.optimizer.frozen = ENCODER
-  elif mode == "lora":
-    config.adapters.update(kind="lora", targets=LORA_TARGETS)
+  elif mode in ("lora", "dora"):
+    config.adapters.update(kind=mode, targets=LORA_TARGETS)
   elif mode == "ia3":
     config.adapters.update(kind="ia3", targets=IA3_TARGETS, input_targets=IA3_INPUT_TARGETS)
   # The new head learns at 10x the body's rate (BERT fine-tuning recipes give the
   # classifier its own, larger rate): at the body's rate it stays at the labels' base
   # rates. Head-only and adapter modes train at 10x throughout (Hu et al. tune LoRA's
   # rate separately), which puts their head at the same rate.
-  if mode in ("frozen", "lora", "ia3"):
+  if mode in ("frozen", "lora", "dora", "ia3"):
     config.optimizer.learning_rate *= 10
   else:
     config.optimizer.learning_rate_multipliers = ((HEAD_PATTERN, 10.0),)

@@ -1,4 +1,5 @@
-"""Parameter-efficient adapters for any model: LoRA (Hu et al. 2021) and IA3 (Liu et al. 2022).
+"""Parameter-efficient adapters for any model: LoRA (Hu et al. 2021), DoRA (Liu et al. 2024)
+and IA3 (Liu et al. 2022).
 
 ``Adapted(base, kind=..., targets=...)`` wraps any Flax module of the registry (a
 language model, Basset, Enformer ...) without touching its code: while the base runs,
@@ -18,6 +19,16 @@ they adapt:
   product (``2 r`` multiply-adds per input-output pair); a convolution applies the
   delta kernel ``(alpha / r) (A B)`` reshaped to the kernel's shape with the layer's own
   strides, padding and dilation (one extra convolution).
+* **DoRA** (Liu et al., "DoRA: Weight-Decomposed Low-Rank Adaptation", ICML 2024,
+  Sec. 4): the adapted kernel ``W0 + (alpha / r) A B`` is split into a direction, each
+  output unit's column divided by its norm over the inputs, and a learned magnitude
+  per output unit, ``W = m * (W0 + (alpha / r) A B) / ||W0 + (alpha / r) A B||``. The
+  norm is treated as a constant in the backward pass (the paper's Sec. 4.3, as PEFT's
+  ``use_dora``); dropout acts on the low-rank branch only, as PEFT's. The magnitude is
+  stored relative to the base's column norms, ``m = g * ||W0||`` with ``g``
+  (``dora_magnitude``) starting at ones, so the adapted model starts equal to whatever
+  base is loaded after initialisation (the paper starts ``m`` at ``||W0||``: the same
+  start). Leaves ``lora_a``, ``lora_b``, ``dora_magnitude``.
 * **IA3** (Liu et al., "Few-Shot Parameter-Efficient Fine-Tuning is Better and Cheaper
   than In-Context Learning", NeurIPS 2022, Sec. 3.3): learned vectors that rescale the
   keys and values (``targets``: the layer's output times ``ia3_scale``, one per output
@@ -42,10 +53,10 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-KINDS = ("lora", "ia3")
+KINDS = ("lora", "dora", "ia3")
 #: Regular expression matching every adapter parameter's path (for optimizer masks).
-TRAINABLE = r"(^|/)(lora_a|lora_b|ia3_scale|ia3_input_scale)$"
-_ADAPTER_LEAVES = ("lora_a", "lora_b", "ia3_scale", "ia3_input_scale")
+TRAINABLE = r"(^|/)(lora_a|lora_b|dora_magnitude|ia3_scale|ia3_input_scale)$"
+_ADAPTER_LEAVES = ("lora_a", "lora_b", "dora_magnitude", "ia3_scale", "ia3_input_scale")
 _ADAPTABLE = (nn.Dense, nn.DenseGeneral, nn.Conv)
 
 
@@ -77,15 +88,15 @@ class Adapted(nn.Module):
 
   Attributes:
     base: any Flax module; called with the wrapper's arguments.
-    kind: ``"lora"`` or ``"ia3"``.
-    targets: regular expressions on ``"/"``-joined module paths. LoRA: layers that get
-      a low-rank update (Hu et al.: the attention query and value). IA3: layers whose
-      output is rescaled (Liu et al.: keys and values).
+    kind: ``"lora"``, ``"dora"`` or ``"ia3"``.
+    targets: regular expressions on ``"/"``-joined module paths. LoRA / DoRA: layers
+      that get a low-rank update (Hu et al.: the attention query and value). IA3: layers
+      whose output is rescaled (Liu et al.: keys and values).
     input_targets: IA3 only: layers whose input is rescaled (the FFN's second layer, so
       its inner activation is).
-    rank: LoRA rank ``r``.
-    alpha: LoRA scale numerator; updates are scaled by ``alpha / rank``.
-    dropout_rate: dropout on LoRA's input branch when training.
+    rank: LoRA / DoRA rank ``r``.
+    alpha: LoRA / DoRA scale numerator; updates are scaled by ``alpha / rank``.
+    dropout_rate: dropout on the low-rank branch's input when training.
   """
   base: nn.Module
   kind: str = "lora"
@@ -100,8 +111,8 @@ class Adapted(nn.Module):
       raise ValueError(f"unknown adapter kind {self.kind!r}; valid: {list(KINDS)}")
     if not self.targets and not self.input_targets:
       raise ValueError("adapters need at least one target pattern")
-    if self.kind == "lora" and self.input_targets:
-      raise ValueError("input_targets are IA3's; LoRA adapts the layers in targets")
+    if self.kind != "ia3" and self.input_targets:
+      raise ValueError("input_targets are IA3's; LoRA and DoRA adapt the layers in targets")
     nn.share_scope(self, self.base)
 
   def __call__(self, *args, **kwargs):
@@ -124,7 +135,10 @@ class Adapted(nn.Module):
       if self.kind == "ia3":
         return self._ia3(module, next_fun, x, call_args, call_kwargs, as_output, as_input)
       y = next_fun(*call_args, **call_kwargs)
-      return y + self._lora(module, x, train).astype(y.dtype)
+      delta = self._lora(module, x, train).astype(y.dtype)
+      if self.kind == "dora":
+        return self._dora(module, y, delta)
+      return y + delta
 
     with nn.intercept_methods(interceptor):
       outputs = self.base(*args, **kwargs)
@@ -156,6 +170,22 @@ class Adapted(nn.Module):
     return module.clone(parent=None, use_bias=False).apply(
         {"params": {"kernel": delta_kernel}}, x)
 
+  def _dora(self, module: nn.Module, y: jax.Array, delta: jax.Array) -> jax.Array:
+    """DoRA's output from the base's ``y`` (bias included) and the low-rank ``delta``:
+    ``(m / ||W0 + s A B||) * (x W0 + delta) + bias``."""
+    kernel = nn.meta.unbox(module.get_variable("params", "kernel"))
+    n_in = _input_axes(module, kernel)
+    out_shape = kernel.shape[n_in:]
+    gain = module.param("dora_magnitude", nn.initializers.ones_init(), out_shape,
+                        jnp.float32)
+    a = module.get_variable("params", "lora_a")
+    b = module.get_variable("params", "lora_b")
+    base_norm, norm = _column_norms(kernel, a, b, self.alpha / self.rank, n_in)
+    scale = (gain * base_norm / jax.lax.stop_gradient(norm)).astype(y.dtype)
+    bias = module.get_variable("params", "bias") if getattr(module, "use_bias", False) else None
+    bias = 0.0 if bias is None else nn.meta.unbox(bias).astype(y.dtype)
+    return scale * (y - bias + delta) + bias
+
   def _ia3(self, module, next_fun, x, call_args, call_kwargs, as_output, as_input):
     if as_input:
       if isinstance(module, nn.DenseGeneral) and not isinstance(module.features, int):
@@ -173,14 +203,28 @@ class Adapted(nn.Module):
 
   def merge(self, variables: Any) -> Any:
     """Variables for ``self.base`` with the adapters folded into the kernels."""
-    return merge(variables, alpha=self.alpha if self.kind == "lora" else None)
+    return merge(variables, alpha=self.alpha if self.kind in ("lora", "dora") else None)
+
+
+def _column_norms(kernel: jax.Array, a: jax.Array, b: jax.Array, scale: float,
+                  n_in: int) -> tuple[jax.Array, jax.Array]:
+  """Per-output-unit norms over the inputs of ``W0`` and of ``W0 + scale A B``, shaped
+  as the kernel's output axes (DoRA's ``||.||_c``)."""
+  fan_in = math.prod(kernel.shape[:n_in])
+  w0 = kernel.reshape(fan_in, -1).astype(jnp.float32)
+  adapted = w0 + (a.astype(jnp.float32) @ b.astype(jnp.float32)) * scale
+  out_shape = kernel.shape[n_in:]
+  return (jnp.linalg.norm(w0, axis=0).reshape(out_shape),
+          jnp.linalg.norm(adapted, axis=0).reshape(out_shape))
 
 
 def merge(variables: Any, alpha: float | None = None) -> Any:
-  """Folds LoRA (``alpha`` required) and IA3 leaves into their layer's kernel and bias.
+  """Folds LoRA / DoRA (``alpha`` required) and IA3 leaves into their layer's kernel
+  and bias.
 
-  LoRA: ``kernel + (alpha / r) (A B)`` reshaped to the kernel; IA3 output scales
-  multiply the kernel's output columns and the bias; input scales multiply the
+  LoRA: ``kernel + (alpha / r) (A B)`` reshaped to the kernel; DoRA: that kernel's
+  columns rescaled to ``dora_magnitude * ||W0||`` (the bias unchanged); IA3 output
+  scales multiply the kernel's output columns and the bias; input scales multiply the
   kernel's input rows (the axis before the output axis).
   """
   flat = flax.traverse_util.flatten_dict(nn.meta.unbox(flax.core.unfreeze(variables)))
@@ -189,12 +233,17 @@ def merge(variables: Any, alpha: float | None = None) -> Any:
     get = lambda name: flat.pop(prefix + (name,), None)
     kernel = flat[prefix + ("kernel",)]
     bias = flat.get(prefix + ("bias",))
-    a, b = get("lora_a"), get("lora_b")
+    a, b, gain = get("lora_a"), get("lora_b"), get("dora_magnitude")
     if a is not None:
       if alpha is None:
         raise ValueError("merging LoRA needs its alpha")
-      kernel = kernel + ((a @ b) * (alpha / a.shape[-1])).reshape(kernel.shape).astype(
-          kernel.dtype)
+      scale = alpha / a.shape[-1]
+      adapted = kernel + ((a @ b) * scale).reshape(kernel.shape).astype(kernel.dtype)
+      if gain is not None:
+        n_in = kernel.ndim - gain.ndim
+        base_norm, norm = _column_norms(kernel, a, b, scale, n_in)
+        adapted = adapted * (gain * base_norm / norm).astype(kernel.dtype)
+      kernel = adapted
     scale = get("ia3_input_scale")
     if scale is not None:
       kernel = kernel * scale[:, None].astype(kernel.dtype)

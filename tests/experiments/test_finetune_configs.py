@@ -26,7 +26,7 @@ def _features(name):
   return builder._info().features  # pylint: disable=protected-access
 
 
-@pytest.mark.parametrize("variant", ["tiny,rotary", "tiny64,lora", "splice,tiny,lora",
+@pytest.mark.parametrize("variant", ["tiny,rotary", "tiny64,dora", "splice,tiny,lora",
                                      "promoter,tiny,ia3", "tfbs,frozen",
                                      "splice,scratch,n=100"])
 def test_model_matches_dataset_records(variant):
@@ -34,8 +34,9 @@ def test_model_matches_dataset_records(variant):
   features = _features(config.dataset.name)
   model, task = trainer.build_model(config), trainer.build_task(config)
   assert isinstance(model, adapters.Adapted) == any(
-      m in variant for m in ("lora", "ia3"))
-  assert config.base_by_reference == any(m in variant for m in ("lora", "ia3", "frozen"))
+      m in variant for m in ("lora", "dora", "ia3"))
+  assert config.base_by_reference == any(
+      m in variant for m in ("lora", "dora", "ia3", "frozen"))
   assert bool(config.init_from) == ("scratch" not in variant)
   inputs = {k: jax.ShapeDtypeStruct((2, *features[k].shape), jnp.float32)
             for k in config.model_inputs}
@@ -55,9 +56,10 @@ def _base(path, seed):
   return flax.traverse_util.flatten_dict(jax.device_get(variables["params"]), sep="/")
 
 
-def test_lora_checkpoint_by_reference(tmp_path, tfds_dir):
+@pytest.mark.parametrize("mode", ["lora", "dora"])
+def test_adapter_checkpoint_by_reference(mode, tmp_path, tfds_dir):
   base = _base(tmp_path / "base.npz", seed=0)
-  config = configs.get_config("dnabert_finetune:tiny,lora,n=64")
+  config = configs.get_config(f"dnabert_finetune:tiny,{mode},n=64")
   config.init_from_kwargs.path = str(tmp_path / "base.npz")
   config.dataset.data_dir = tfds_dir
   config.dataset.build_if_missing = False
@@ -68,14 +70,15 @@ def test_lora_checkpoint_by_reference(tmp_path, tfds_dir):
   workdir = str(tmp_path / "workdir")
   trainer.train_and_evaluate(config, workdir)
 
-  # The checkpoint holds only LoRA leaves and the head.
+  # The checkpoint holds only adapter leaves and the head.
   stored = ocp.StandardCheckpointer().metadata(
       os.path.join(workdir, "checkpoints", "2", "state")).item_metadata["params"]
   names = set(flax.traverse_util.flatten_dict(stored, sep="/"))
   assert names and all(adapters.is_adapter_path(n) or n.startswith(("classifier/", "pooler/"))
                        for n in names), names
 
-  # Restoring reloads the base through init_from; the export folds LoRA into the kernels:
+  # Restoring reloads the base through init_from; the export folds the adapters into the
+  # kernels:
   # un-adapted kernels equal the base's, adapted ones moved, no adapter leaves remain.
   merged = finetune.export_merged(config, workdir, str(tmp_path / "merged.npz"))
   params = flax.traverse_util.flatten_dict(merged["params"], sep="/")

@@ -1,4 +1,4 @@
-"""LoRA and IA3 adapters (genereg_jax.nn.adapters) on a language model and on a CNN."""
+"""LoRA, DoRA and IA3 adapters (genereg_jax.nn.adapters) on a language model and on a CNN."""
 
 import flax
 import flax.linen as nn
@@ -15,6 +15,10 @@ from genereg_jax.train import optim
 LM_LORA = dict(kind="lora", targets=("attention/(query|value)$",), rank=2, alpha=4.0)
 LM_IA3 = dict(kind="ia3", targets=("attention/(key|value)$",), input_targets=("mlp_out$",))
 CNN_LORA = dict(kind="lora", targets=("Conv_0$", "hidden_0/Dense_0$"), rank=2, alpha=2.0)
+LM_DORA = dict(LM_LORA, kind="dora", targets=("attention/(query|output)$", "mlp_in$"))
+CNN_DORA = dict(CNN_LORA, kind="dora")
+#: The leaf-name prefixes each kind adds.
+LEAVES = {"lora": ("lora_",), "dora": ("lora_", "dora_"), "ia3": ("ia3_",)}
 
 
 def _lm():
@@ -42,8 +46,9 @@ def _perturbed(variables, seed=1):
 
 
 @pytest.mark.parametrize("make,spec,length", [(_lm, LM_LORA, 24), (_lm, LM_IA3, 24),
-                                              (_cnn, CNN_LORA, 200)],
-                         ids=["lm_lora", "lm_ia3", "cnn_lora"])
+                                              (_cnn, CNN_LORA, 200), (_lm, LM_DORA, 24),
+                                              (_cnn, CNN_DORA, 200)],
+                         ids=["lm_lora", "lm_ia3", "cnn_lora", "lm_dora", "cnn_dora"])
 def test_adapter_starts_at_base_and_merges_exactly(make, spec, length):
   base = make()
   adapted = adapters.Adapted(base, **spec)
@@ -56,7 +61,7 @@ def test_adapter_starts_at_base_and_merges_exactly(make, spec, length):
   assert jax.tree.map(jnp.shape, base_variables) == base_shapes
   added = [k for k in flax.traverse_util.flatten_dict(variables["params"], sep="/")
            if adapters.is_adapter_path(k)]
-  assert added and all(k.rsplit("/", 1)[-1].startswith(spec["kind"][:3]) for k in added)
+  assert added and all(k.rsplit("/", 1)[-1].startswith(LEAVES[spec["kind"]]) for k in added)
   run_adapted, run_base = jax.jit(adapted.apply), jax.jit(base.apply)
   before = run_base(base_variables, x)
   np.testing.assert_allclose(run_adapted(variables, x), before, rtol=1e-6, atol=1e-6)
