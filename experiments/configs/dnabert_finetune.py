@@ -44,8 +44,9 @@ Fine-tuning modes (one token each; default ``full``):
 base's path with a SHA-256 fingerprint (``base_by_reference``; see
 ``genereg_jax.train.finetune``). Other tokens: ``tiny`` (the ``dnabert_tiny`` encoder:
 k = 3, 2 layers of 32, 256 positions, matching ``dnabert_pretrain:tiny`` run with 256
-tokens), ``tiny64`` (the same recipe on the ``dnabert_tiny64`` encoder of
-``dnabert_pretrain:tiny64``: 2 layers of 64, rotary), ``n=<examples>`` (train on the first N training examples:
+tokens), ``tiny64`` / ``tiny128`` (the same recipe on the ``dnabert_tiny64`` /
+``dnabert_tiny128`` encoder of ``dnabert_pretrain:tiny64`` / ``:tiny128``: 2 layers of
+64 / 128, rotary), ``n=<examples>`` (train on the first N training examples:
 ``train_split="train[:N]"``, the few-label setting), ``rotary`` (rotary positions, for
 a base pretrained with them). Tokens combine with commas:
 ``dnabert_finetune:splice,lora,tiny,n=500``.
@@ -121,7 +122,7 @@ IA3_INPUT_TARGETS = ("mlp_out$",)
 
 
 def _parse(arg: str | None) -> dict:
-  options = dict(task="tfbs", mode="full", tiny=False, tiny64=False, rotary=False,
+  options = dict(task="tfbs", mode="full", tiny=False, wide=None, rotary=False,
                  examples=None)
   for token in filter(None, (arg or "").split(",")):
     if token in TASKS:
@@ -130,13 +131,13 @@ def _parse(arg: str | None) -> dict:
       options["mode"] = token
     elif token in ("tiny", "rotary"):
       options[token] = True
-    elif token == "tiny64":  # The tiny recipe on the 2 x 64 rotary encoder.
-      options.update(tiny=True, tiny64=True)
+    elif token in ("tiny64", "tiny128"):  # The tiny recipe on a wider rotary encoder.
+      options.update(tiny=True, wide=token)
     elif token.startswith("n=") and token[2:].isdigit():
       options["examples"] = int(token[2:])
     elif token != "default":
       raise ValueError(f"dnabert_finetune config: unknown variant {token!r}; valid: "
-                       f"{', '.join(TASKS + MODES)}, tiny, tiny64, rotary, n=<examples>, "
+                       f"{', '.join(TASKS + MODES)}, tiny, tiny64, tiny128, rotary, n=<examples>, "
                        "comma-separated")
   return options
 
@@ -144,7 +145,7 @@ def _parse(arg: str | None) -> dict:
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   options = _parse(arg)
   task, mode = options["task"], options["mode"]
-  preset = ("dnabert_tiny64" if options["tiny64"] else
+  preset = ("dnabert_" + options["wide"] if options["wide"] else
             "dnabert_tiny" if options["tiny"] else "dnabert")
   if task == "tfbs":
     dataset, task_name = "synthetic_motifs/tiny", "multilabel_binary"

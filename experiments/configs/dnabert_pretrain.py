@@ -28,7 +28,8 @@ Variants: ``default`` (= ``k=6``), ``k=3`` … ``k=6`` (DNABERT-3 … 6, vocabul
 4^k + 5), ``tiny`` (k = 3, 2 layers of 32, 64 tokens; CPU minutes), ``tiny64`` (k = 3,
 2 layers of 64 with FFN 128 and rotary positions, 128-token windows, no dropout,
 learning rate 3e-3, batch 32, 4,000 steps: the base of README "Fifth proof", 7 min on
-the quiet 2-core CPU; fine-tuned by ``dnabert_finetune:tiny64``), and ``small``
+the quiet 2-core CPU; fine-tuned by ``dnabert_finetune:tiny64``), ``tiny128`` (the same
+at width 128, FFN 256: README "Sixth proof", 27 min at load ~5), and ``small``
 (4 layers of 256, k = 6, 128 tokens).
 
 Measured on the 2-core CPU machine, shared (load 37-41), on the synthetic genome
@@ -60,7 +61,9 @@ import ml_collections
 from experiments.configs import _base
 from experiments.configs import model_config
 
-VARIANTS = ("default", "k=3", "k=4", "k=5", "k=6", "tiny", "tiny64", "small")
+VARIANTS = ("default", "k=3", "k=4", "k=5", "k=6", "tiny", "tiny64", "tiny128", "small")
+#: The wider CPU-proof bases: the tiny recipe at these widths (README "Fifth proof").
+WIDE = ("tiny64", "tiny128")
 #: Sharding of the encoder when ``mesh_shape`` gives the model axis devices: attention
 #: heads and feed-forward units split (Megatron-style), batch on data.
 LANGUAGE_MODEL_RULES = (("batch", "data"), ("heads", "model"), ("mlp", "model"))
@@ -99,12 +102,12 @@ def pretrain_config(*, stream: str, model_name: str, model_preset: str,
 def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   variant = arg or "default"
   _base.check_variant("dnabert_pretrain", variant, VARIANTS)
-  tiny = variant in ("tiny", "tiny64")
+  tiny = variant == "tiny" or variant in WIDE
   k = int(variant[2:]) if variant.startswith("k=") else (3 if tiny else 6)
-  preset = {"tiny": "dnabert_tiny", "tiny64": "dnabert_tiny64",
-            "small": "dnabert_small"}.get(variant, "dnabert")
-  max_tokens = {"tiny": 64, "tiny64": 128, "small": 128}.get(variant, 512)
-  positions = 256 if variant == "tiny64" else max(max_tokens, 64)
+  preset = f"dnabert_{variant}" if tiny or variant == "small" else "dnabert"
+  max_tokens = 128 if variant in WIDE or variant == "small" else (
+      64 if variant == "tiny" else 512)
+  positions = 256 if variant in WIDE else max(max_tokens, 64)
   config = pretrain_config(
       stream="genome", model_name="language", model_preset=preset,
       model=model_config("language", preset, vocab_size=4**k + 5,
@@ -118,13 +121,13 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
                      end_learning_rate_factor=0.0, grad_accum_steps=25),
       batch_size=2000, num_train_steps=120_000, eval_every_steps=5000)
   config.max_eval_batches = 4
-  if variant in ("tiny", "tiny64", "small"):
+  if tiny or variant == "small":
     config.batch_size = config.eval_batch_size = 64
     config.optimizer.update(learning_rate=1e-3, warmup_steps=100, grad_accum_steps=1)
     config.num_train_steps = 3000 if variant == "tiny" else 10_000
     config.eval_every_steps = config.checkpoint_every_steps = 500
     config.max_eval_batches = None
-  if variant == "tiny64":
+  if variant in WIDE:
     # The measured CPU recipe of README "Fifth proof" (there as :tiny + overrides):
     # no dropout, learning rate 3e-3, batch 32, 4,000 steps, 1,024 evaluation windows.
     config.model.update(dropout_rate=0.0, attention_dropout_rate=0.0,

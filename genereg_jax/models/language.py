@@ -73,11 +73,14 @@ PRESETS: dict[str, dict[str, Any]] = {
     "dnabert_tiny": dict(_DNABERT, vocab_size=69, hidden_size=32, num_layers=2,
                          num_heads=4, intermediate_size=64,
                          max_position_embeddings=64),
-    # The CPU proof's wider base (README "Fifth proof"): 2 layers of 64, FFN 128,
-    # rotary positions (dnabert_pretrain:tiny64).
+    # The CPU proofs' wider bases (README "Fifth proof", "Sixth proof"): 2 layers of
+    # 64 / 128, FFN twice that, rotary positions (dnabert_pretrain:tiny64 / tiny128).
     "dnabert_tiny64": dict(_DNABERT, vocab_size=69, hidden_size=64, num_layers=2,
                            num_heads=4, intermediate_size=128,
                            max_position_embeddings=256, position_embedding_type="rotary"),
+    "dnabert_tiny128": dict(_DNABERT, vocab_size=69, hidden_size=128, num_layers=2,
+                            num_heads=4, intermediate_size=256,
+                            max_position_embeddings=256, position_embedding_type="rotary"),
     # ESM-1b 650M (Rives et al. 2021, fair-esm esm1b_t33_650M_UR50S).
     "esm1b": dict(_ESM1B, hidden_size=1280, num_layers=33, num_heads=20,
                   intermediate_size=5120),

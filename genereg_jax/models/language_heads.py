@@ -55,6 +55,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     "dnabert_tiny": dict(language.PRESETS["dnabert_tiny"], kmer=3,
                          max_position_embeddings=256),
     "dnabert_tiny64": dict(language.PRESETS["dnabert_tiny64"], kmer=3),
+    "dnabert_tiny128": dict(language.PRESETS["dnabert_tiny128"], kmer=3),
 }
 
 

@@ -6,7 +6,7 @@ from experiments import configs
 from genereg_jax.train import trainer
 
 CONFIGS = {"dnabert_pretrain": ("default", "k=3", "k=4", "k=5", "k=6", "tiny", "tiny64",
-                                 "small"),
+                                 "tiny128", "small"),
            "esm_pretrain": ("default", "esm1b", "esm2_650m", "esm2_8m", "small", "tiny"),
            "msa_transformer_pretrain": ("default", "tiny")}
 
@@ -23,11 +23,14 @@ def test_variants_build(name):
     configs.get_config(f"{name}:nope")
 
 
-def test_dnabert_tiny64_is_the_measured_recipe():
-  """``:tiny64`` is ``:tiny`` with the overrides of README "Fifth proof"'s command."""
-  named = configs.get_config("dnabert_pretrain:tiny64")
+@pytest.mark.parametrize("variant,width", [("tiny64", 64), ("tiny128", 128)])
+def test_dnabert_wide_tiny_is_the_measured_recipe(variant, width):
+  """``:tiny64`` / ``:tiny128`` are ``:tiny`` with the overrides of the command that
+  pretrained README "Fifth proof"'s base (at its width)."""
+  named = configs.get_config(f"dnabert_pretrain:{variant}")
   spelt = configs.get_config("dnabert_pretrain:tiny")
-  spelt.model.update(hidden_size=64, intermediate_size=128, position_embedding_type="rotary",
+  spelt.model.update(hidden_size=width, intermediate_size=2 * width,
+                     position_embedding_type="rotary",
                      dropout_rate=0.0, attention_dropout_rate=0.0, embedding_dropout_rate=0.0,
                      max_position_embeddings=256)
   spelt.dataset.update(max_tokens=128, eval_records=1024)
@@ -35,7 +38,7 @@ def test_dnabert_tiny64_is_the_measured_recipe():
   spelt.update(batch_size=32, num_train_steps=4000, eval_every_steps=1000)
   named.model_preset = spelt.model_preset
   assert named.to_dict() == spelt.to_dict()
-  finetune = configs.get_config("dnabert_finetune:tiny64")
+  finetune = configs.get_config(f"dnabert_finetune:{variant}")
   assert {k: finetune.model[k] for k in ("hidden_size", "intermediate_size", "num_layers",
                                          "num_heads", "position_embedding_type")} == {
       k: named.model[k] for k in ("hidden_size", "intermediate_size", "num_layers",
