@@ -47,6 +47,30 @@ def test_model_matches_dataset_records(variant):
     configs.get_config("dnabert_finetune:tiny,rat")
 
 
+@pytest.mark.parametrize("variant,share", [("tiny64,lora,all", 0.0547),
+                                           ("tiny128,lora,all", 0.0414),
+                                           ("tiny128,dora,all", 0.0474)])
+def test_all_layer_adapter_shares(variant, share):
+  """``all`` adapts every encoder Dense layer and trains the LayerNorms; the trained
+  shares README "Sixth proof" states (under 5% on the 2 x 128 encoder; the 2 x 64 one's
+  640 LayerNorm parameters take it to 5.5%)."""
+  config = configs.get_config(f"dnabert_finetune:{variant}")
+  experiment = trainer.Experiment(config)
+  example = {"sequence": np.zeros((200, 4), np.float32), "label": np.zeros(13, np.float32)}
+  params = flax.linen.meta.unbox(
+      jax.eval_shape(experiment.init_fn(example), jax.random.key(0)).params)
+  labels = flax.traverse_util.flatten_dict(finetune.parameter_labels(config, params), sep="/")
+  sizes = {k: int(np.prod(v.shape))
+           for k, v in flax.traverse_util.flatten_dict(params, sep="/").items()}
+  trained = {k for k, label in labels.items() if label == "train"}
+  adapted = {k.rsplit("/", 1)[0] for k in trained if adapters.is_adapter_path(k)}
+  assert len(adapted) == 2 * 6  # q, k, v, output, mlp_in, mlp_out in both layers.
+  assert any("_norm/" in k for k in trained)
+  assert sum(sizes[k] for k in trained) / sum(sizes.values()) == pytest.approx(share, abs=1e-4)
+  with pytest.raises(ValueError, match="needs mode lora or dora"):
+    configs.get_config("dnabert_finetune:tiny128,full,all")
+
+
 def _base(path, seed):
   """A dnabert_pretrain:tiny-shaped model (256 positions, MLM head) saved to ``path``."""
   model = language.language_model("dnabert_tiny", max_position_embeddings=256)
