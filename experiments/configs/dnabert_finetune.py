@@ -8,6 +8,10 @@ r"""DNABERT fine-tuning (Ji et al., Bioinformatics 2021): full, frozen trunk, Lo
   python -m experiments.train --config=dnabert_finetune:tiny,rotary,n=500,lora \
       --workdir=/tmp/lora --config.init_from_kwargs.path=/tmp/dnabert_pre
   python -m experiments.train --config=dnabert_finetune:tiny,rotary,n=500,scratch --workdir=/tmp/s
+  python -m experiments.train --config=dnabert_pretrain:tiny128 --workdir=/tmp/pre128 \
+      --config.dataset.fasta=G.fa   # G.fa: python -m data_builders.synthetic_motifs.genome
+  python -m experiments.train --config=dnabert_finetune:tiny128,all,lora,n=500 \
+      --workdir=/tmp/lora128 --config.init_from_kwargs.path=/tmp/pre128
   python -m experiments.export_lora --workdir=/tmp/lora --out=/tmp/lora_merged.npz
   python -m experiments.train --config=dnabert_finetune:splice,lora --workdir=W \
       --config.init_from_kwargs.path=<a dnabert_pretrain:k=6 workdir>
