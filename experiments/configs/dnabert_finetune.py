@@ -1,4 +1,4 @@
-r"""DNABERT fine-tuning (Ji et al., Bioinformatics 2021): full, frozen trunk, LoRA, IA3.
+r"""DNABERT fine-tuning (Ji et al., Bioinformatics 2021): full, frozen trunk, LoRA, DoRA, IA3.
 
   python -m experiments.train --config=dnabert_pretrain:tiny --workdir=/tmp/dnabert_pre \
       --config.model.position_embedding_type=rotary --config.model.max_position_embeddings=256 \
@@ -9,7 +9,7 @@ r"""DNABERT fine-tuning (Ji et al., Bioinformatics 2021): full, frozen trunk, Lo
       --workdir=/tmp/lora --config.init_from_kwargs.path=/tmp/dnabert_pre
   python -m experiments.train --config=dnabert_finetune:tiny,rotary,n=500,scratch --workdir=/tmp/s
   python -m experiments.train --config=dnabert_pretrain:tiny128 --workdir=/tmp/pre128 \
-      --config.dataset.fasta=G.fa   # G.fa: python -m data_builders.synthetic_motifs.genome
+      --config.dataset.fasta=G.fa  # python -m data_builders.synthetic_motifs.genome --out=G.fa
   python -m experiments.train --config=dnabert_finetune:tiny128,all,lora,n=500 \
       --workdir=/tmp/lora128 --config.init_from_kwargs.path=/tmp/pre128
   python -m experiments.export_lora --workdir=/tmp/lora --out=/tmp/lora_merged.npz
