@@ -117,6 +117,10 @@ from data_builders.synthetic_motifs import synthetic_motifs
 
 TASKS = ("tfbs", "splice", "promoter")
 MODES = ("full", "frozen", "lora", "dora", "ia3", "scratch")
+#: Modes that train a low-rank update; with ``frozen`` and ``ia3``, the modes that train
+#: only a few parameters (stored by reference, at 10x the rate).
+LOW_RANK = ("lora", "dora")
+FEW_PARAMETERS = ("frozen", *LOW_RANK, "ia3")
 #: The new head: absent from the pretrained base, trained in every mode.
 HEAD = ("^classifier/", "^pooler/")
 #: The head's parameters, with or without an adapter wrapper's prefix.
@@ -154,7 +158,7 @@ def _parse(arg: str | None) -> dict:
                        f"{', '.join(TASKS + MODES)}, tiny, tiny64, tiny128, rotary, all, "
                        "n=<examples>, "
                        "comma-separated")
-  if options["all"] and options["mode"] not in ("lora", "dora"):
+  if options["all"] and options["mode"] not in LOW_RANK:
     raise ValueError("dnabert_finetune config: 'all' (adapt every linear layer) needs mode "
                      f"lora or dora, not {options['mode']!r}")
   return options
@@ -214,12 +218,12 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
       path=ml_collections.FieldReference(None, str), drop=("lm_head",)))
   config.init_from_keep = HEAD
   config.adapters.update(dropout_rate=0.1, train=HEAD)  # Hu et al.'s LoRA dropout.
-  config.base_by_reference = mode in ("frozen", "lora", "dora", "ia3")
+  config.base_by_reference = mode in FEW_PARAMETERS
   if mode == "scratch":
     config.init_from = ""
   elif mode == "frozen":
     config.optimizer.frozen = ENCODER
-  elif mode in ("lora", "dora"):
+  elif mode in LOW_RANK:
     config.adapters.update(kind=mode, targets=LORA_TARGETS)
     if options["all"]:
       # Rank 1 / 2 keeps the 2 x 64 / 2 x 128 encoders' trained share near 4-5%.
@@ -232,7 +236,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   # classifier its own, larger rate): at the body's rate it stays at the labels' base
   # rates. Head-only and adapter modes train at 10x throughout (Hu et al. tune LoRA's
   # rate separately), which puts their head at the same rate.
-  if mode in ("frozen", "lora", "dora", "ia3"):
+  if mode in FEW_PARAMETERS:
     config.optimizer.learning_rate *= 10
   else:
     config.optimizer.learning_rate_multipliers = ((HEAD_PATTERN, 10.0),)

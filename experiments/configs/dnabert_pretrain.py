@@ -105,8 +105,7 @@ def get_config(arg: str | None = None) -> ml_collections.ConfigDict:
   tiny = variant == "tiny" or variant in WIDE
   k = int(variant[2:]) if variant.startswith("k=") else (3 if tiny else 6)
   preset = f"dnabert_{variant}" if tiny or variant == "small" else "dnabert"
-  max_tokens = 128 if variant in WIDE or variant == "small" else (
-      64 if variant == "tiny" else 512)
+  max_tokens = {"tiny": 64, "tiny64": 128, "tiny128": 128, "small": 128}.get(variant, 512)
   positions = 256 if variant in WIDE else max(max_tokens, 64)
   config = pretrain_config(
       stream="genome", model_name="language", model_preset=preset,

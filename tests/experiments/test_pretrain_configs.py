@@ -39,10 +39,9 @@ def test_dnabert_wide_tiny_is_the_measured_recipe(variant, width):
   named.model_preset = spelt.model_preset
   assert named.to_dict() == spelt.to_dict()
   finetune = configs.get_config(f"dnabert_finetune:{variant}")
-  assert {k: finetune.model[k] for k in ("hidden_size", "intermediate_size", "num_layers",
-                                         "num_heads", "position_embedding_type")} == {
-      k: named.model[k] for k in ("hidden_size", "intermediate_size", "num_layers",
-                                  "num_heads", "position_embedding_type")}
+  for field in ("hidden_size", "intermediate_size", "num_layers", "num_heads",
+                "position_embedding_type"):
+    assert finetune.model[field] == named.model[field], field
 
 
 def test_dnabert_tiny_trains_and_evaluates(tmp_path):
